@@ -1,0 +1,68 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+let package = Package(
+    name: "Infill",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "infill", targets: ["infill"]),
+        .library(name: "InfillModel", targets: ["InfillModel"]),
+        .library(name: "InfillSampling", targets: ["InfillSampling"]),
+        .library(name: "InfillDocuments", targets: ["InfillDocuments"]),
+        .library(name: "InfillService", targets: ["InfillService"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+    ],
+    targets: [
+        // Layer 0: OpenBLAS through a system-library shim (`libopenblas-dev`).
+        .systemLibrary(
+            name: "COpenBLAS",
+            pkgConfig: "openblas",
+            providers: [.apt(["libopenblas-dev"])]
+        ),
+        // Layer 1: tensors, readers, tokenizer, transformer.
+        .target(name: "InfillModel", dependencies: ["COpenBLAS"]),
+        // Test doubles of the model protocols, for the higher layers' tests.
+        .target(name: "InfillModelTestKit", dependencies: ["InfillModel"]),
+        // Layer 2: masked-diffusion sampling.
+        .target(name: "InfillSampling", dependencies: ["InfillModel"]),
+        // Layer 3: templates, pipelines, constraints, reports.
+        .target(
+            name: "InfillDocuments",
+            dependencies: ["InfillSampling", "InfillModel", .product(name: "Yams", package: "Yams")]
+        ),
+        // Layer 4: spool, watcher, worker pool, lifecycle.
+        .target(
+            name: "InfillService",
+            dependencies: [
+                "InfillDocuments",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+                .product(name: "Yams", package: "Yams"),
+            ]
+        ),
+        .executableTarget(
+            name: "infill",
+            dependencies: [
+                "InfillModel", "InfillSampling", "InfillDocuments", "InfillService",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .testTarget(
+            name: "InfillModelTests",
+            dependencies: ["InfillModel"],
+            resources: [.copy("Fixtures")]
+        ),
+        .testTarget(name: "InfillSamplingTests", dependencies: ["InfillSampling", "InfillModelTestKit"]),
+        .testTarget(name: "InfillDocumentsTests", dependencies: ["InfillDocuments", "InfillModelTestKit"]),
+        .testTarget(name: "InfillServiceTests", dependencies: ["InfillService", "InfillModelTestKit"]),
+        // End-to-end tests of the built `infill` binary.
+        .testTarget(name: "InfillCLITests", dependencies: ["infill"]),
+    ]
+)

@@ -1,0 +1,1 @@
+// InfillDocuments: see DESIGN.md.

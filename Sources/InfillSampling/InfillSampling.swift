@@ -1,0 +1,1 @@
+// InfillSampling: see DESIGN.md.

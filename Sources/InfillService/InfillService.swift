@@ -1,0 +1,1 @@
+// InfillService: see DESIGN.md.

@@ -1,0 +1,41 @@
+import Foundation
+
+/// The outcome of one run of the built `infill` binary.
+struct InfillRun {
+    var status: Int32
+    var stdout: String
+    var stderr: String
+}
+
+/// The built `infill` binary, next to the test bundle in the build folder.
+func infillBinary() -> URL {
+    var url = Bundle.main.bundleURL
+    if url.pathExtension == "xctest" { url.deleteLastPathComponent() }
+    for candidate in [url.appendingPathComponent("infill"), url.deletingLastPathComponent().appendingPathComponent("infill")]
+    where FileManager.default.isExecutableFile(atPath: candidate.path) {
+        return candidate
+    }
+    return url.appendingPathComponent("infill")
+}
+
+/// Runs `infill ARGS` to completion and captures its output.
+func runInfill(_ arguments: [String], currentDirectory: URL? = nil, environment: [String: String]? = nil) throws -> InfillRun {
+    let process = Process()
+    process.executableURL = infillBinary()
+    process.arguments = arguments
+    if let currentDirectory { process.currentDirectoryURL = currentDirectory }
+    if let environment { process.environment = environment }
+    let out = Pipe(), err = Pipe()
+    process.standardOutput = out
+    process.standardError = err
+    try process.run()
+    // Read both pipes before waiting so a chatty child cannot block on a full pipe.
+    let outData = out.fileHandleForReading.readDataToEndOfFile()
+    let errData = err.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    return InfillRun(
+        status: process.terminationStatus,
+        stdout: String(decoding: outData, as: UTF8.self),
+        stderr: String(decoding: errData, as: UTF8.self)
+    )
+}
