@@ -54,11 +54,8 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
-        .testTarget(
-            name: "InfillModelTests",
-            dependencies: ["InfillModel"],
-            resources: [.copy("Fixtures")]
-        ),
+        // Tests read shared fixtures from Tests/Fixtures by #filePath (no resource bundles).
+        .testTarget(name: "InfillModelTests", dependencies: ["InfillModel"]),
         .testTarget(name: "InfillSamplingTests", dependencies: ["InfillSampling", "InfillModelTestKit"]),
         .testTarget(name: "InfillDocumentsTests", dependencies: ["InfillDocuments", "InfillModelTestKit"]),
         .testTarget(name: "InfillServiceTests", dependencies: ["InfillService", "InfillModelTestKit"]),
