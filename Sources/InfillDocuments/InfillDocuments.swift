@@ -1,1 +1,0 @@
-// InfillDocuments: see DESIGN.md.

@@ -1,0 +1,108 @@
+import InfillModel
+
+/// A sequence to denoise: context tokens, mask tokens at the ``Gap``s, and pinned positions.
+///
+/// Every position holding the model's mask token is generated; positions in a ``Gap`` follow that
+/// gap's ``GapConstraints``, masks outside any gap are plain free positions. ``pins`` fix tokens
+/// that must never change (they are written into ``tokens`` before sampling starts).
+public struct Canvas: Sendable, Hashable {
+    /// The canvas, with the model's mask token at every position still to generate.
+    public var tokens: [TokenID]
+    /// The gaps, in any order, not overlapping; every position of a gap holds the mask token or a pin.
+    public var gaps: [Gap]
+    /// Positions fixed to a token: written into the canvas before sampling and never changed.
+    public var pins: [Int: TokenID]
+    /// This canvas's own seed; `nil` uses ``SamplingParameters/seed``. Each canvas draws from its
+    /// own random stream, so a batch gives the same results as the canvases sampled one by one.
+    public var seed: UInt64?
+
+    public init(tokens: [TokenID], gaps: [Gap] = [], pins: [Int: TokenID] = [:], seed: UInt64? = nil) {
+        self.tokens = tokens
+        self.gaps = gaps
+        self.pins = pins
+        self.seed = seed
+    }
+
+    /// Builds a canvas from context runs and gaps laid end to end.
+    ///
+    /// - Parameters:
+    ///   - segments: the pieces in canvas order.
+    ///   - maskTokenID: the model's ``DenoisingModel/maskTokenID``, written at every gap position.
+    ///   - seed: the canvas's own seed, if any.
+    public init(segments: [CanvasSegment], maskTokenID: TokenID, seed: UInt64? = nil) {
+        var tokens: [TokenID] = []
+        var gaps: [Gap] = []
+        for segment in segments {
+            switch segment {
+            case .context(let ids):
+                tokens.append(contentsOf: ids)
+            case .gap(let length, let constraints):
+                let start = tokens.count
+                tokens.append(contentsOf: repeatElement(maskTokenID, count: max(0, length)))
+                gaps.append(Gap(range: start..<tokens.count, constraints: constraints))
+            }
+        }
+        self.init(tokens: tokens, gaps: gaps, seed: seed)
+    }
+
+    /// A prompt, `length` masks, then a suffix: the shape `infill generate` uses.
+    public static func infill(
+        prefix: [TokenID], gapLength: Int, suffix: [TokenID] = [], maskTokenID: TokenID,
+        constraints: GapConstraints = GapConstraints(), seed: UInt64? = nil
+    ) -> Canvas {
+        Canvas(
+            segments: [.context(prefix), .gap(length: gapLength, constraints), .context(suffix)],
+            maskTokenID: maskTokenID, seed: seed)
+    }
+}
+
+/// A piece of a canvas for ``Canvas/init(segments:maskTokenID:seed:)``.
+public enum CanvasSegment: Sendable, Hashable {
+    /// Fixed context tokens.
+    case context([TokenID])
+    /// A gap of `length` mask tokens with its constraints.
+    case gap(length: Int, GapConstraints)
+}
+
+/// A run of canvas positions to generate, with its constraints.
+public struct Gap: Sendable, Hashable {
+    /// The canvas positions of the gap.
+    public var range: Range<Int>
+    /// What the generated tokens must (not) contain.
+    public var constraints: GapConstraints
+
+    public init(range: Range<Int>, constraints: GapConstraints = GapConstraints()) {
+        self.range = range
+        self.constraints = constraints
+    }
+}
+
+/// Hard and soft constraints on the tokens generated in one ``Gap``.
+public struct GapConstraints: Sendable, Hashable {
+    /// Token sequences that must appear verbatim in the gap. Before denoising each one is placed
+    /// where the model finds it most likely and pinned; if one cannot fit, sampling throws
+    /// ``SamplingError/keywordDoesNotFit(canvas:gap:keyword:)``.
+    public var keywords: [[TokenID]]
+    /// Token sequences never completed by a token generated in this gap (checked against the
+    /// neighbours on both sides, across the gap's edges; removed null tokens are skipped).
+    public var bannedSequences: [[TokenID]]
+    /// Added to the logits of these tokens at every position of the gap before sampling.
+    public var logitBias: [TokenID: Float]
+    /// Whether the gap is variable-length: its unused tail may be filled with the model's
+    /// ``DenoisingModel/nullTokenID``, which is removed from the result. Once a null is committed
+    /// at a position, every later position of the gap becomes null too.
+    public var allowsNullTail: Bool
+    /// The fewest non-null tokens the gap keeps (only matters with ``allowsNullTail``).
+    public var minTokens: Int
+
+    public init(
+        keywords: [[TokenID]] = [], bannedSequences: [[TokenID]] = [], logitBias: [TokenID: Float] = [:],
+        allowsNullTail: Bool = false, minTokens: Int = 0
+    ) {
+        self.keywords = keywords
+        self.bannedSequences = bannedSequences
+        self.logitBias = logitBias
+        self.allowsNullTail = allowsNullTail
+        self.minTokens = minTokens
+    }
+}

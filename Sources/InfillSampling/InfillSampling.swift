@@ -1,1 +1,0 @@
-// InfillSampling: see DESIGN.md.

@@ -1,0 +1,82 @@
+/// The knobs of one sampling run, named as in Dream / LLaDA / Fast-dLLM.
+///
+/// The `Codable` form uses the reference names: `steps`, `algorithm`, `alg_temp`, `block_length`,
+/// `threshold`, `temperature`, `top_p`, `top_k`, `eps`, `seed`; missing keys keep their defaults
+/// and unknown keys are ignored (so a pipeline's `sampling:` map can carry keys of its own).
+public struct SamplingParameters: Sendable, Hashable, Codable {
+    /// Denoising steps per canvas (split evenly over blocks); `nil` = one step per masked token,
+    /// the best-quality setting. With ``threshold`` it is an upper bound.
+    public var steps: Int?
+    /// Which masked positions a step commits.
+    public var algorithm: RemaskingAlgorithm
+    /// Dream's `alg_temp`: when > 0 the `k` positions are drawn at random with probabilities
+    /// `softmax(confidence / algorithmTemperature)` instead of taking the top `k`.
+    public var algorithmTemperature: Float
+    /// LLaDA's semi-autoregressive block length in masked tokens; `nil` = one block.
+    public var blockLength: Int?
+    /// Fast-dLLM parallel decoding: also commit every masked position whose `p(x0)` ≥ threshold
+    /// (in (0, 1]); `nil` = off.
+    public var threshold: Float?
+    /// Sampling temperature; 0 = argmax.
+    public var temperature: Float
+    /// Nucleus sampling mass in (0, 1]; `nil` or 1 = off.
+    public var topP: Float?
+    /// Keep only the `topK` most likely tokens; `nil` or 0 = off.
+    public var topK: Int?
+    /// The time grid's end: `t = linspace(1, eps, steps + 1)`, in (0, 1).
+    public var eps: Float
+    /// The seed of every canvas that has no ``Canvas/seed`` of its own.
+    public var seed: UInt64
+
+    public init(
+        steps: Int? = nil, algorithm: RemaskingAlgorithm = .entropy, algorithmTemperature: Float = 0,
+        blockLength: Int? = nil, threshold: Float? = nil, temperature: Float = 0.2, topP: Float? = nil,
+        topK: Int? = nil, eps: Float = 1e-3, seed: UInt64 = 0
+    ) {
+        self.steps = steps
+        self.algorithm = algorithm
+        self.algorithmTemperature = algorithmTemperature
+        self.blockLength = blockLength
+        self.threshold = threshold
+        self.temperature = temperature
+        self.topP = topP
+        self.topK = topK
+        self.eps = eps
+        self.seed = seed
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case steps, algorithm, algorithmTemperature = "alg_temp", blockLength = "block_length", threshold
+        case temperature, topP = "top_p", topK = "top_k", eps, seed
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        let d = SamplingParameters()
+        steps = try c.decodeIfPresent(Int.self, forKey: .steps)
+        algorithm = try c.decodeIfPresent(RemaskingAlgorithm.self, forKey: .algorithm) ?? d.algorithm
+        algorithmTemperature = try c.decodeIfPresent(Float.self, forKey: .algorithmTemperature) ?? d.algorithmTemperature
+        blockLength = try c.decodeIfPresent(Int.self, forKey: .blockLength)
+        threshold = try c.decodeIfPresent(Float.self, forKey: .threshold)
+        temperature = try c.decodeIfPresent(Float.self, forKey: .temperature) ?? d.temperature
+        topP = try c.decodeIfPresent(Float.self, forKey: .topP)
+        topK = try c.decodeIfPresent(Int.self, forKey: .topK)
+        eps = try c.decodeIfPresent(Float.self, forKey: .eps) ?? d.eps
+        seed = try c.decodeIfPresent(UInt64.self, forKey: .seed) ?? d.seed
+    }
+
+    /// Throws ``SamplingError/invalidParameter(_:)`` naming the first value out of range.
+    public func validate() throws {
+        func fail(_ message: String) -> SamplingError { .invalidParameter(message) }
+        if let steps, steps < 1 { throw fail("steps must be at least 1 (got \(steps))") }
+        if let blockLength, blockLength < 1 { throw fail("block_length must be at least 1 (got \(blockLength))") }
+        if !(algorithmTemperature >= 0) { throw fail("alg_temp must be ≥ 0 (got \(algorithmTemperature))") }
+        if let threshold, !(threshold > 0 && threshold <= 1) {
+            throw fail("threshold must be in (0, 1] (got \(threshold))")
+        }
+        if !(temperature >= 0) || !temperature.isFinite { throw fail("temperature must be ≥ 0 (got \(temperature))") }
+        if let topP, !(topP > 0 && topP <= 1) { throw fail("top_p must be in (0, 1] (got \(topP))") }
+        if let topK, topK < 0 { throw fail("top_k must be ≥ 0 (got \(topK))") }
+        if !(eps > 0 && eps < 1) { throw fail("eps must be in (0, 1) (got \(eps))") }
+    }
+}

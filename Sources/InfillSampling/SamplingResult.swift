@@ -1,0 +1,54 @@
+import InfillModel
+
+/// The outcome of sampling one ``Canvas``.
+public struct SamplingResult: Sendable, Hashable {
+    /// The final canvas with the null tails of variable-length gaps removed.
+    public var tokens: [TokenID]
+    /// The final canvas position by position (null tails still in place, same length as the input).
+    public var canvasTokens: [TokenID]
+    /// The generated tokens of each gap, in ``Canvas/gaps`` order, null tail removed.
+    public var gapTokens: [[TokenID]]
+    /// Where each keyword was placed: per gap, per keyword, its offset inside the gap.
+    public var keywordOffsets: [[Int]]
+    /// Denoising steps run (a step may commit several tokens).
+    public var steps: Int
+    /// Forward passes this canvas took part in (keyword placement included): the NFE.
+    public var forwardPasses: Int
+    /// Wall-clock seconds from the start of the call until this canvas was finished.
+    public var seconds: Double
+    /// The canvas after keyword placement and after every step, when history was requested.
+    public var history: [[TokenID]]?
+
+    public init(
+        tokens: [TokenID], canvasTokens: [TokenID], gapTokens: [[TokenID]], keywordOffsets: [[Int]],
+        steps: Int, forwardPasses: Int, seconds: Double, history: [[TokenID]]?
+    ) {
+        self.tokens = tokens
+        self.canvasTokens = canvasTokens
+        self.gapTokens = gapTokens
+        self.keywordOffsets = keywordOffsets
+        self.steps = steps
+        self.forwardPasses = forwardPasses
+        self.seconds = seconds
+        self.history = history
+    }
+}
+
+/// Reported after every step of a ``DiffusionSampler/sample(_:parameters:recordHistory:progress:)`` call.
+public struct SamplingProgress: Sendable, Hashable {
+    /// The step just finished, from 1.
+    public var step: Int
+    /// The most steps the call can take (the largest canvas's step budget).
+    public var totalSteps: Int
+    /// Masked positions left over all canvases of the call.
+    public var masksLeft: Int
+    /// Forward passes run by the call so far (one per batched `predict`).
+    public var forwardPasses: Int
+
+    public init(step: Int, totalSteps: Int, masksLeft: Int, forwardPasses: Int) {
+        self.step = step
+        self.totalSteps = totalSteps
+        self.masksLeft = masksLeft
+        self.forwardPasses = forwardPasses
+    }
+}
