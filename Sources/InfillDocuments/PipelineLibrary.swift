@@ -1,0 +1,115 @@
+import Foundation
+
+/// The pipelines of a folder (`*.yaml`, `*.yml`), and how a template picks one.
+///
+/// Loading never stops at a broken file: good specs are kept in ``pipelines`` and each broken
+/// file's error is in ``errors``, so a daemon can keep serving while `infill check` reports all.
+public struct PipelineLibrary: Sendable {
+    /// Valid pipelines, sorted by file name.
+    public private(set) var pipelines: [PipelineSpec]
+    /// One error per file that could not be loaded (and per duplicate pipeline name).
+    public private(set) var errors: [DocumentError]
+
+    /// A library of the given specs (duplicate names: the first wins, the rest are errors).
+    public init(pipelines: [PipelineSpec], errors: [DocumentError] = []) {
+        self.pipelines = []
+        self.errors = errors
+        for spec in pipelines { add(spec) }
+    }
+
+    /// An empty library: templates then use ``PipelineSpec/default`` unless they name a pipeline.
+    public static let empty = PipelineLibrary(pipelines: [])
+
+    /// Loads every `*.yaml` / `*.yml` file directly in `directory` (not recursively, dotfiles skipped).
+    ///
+    /// - Throws: ``DocumentError`` only when the folder itself cannot be read.
+    public static func load(directory: String) throws -> PipelineLibrary {
+        let names: [String]
+        do {
+            names = try FileManager.default.contentsOfDirectory(atPath: directory)
+        } catch {
+            throw DocumentError("cannot read the pipelines folder", file: directory,
+                                hint: "check that it exists and is readable", isPermanent: false)
+        }
+        var library = PipelineLibrary(pipelines: [])
+        for name in names.sorted() where !name.hasPrefix(".") && (name.hasSuffix(".yaml") || name.hasSuffix(".yml")) {
+            let path = directory.hasSuffix("/") ? directory + name : directory + "/" + name
+            library.load(file: path)
+        }
+        return library
+    }
+
+    /// Loads one pipeline file into the library, recording its error if it is broken.
+    public mutating func load(file path: String) {
+        do {
+            add(try Self.loadSpec(file: path))
+        } catch let error as DocumentError {
+            errors.append(error)
+        } catch {
+            errors.append(DocumentError("cannot load: \(error)", file: path))
+        }
+    }
+
+    /// Reads and parses one pipeline file.
+    public static func loadSpec(file path: String) throws -> PipelineSpec {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw DocumentError("cannot read the file", file: path, hint: "check that it exists and is readable")
+        }
+        guard let text = String(data: data, encoding: .utf8) else {
+            throw DocumentError("the file is not valid UTF-8", file: path, line: 1, column: 1)
+        }
+        return try PipelineSpec.parse(text, file: path)
+    }
+
+    /// The pipeline called `name`.
+    public func pipeline(named name: String) -> PipelineSpec? {
+        pipelines.first { $0.name == name }
+    }
+
+    /// The pipeline for a template: the one its front matter names, else the one whose `match`
+    /// glob fits `fileName` (the most specific glob wins: most literal characters, then file
+    /// name order), else ``PipelineSpec/default``.
+    ///
+    /// - Throws: ``DocumentError`` at the front matter's `pipeline:` value when it names no
+    ///   loaded pipeline.
+    public func pipeline(for template: Template, fileName: String) throws -> PipelineSpec {
+        if let wanted = template.frontMatter?.pipeline {
+            if let spec = pipeline(named: wanted.value) { return spec }
+            if let broken = errors.first(where: { Self.stem(of: $0.file) == wanted.value }) {
+                throw DocumentError("pipeline '\(wanted.value)' could not be loaded: \(broken.description)",
+                                    at: wanted.location, hint: "fix the pipeline file first (infill check)")
+            }
+            var hint = EditDistance.hint(for: wanted.value, among: pipelines.map(\.name))
+            if pipelines.isEmpty { hint = "no pipelines are loaded; pass --pipeline FILE or --pipelines DIR" }
+            throw DocumentError("unknown pipeline '\(wanted.value)'", at: wanted.location, hint: hint)
+        }
+        var best: (spec: PipelineSpec, specificity: Int)?
+        for spec in pipelines {
+            for glob in spec.match where Glob.matches(pattern: glob.value, name: fileName) {
+                let specificity = glob.value.unicodeScalars.filter { !"*?[]".unicodeScalars.contains($0) }.count
+                if specificity > (best?.specificity ?? -1) { best = (spec, specificity) }
+            }
+        }
+        return best?.spec ?? .default
+    }
+
+    private mutating func add(_ spec: PipelineSpec) {
+        if let existing = pipeline(named: spec.name) {
+            errors.append(DocumentError("pipeline name '\(spec.name)' is already used by \(existing.file)",
+                                        file: spec.file, line: 1, column: 1, hint: "give each pipeline its own 'name:'"))
+            return
+        }
+        pipelines.append(spec)
+    }
+
+    private static func stem(of path: String) -> String {
+        let name = path.split(separator: "/").last.map(String.init) ?? path
+        return String(name.split(separator: ".").first ?? Substring(name))
+    }
+}
+
+extension PipelineSpec {
+    /// The pipeline used when a template names none and no `match` glob fits: default sampling,
+    /// no variables, fields only from inline constraints.
+    public static let `default` = PipelineSpec(name: "default", file: "<default pipeline>")
+}

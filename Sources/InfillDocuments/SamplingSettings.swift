@@ -1,0 +1,105 @@
+import InfillSampling
+
+/// The sampler settings a pipeline or a field may set; nil means "inherit".
+///
+/// A pipeline's `sampling:` gives document-wide values; a field's own `sampling:` overrides them
+/// for that field (see ``overriding(with:)``). Missing values fall back to
+/// ``ResolvedSampling/defaults``.
+public struct SamplingSettings: Sendable, Hashable {
+    /// Denoising steps per field (fewer = faster and rougher).
+    public var steps: Int?
+    /// The remasking algorithm name, such as `entropy` (see the sampler's list).
+    public var algorithm: String?
+    /// Softmax temperature; 0 = greedy.
+    public var temperature: Double?
+    /// Confidence threshold for unmasking several tokens per step, if the algorithm uses one.
+    public var threshold: Double?
+    /// Semi-autoregressive block length in tokens (nil = the whole gap at once).
+    public var blockLength: Int?
+    /// Base seed; the per-document seed is this XOR a hash of the input bytes.
+    public var seed: UInt64?
+    /// How many candidate fills to sample; the one with the best constraint score is kept.
+    public var candidates: Int?
+    /// Nucleus sampling mass.
+    public var topP: Double?
+    /// Keep only the K most likely tokens.
+    public var topK: Int?
+
+    public init(
+        steps: Int? = nil, algorithm: String? = nil, temperature: Double? = nil, threshold: Double? = nil,
+        blockLength: Int? = nil, seed: UInt64? = nil, candidates: Int? = nil, topP: Double? = nil, topK: Int? = nil
+    ) {
+        self.steps = steps
+        self.algorithm = algorithm
+        self.temperature = temperature
+        self.threshold = threshold
+        self.blockLength = blockLength
+        self.seed = seed
+        self.candidates = candidates
+        self.topP = topP
+        self.topK = topK
+    }
+
+    /// These settings with every value `other` sets replacing ours.
+    public func overriding(with other: SamplingSettings) -> SamplingSettings {
+        SamplingSettings(
+            steps: other.steps ?? steps, algorithm: other.algorithm ?? algorithm,
+            temperature: other.temperature ?? temperature, threshold: other.threshold ?? threshold,
+            blockLength: other.blockLength ?? blockLength, seed: other.seed ?? seed,
+            candidates: other.candidates ?? candidates, topP: other.topP ?? topP, topK: other.topK ?? topK)
+    }
+
+    /// The keys of a `sampling:` mapping.
+    static let keys = ["steps", "algorithm", "temperature", "threshold", "block_length", "seed", "candidates", "top_p", "top_k"]
+
+    /// Remasking algorithms a spec may name (checked here so a typo fails in `infill check`).
+    public static let algorithms = RemaskingAlgorithm.allCases.map(\.rawValue)
+
+    /// Decodes a `sampling:` mapping strictly.
+    static func decode(_ node: YAMLNode, what: String) throws -> SamplingSettings {
+        if node.isNull { return SamplingSettings() }
+        let entries = try node.mapping(allowed: keys, what: what)
+        var settings = SamplingSettings()
+        settings.steps = try entries["steps"]?.value.int("'steps'", in: 1...4096)
+        settings.algorithm = try entries["algorithm"]?.value.choice("'algorithm'", among: algorithms)
+        settings.temperature = try entries["temperature"]?.value.double("'temperature'", in: 0...10)
+        settings.threshold = try entries["threshold"]?.value.double("'threshold'", in: 0...1)
+        settings.blockLength = try entries["block_length"]?.value.int("'block_length'", in: 1...4096)
+        settings.seed = try entries["seed"]?.value.uint64("'seed'")
+        settings.candidates = try entries["candidates"]?.value.int("'candidates'", in: 1...64)
+        settings.topP = try entries["top_p"]?.value.double("'top_p'", in: 0.000001...1)
+        settings.topK = try entries["top_k"]?.value.int("'top_k'", in: 1...1_000_000)
+        return settings
+    }
+}
+
+/// Fully resolved sampler settings for one field: every value chosen.
+public struct ResolvedSampling: Sendable, Hashable {
+    public var steps: Int
+    public var algorithm: String
+    public var temperature: Double
+    public var threshold: Double?
+    public var blockLength: Int?
+    public var seed: UInt64
+    public var candidates: Int
+    public var topP: Double?
+    public var topK: Int?
+
+    /// Values used where neither the pipeline nor the field says otherwise.
+    public static let defaults = SamplingSettings(
+        steps: 32, algorithm: "entropy", temperature: 0.3, seed: 0, candidates: 1)
+
+    /// Fills the gaps of `settings` from ``defaults``.
+    public init(_ settings: SamplingSettings) {
+        let s = Self.defaults.overriding(with: settings)
+        steps = s.steps ?? 32
+        algorithm = s.algorithm ?? "entropy"
+        temperature = s.temperature ?? 0.3
+        threshold = s.threshold
+        blockLength = s.blockLength
+        seed = s.seed ?? 0
+        candidates = s.candidates ?? 1
+        topP = s.topP
+        topK = s.topK
+    }
+}
