@@ -1,0 +1,171 @@
+import InfillModel
+
+/// The mutable state of one canvas during a sampling call, and the rules a commit must obey
+/// (null tails, banned sequences).
+struct CanvasRun {
+    let index: Int
+    let gaps: [Gap]
+    let maskTokenID: TokenID
+    let nullTokenID: TokenID
+    var tokens: [TokenID]
+    /// The gap of each position, or -1.
+    let gapOf: [Int]
+    /// Positions filled by a null tail (skipped when checking banned sequences: they are removed).
+    var nullFilled: [Bool]
+    var rng: SeededGenerator
+    /// Masked positions of each block, in canvas order (fixed when denoising starts).
+    var blocks: [[Int]] = []
+    var blockSteps: [Int] = []
+    var block = 0
+    var stepInBlock = 0
+    var steps = 0
+    var forwardPasses = 0
+    var seconds: Double = 0
+    var finished = false
+    var history: [[TokenID]]?
+    var keywordOffsets: [[Int]]
+
+    init(index: Int, canvas: Canvas, model: any DenoisingModel, seed: UInt64) {
+        self.index = index
+        gaps = canvas.gaps
+        maskTokenID = model.maskTokenID
+        nullTokenID = model.nullTokenID
+        var tokens = canvas.tokens
+        for (position, token) in canvas.pins { tokens[position] = token }
+        self.tokens = tokens
+        var gapOf = [Int](repeating: -1, count: tokens.count)
+        for (g, gap) in canvas.gaps.enumerated() { for p in gap.range { gapOf[p] = g } }
+        self.gapOf = gapOf
+        nullFilled = [Bool](repeating: false, count: tokens.count)
+        rng = SeededGenerator(seed: seed)
+        keywordOffsets = canvas.gaps.map { [Int](repeating: -1, count: $0.constraints.keywords.count) }
+    }
+
+    var masksLeft: Int { tokens.reduce(0) { $0 + ($1 == maskTokenID ? 1 : 0) } }
+
+    func isMasked(_ p: Int) -> Bool { tokens[p] == maskTokenID }
+
+    /// Cuts the masked positions into blocks and splits `steps` (nil = one per mask) over them.
+    mutating func planBlocks(blockLength: Int?, steps: Int?) {
+        let masked = tokens.indices.filter { tokens[$0] == maskTokenID }
+        guard !masked.isEmpty else { finished = true; return }
+        let length = blockLength ?? masked.count
+        blocks = stride(from: 0, to: masked.count, by: length).map {
+            Array(masked[$0..<min(masked.count, $0 + length)])
+        }
+        blockSteps = StepSchedule.split(steps: steps ?? masked.count, blocks: blocks.count)
+    }
+
+    /// Moves past finished blocks; marks the run finished when no masks are left.
+    mutating func advanceBlock() {
+        while block < blocks.count && !blocks[block].contains(where: isMasked) {
+            block += 1
+            stepInBlock = 0
+        }
+        if block >= blocks.count { finished = true }
+    }
+
+    /// Still-masked positions of the current block.
+    var activePositions: [Int] { blocks[block].filter(isMasked) }
+
+    /// Whether the null token may be committed at `p` now.
+    func allowsNull(at p: Int) -> Bool {
+        let g = gapOf[p]
+        guard g >= 0 else { return false }
+        let gap = gaps[g]
+        guard gap.constraints.allowsNullTail, p - gap.range.lowerBound >= gap.constraints.minTokens else {
+            return false
+        }
+        var q = p + 1
+        while q < gap.range.upperBound {
+            if tokens[q] != maskTokenID && !nullFilled[q] { return false }
+            q += 1
+        }
+        return true
+    }
+
+    func bias(at p: Int) -> [TokenID: Float] {
+        let g = gapOf[p]
+        return g >= 0 ? gaps[g].constraints.logitBias : [:]
+    }
+
+    /// Whether committing `token` at `p` now breaks a rule (null placement or a banned sequence).
+    func forbids(_ token: TokenID, at p: Int) -> Bool {
+        if token == nullTokenID && !allowsNull(at: p) { return true }
+        return completesBanned(token, at: p)
+    }
+
+    /// Whether `token` at `p` would complete one of its gap's banned sequences with the tokens
+    /// present on both sides (null tails skipped, since they are removed from the text).
+    func completesBanned(_ token: TokenID, at p: Int) -> Bool {
+        let g = gapOf[p]
+        guard g >= 0 else { return false }
+        let banned = gaps[g].constraints.bannedSequences
+        guard !banned.isEmpty else { return false }
+        let reach = banned.reduce(0) { max($0, $1.count) }
+        if token == nullTokenID && allowsNull(at: p) {
+            // The tail p..<end vanishes: its left and right neighbours become adjacent.
+            let left = neighbours(from: p - 1, step: -1, count: reach)
+            let right = neighbours(from: gaps[g].range.upperBound, step: 1, count: reach)
+            for seq in banned where seq.count >= 2 {
+                for cut in 1..<seq.count where cut <= left.count && seq.count - cut <= right.count {
+                    if (0..<cut).allSatisfy({ seq[cut - 1 - $0] == left[$0] })
+                        && (cut..<seq.count).allSatisfy({ seq[$0] == right[$0 - cut] }) {
+                        return true
+                    }
+                }
+            }
+            return false
+        }
+        let left = neighbours(from: p - 1, step: -1, count: reach)
+        let right = neighbours(from: p + 1, step: 1, count: reach)
+        for seq in banned {
+            for j in seq.indices where seq[j] == token {
+                guard j <= left.count, seq.count - 1 - j <= right.count else { continue }
+                if (0..<j).allSatisfy({ seq[j - 1 - $0] == left[$0] })
+                    && (j + 1..<seq.count).allSatisfy({ seq[$0] == right[$0 - j - 1] }) {
+                    return true
+                }
+            }
+        }
+        return false
+    }
+
+    /// Up to `count` present tokens walking from `start` by `step`, skipping null tails and
+    /// stopping at a mask or the canvas edge.
+    private func neighbours(from start: Int, step: Int, count: Int) -> [TokenID] {
+        var out: [TokenID] = []
+        var q = start
+        while out.count < count && q >= 0 && q < tokens.count {
+            if nullFilled[q] { q += step; continue }
+            if tokens[q] == maskTokenID { break }
+            out.append(tokens[q])
+            q += step
+        }
+        return out
+    }
+
+    /// Writes `token` at `p`; a null fills the rest of the gap's masks too.
+    mutating func commit(_ token: TokenID, at p: Int) {
+        if token == nullTokenID && gapOf[p] >= 0 {
+            let end = gaps[gapOf[p]].range.upperBound
+            for q in p..<end where tokens[q] == maskTokenID {
+                tokens[q] = nullTokenID
+                nullFilled[q] = true
+            }
+        } else {
+            tokens[p] = token
+        }
+    }
+
+    /// The result of the finished run.
+    func result() -> SamplingResult {
+        var text: [TokenID] = []
+        text.reserveCapacity(tokens.count)
+        for p in tokens.indices where !nullFilled[p] { text.append(tokens[p]) }
+        let gapTokens = gaps.map { gap in gap.range.filter { !nullFilled[$0] }.map { tokens[$0] } }
+        return SamplingResult(
+            tokens: text, canvasTokens: tokens, gapTokens: gapTokens, keywordOffsets: keywordOffsets,
+            steps: steps, forwardPasses: forwardPasses, seconds: seconds, history: history)
+    }
+}

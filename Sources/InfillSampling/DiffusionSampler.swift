@@ -1,0 +1,274 @@
+import Foundation
+import InfillModel
+
+/// Fills the masked positions of canvases by iterative parallel denoising (Dream / LLaDA /
+/// Fast-dLLM semantics; see docs/SAMPLING.md).
+///
+/// All canvases of one ``sample(_:parameters:recordHistory:progress:)`` call share each forward
+/// pass; each canvas has its own random stream, so a batch gives the same results as the canvases
+/// sampled one by one.
+public struct DiffusionSampler: Sendable {
+    /// The denoiser driven by this sampler.
+    public let model: any DenoisingModel
+
+    public init(model: any DenoisingModel) {
+        self.model = model
+    }
+
+    /// Samples every canvas to completion.
+    ///
+    /// - Parameters:
+    ///   - canvases: the canvases to fill, batched in every forward pass.
+    ///   - parameters: steps, algorithm, temperature and the rest.
+    ///   - recordHistory: keep each canvas after keyword placement and after every step.
+    ///   - progress: called after every step of the call.
+    /// - Returns: one ``SamplingResult`` per canvas, in order.
+    /// - Throws: ``SamplingError`` for bad input or a model that returns the wrong shape, the
+    ///   model's own errors, `CancellationError` when the surrounding task is cancelled.
+    public func sample(
+        _ canvases: [Canvas], parameters: SamplingParameters = SamplingParameters(),
+        recordHistory: Bool = false, progress: ((SamplingProgress) -> Void)? = nil
+    ) throws -> [SamplingResult] {
+        try parameters.validate()
+        for (i, canvas) in canvases.enumerated() { try canvas.validate(for: model, index: i) }
+        let clock = ContinuousClock()
+        let start = clock.now
+        func elapsed() -> Double {
+            let d = clock.now - start
+            return Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18
+        }
+        let distribution = TokenDistribution(model: model, parameters: parameters)
+        var runs = canvases.enumerated().map { i, canvas in
+            CanvasRun(index: i, canvas: canvas, model: model, seed: canvas.seed ?? parameters.seed)
+        }
+        var forwards = 0
+        try placeKeywords(&runs, forwards: &forwards)
+        for i in runs.indices {
+            runs[i].planBlocks(blockLength: parameters.blockLength, steps: parameters.steps)
+            if recordHistory { let t = runs[i].tokens; runs[i].history = [t] }
+            if runs[i].finished { runs[i].seconds = elapsed() } else { runs[i].advanceBlock() }
+        }
+        let totalSteps = runs.map { $0.blockSteps.reduce(0, +) }.max() ?? 0
+        var step = 0
+        while runs.contains(where: { !$0.finished }) {
+            try Task.checkCancellation()
+            step += 1
+            // Plan every active canvas's step; origin draws its positions before the forward pass.
+            var plans: [StepPlan?] = Array(repeating: nil, count: runs.count)
+            var requests: [PredictionRequest] = []
+            var owners: [Int] = []
+            for i in runs.indices where !runs[i].finished {
+                var run = runs[i]
+                let plan = makePlan(&run, parameters: parameters)
+                runs[i] = run
+                if !plan.requested.isEmpty {
+                    requests.append(PredictionRequest(tokens: runs[i].tokens, positions: plan.requested))
+                    owners.append(i)
+                }
+                plans[i] = plan
+            }
+            let outputs = try predict(requests)
+            if !requests.isEmpty { forwards += 1 }
+            var logits: [LogitMatrix?] = Array(repeating: nil, count: runs.count)
+            for (r, i) in owners.enumerated() {
+                logits[i] = outputs[r]
+                runs[i].forwardPasses += 1
+            }
+            for i in runs.indices {
+                guard let plan = plans[i] else { continue }
+                var run = runs[i]
+                if let matrix = logits[i] {
+                    try apply(plan, logits: matrix, to: &run, distribution: distribution, parameters: parameters)
+                }
+                run.steps += 1
+                run.stepInBlock += 1
+                run.advanceBlock()
+                if recordHistory { run.history?.append(run.tokens) }
+                if run.finished { run.seconds = elapsed() }
+                runs[i] = run
+            }
+            progress?(SamplingProgress(
+                step: step, totalSteps: totalSteps, masksLeft: runs.reduce(0) { $0 + $1.masksLeft },
+                forwardPasses: forwards))
+        }
+        return runs.map { $0.result() }
+    }
+
+    /// What one canvas does in one step.
+    struct StepPlan {
+        /// Positions whose logits are needed (empty: no forward pass for this canvas).
+        var requested: [Int]
+        /// The still-masked positions of the current block.
+        var active: [Int]
+        /// `origin`: the positions drawn for commitment.
+        var originDraw: Set<Int>
+        /// Non-origin: how many positions the schedule commits.
+        var scheduled: Int
+    }
+
+    private func makePlan(_ run: inout CanvasRun, parameters: SamplingParameters) -> StepPlan {
+        let active = run.activePositions
+        let blockSteps = run.blockSteps[run.block]
+        let i = min(run.stepInBlock, blockSteps - 1)
+        if parameters.algorithm == .origin {
+            let probability = StepSchedule.originProbability(step: i, of: blockSteps, eps: parameters.eps)
+            var drawn = Set<Int>()
+            for p in active where probability >= 1 || run.rng.nextUnit() < probability { drawn.insert(p) }
+            let requested = parameters.threshold == nil ? active.filter(drawn.contains) : active
+            return StepPlan(requested: requested, active: active, originDraw: drawn, scheduled: 0)
+        }
+        let k = StepSchedule.count(masked: active.count, step: i, of: blockSteps, eps: parameters.eps)
+        return StepPlan(requested: active, active: active, originDraw: [], scheduled: k)
+    }
+
+    private func apply(
+        _ plan: StepPlan, logits: LogitMatrix, to run: inout CanvasRun, distribution: TokenDistribution,
+        parameters: SamplingParameters
+    ) throws {
+        var candidates: [Candidate] = []
+        candidates.reserveCapacity(plan.requested.count)
+        for (r, p) in plan.requested.enumerated() {
+            candidates.append(try candidate(for: p, row: logits[row: r], run: &run, distribution: distribution))
+        }
+        var chosen: [Candidate]
+        if parameters.algorithm == .origin {
+            chosen = candidates.filter { plan.originDraw.contains($0.position) }
+        } else if parameters.algorithmTemperature > 0 {
+            chosen = drawWeighted(candidates, count: plan.scheduled, temperature: parameters.algorithmTemperature, rng: &run.rng)
+        } else {
+            chosen = Array(candidates.sorted(by: Self.moreConfident).prefix(plan.scheduled))
+        }
+        if let threshold = parameters.threshold {
+            let taken = Set(chosen.map(\.position))
+            chosen += candidates.filter { $0.probability >= threshold && !taken.contains($0.position) }
+            if chosen.isEmpty, let top = candidates.max(by: { $0.probability < $1.probability }) { chosen = [top] }
+        }
+        // Commit the surest first; re-check each against what this step already wrote.
+        for var c in chosen.sorted(by: Self.moreConfident) {
+            guard run.isMasked(c.position) else { continue }
+            if run.forbids(c.token, at: c.position) {
+                let r = plan.requested.firstIndex(of: c.position) ?? 0
+                c = try candidate(for: c.position, row: logits[row: r], run: &run, distribution: distribution)
+            }
+            run.commit(c.token, at: c.position)
+        }
+    }
+
+    /// A candidate for `p` that breaks no rule given the canvas as it is now.
+    private func candidate(
+        for p: Int, row: ArraySlice<Float>, run: inout CanvasRun, distribution: TokenDistribution
+    ) throws -> Candidate {
+        var excluded = Set<TokenID>()
+        let allowsNull = run.allowsNull(at: p)
+        let bias = run.bias(at: p)
+        while true {
+            guard let c = distribution.candidate(
+                row: row, position: p, bias: bias, allowsNull: allowsNull, excluded: excluded, rng: &run.rng)
+            else { throw SamplingError.noAllowedToken(canvas: run.index, position: p) }
+            if !run.completesBanned(c.token, at: p) { return c }
+            excluded.insert(c.token)
+        }
+    }
+
+    static func moreConfident(_ a: Candidate, _ b: Candidate) -> Bool {
+        a.confidence > b.confidence || (a.confidence == b.confidence && a.position < b.position)
+    }
+
+    /// Dream's `alg_temp`: `count` candidates drawn without replacement, weights `softmax(conf / temperature)`.
+    private func drawWeighted(
+        _ candidates: [Candidate], count: Int, temperature: Float, rng: inout SeededGenerator
+    ) -> [Candidate] {
+        var pool = candidates
+        var out: [Candidate] = []
+        let top = Double(pool.map(\.confidence).max() ?? 0)
+        var weights = pool.map { Foundation.exp((Double($0.confidence) - top) / Double(temperature)) }
+        while out.count < count && !pool.isEmpty {
+            let total = weights.reduce(0, +)
+            var pick = pool.count - 1
+            if total > 0 {
+                let u = rng.nextUnit() * total
+                var acc = 0.0
+                for j in weights.indices {
+                    acc += weights[j]
+                    if u < acc { pick = j; break }
+                }
+            }
+            out.append(pool.remove(at: pick))
+            weights.remove(at: pick)
+        }
+        return out
+    }
+
+    /// One batched forward pass, checked for shape.
+    private func predict(_ requests: [PredictionRequest]) throws -> [LogitMatrix] {
+        guard !requests.isEmpty else { return [] }
+        let outputs = try model.predict(requests)
+        guard outputs.count == requests.count else {
+            throw SamplingError.modelOutput("\(outputs.count) logit matrices for \(requests.count) requests")
+        }
+        for (o, r) in zip(outputs, requests) where o.rows != r.positions.count || o.width != model.logitWidth {
+            throw SamplingError.modelOutput(
+                "\(o.rows)x\(o.width) logits for \(r.positions.count) positions of width \(model.logitWidth)")
+        }
+        return outputs
+    }
+
+    /// Places every keyword (longest first within a gap), one batched forward pass per round.
+    private func placeKeywords(_ runs: inout [CanvasRun], forwards: inout Int) throws {
+        var queues: [[(gap: Int, keyword: Int)]] = runs.map { run in
+            run.gaps.indices.flatMap { g in
+                run.gaps[g].constraints.keywords.indices
+                    .sorted { run.gaps[g].constraints.keywords[$0].count > run.gaps[g].constraints.keywords[$1].count }
+                    .map { (gap: g, keyword: $0) }
+            }
+        }
+        let samplable = min(model.logitWidth, model.samplableVocabularySize)
+        while queues.contains(where: { !$0.isEmpty }) {
+            try Task.checkCancellation()
+            var requests: [PredictionRequest] = []
+            var owners: [Int] = []
+            for i in runs.indices {
+                guard let next = queues[i].first else { continue }
+                let positions = runs[i].gaps[next.gap].range.filter(runs[i].isMasked)
+                guard !positions.isEmpty else {
+                    throw SamplingError.keywordDoesNotFit(canvas: i, gap: next.gap, keyword: next.keyword)
+                }
+                requests.append(PredictionRequest(tokens: runs[i].tokens, positions: positions))
+                owners.append(i)
+            }
+            let outputs = try predict(requests)
+            forwards += 1
+            for (r, i) in owners.enumerated() {
+                runs[i].forwardPasses += 1
+                let next = queues[i].removeFirst()
+                let gap = runs[i].gaps[next.gap]
+                let keyword = gap.constraints.keywords[next.keyword]
+                let positions = requests[r].positions
+                let matrix = outputs[r]
+                var rowOf: [Int: Int] = [:]
+                for (row, p) in positions.enumerated() { rowOf[p] = row }
+                var lse: [Int: Float] = [:]
+                let remaining = queues[i].filter { $0.gap == next.gap }.map { gap.constraints.keywords[$0.keyword].count }
+                let run = runs[i]
+                let mask = model.maskTokenID
+                let offset = KeywordPlacement.bestOffset(
+                    keyword: keyword, gap: gap.range, remaining: remaining, free: run.isMasked
+                ) { p, token in
+                    guard let row = rowOf[p] else { return -.infinity }
+                    let values = matrix[row: row]
+                    let norm: Float
+                    if let cached = lse[p] { norm = cached } else {
+                        norm = KeywordPlacement.logSumExp(values, samplable: samplable, mask: mask)
+                        lse[p] = norm
+                    }
+                    return values[values.startIndex + Int(token)] - norm
+                }
+                guard let offset else {
+                    throw SamplingError.keywordDoesNotFit(canvas: i, gap: next.gap, keyword: next.keyword)
+                }
+                for (j, token) in keyword.enumerated() { runs[i].tokens[gap.range.lowerBound + offset + j] = token }
+                runs[i].keywordOffsets[next.gap][next.keyword] = offset
+            }
+        }
+    }
+}

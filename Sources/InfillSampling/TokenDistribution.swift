@@ -1,0 +1,187 @@
+import Foundation
+import InfillModel
+
+/// One masked position's candidate token and how sure the model is of it.
+struct Candidate: Sendable {
+    /// The canvas position.
+    var position: Int
+    /// The sampled (or argmax) token `x0`.
+    var token: TokenID
+    /// `p(x0)` as the algorithm defines it (the threshold compares against this).
+    var probability: Float
+    /// The algorithm's confidence (larger = surer).
+    var confidence: Float
+}
+
+/// Turns a logit row into a candidate: bias, exclusions, temperature, top-k, top-p, softmax, draw.
+///
+/// The order of operations follows Dream's `sample_tokens`; `low_confidence` uses the untempered,
+/// unfiltered softmax for its confidence as LLaDA does.
+struct TokenDistribution {
+    let samplableCount: Int
+    let maskTokenID: TokenID
+    let nullTokenID: TokenID
+    let algorithm: RemaskingAlgorithm
+    let temperature: Float
+    let topK: Int
+    let topP: Float
+
+    init(model: any DenoisingModel, parameters: SamplingParameters) {
+        samplableCount = max(0, min(model.logitWidth, model.samplableVocabularySize))
+        maskTokenID = model.maskTokenID
+        nullTokenID = model.nullTokenID
+        algorithm = parameters.algorithm
+        temperature = parameters.temperature
+        topK = parameters.topK ?? 0
+        topP = parameters.topP ?? 1
+    }
+
+    /// Draws a candidate for `position` from `row`, or `nil` when every token is excluded.
+    ///
+    /// - Parameters:
+    ///   - allowsNull: whether the null token may be chosen here.
+    ///   - excluded: tokens ruled out (banned here), set to −∞.
+    func candidate(
+        row: ArraySlice<Float>, position: Int, bias: [TokenID: Float], allowsNull: Bool,
+        excluded: Set<TokenID>, rng: inout SeededGenerator
+    ) -> Candidate? {
+        let n = samplableCount
+        var logits = [Float](row.prefix(n))
+        for (id, b) in bias where id >= 0 && Int(id) < n { logits[Int(id)] += b }
+        if maskTokenID >= 0 && Int(maskTokenID) < n { logits[Int(maskTokenID)] = -.infinity }
+        if !allowsNull && nullTokenID >= 0 && Int(nullTokenID) < n { logits[Int(nullTokenID)] = -.infinity }
+        for id in excluded where id >= 0 && Int(id) < n { logits[Int(id)] = -.infinity }
+
+        var raw: [Float] = []
+        if algorithm == .lowConfidence {
+            raw = logits
+            guard Self.softmaxInPlace(&raw) else { return nil }
+        }
+        if temperature > 0 {
+            let inv = 1 / temperature
+            for i in 0..<n { logits[i] *= inv }
+        }
+        if topK > 0 && topK < n { Self.keepTopK(&logits, k: topK) }
+        var p = logits
+        guard Self.softmaxInPlace(&p) else { return nil }
+        if topP < 1 { Self.keepTopP(&p, mass: topP) }
+
+        let token: Int
+        if temperature > 0 {
+            token = Self.draw(p, rng: &rng)
+        } else {
+            token = Self.argmax(p)
+        }
+        let pToken = p[token]
+        let probability = algorithm == .lowConfidence ? raw[token] : pToken
+        let confidence: Float
+        switch algorithm {
+        case .origin, .maskgitPlus:
+            confidence = pToken
+        case .lowConfidence:
+            confidence = raw[token]
+        case .topkMargin:
+            var first: Float = 0, second: Float = 0
+            for v in p {
+                if v > first { second = first; first = v } else if v > second { second = v }
+            }
+            confidence = first - second
+        case .entropy:
+            var sum: Float = 0
+            for v in p where v > 0 { sum += v * Foundation.log(v) }
+            confidence = sum
+        case .random:
+            confidence = Float(rng.nextUnit())
+        }
+        return Candidate(position: position, token: TokenID(token), probability: probability, confidence: confidence)
+    }
+
+    /// Softmax over a row that may hold −∞; returns false when every entry is −∞.
+    static func softmaxInPlace(_ v: inout [Float]) -> Bool {
+        var m = -Float.infinity
+        for x in v where x > m { m = x }
+        guard m > -.infinity else { return false }
+        var sum: Float = 0
+        v.withUnsafeMutableBufferPointer { buf in
+            for i in buf.indices {
+                let e = buf[i] == -.infinity ? 0 : Foundation.exp(buf[i] - m)
+                buf[i] = e
+                sum += e
+            }
+            let inv = 1 / sum
+            for i in buf.indices { buf[i] *= inv }
+        }
+        return true
+    }
+
+    /// Sets every logit below the k-th largest to −∞ (ties with it are kept, as in torch).
+    static func keepTopK(_ logits: inout [Float], k: Int) {
+        // A small sorted buffer of the k largest seen so far; most values fail the first compare.
+        var best: [Float] = []
+        best.reserveCapacity(k + 1)
+        for v in logits where v > -.infinity {
+            if best.count < k {
+                let i = best.firstIndex { $0 < v } ?? best.count
+                best.insert(v, at: i)
+            } else if let last = best.last, v > last {
+                let i = best.firstIndex { $0 < v } ?? best.count
+                best.insert(v, at: i)
+                best.removeLast()
+            }
+        }
+        guard best.count == k, let kth = best.last else { return }
+        for i in logits.indices where logits[i] < kth { logits[i] = -.infinity }
+    }
+
+    /// Dream's nucleus filter on probabilities: keep the most likely tokens while the mass before
+    /// each is ≤ `mass`, then renormalise.
+    static func keepTopP(_ p: inout [Float], mass: Float) {
+        var maxP: Float = 0
+        for v in p where v > maxP { maxP = v }
+        // Collect the tokens above a falling threshold until they hold enough mass, then sort only them.
+        var tau = maxP / 2
+        var picked: [Int] = []
+        while true {
+            picked.removeAll(keepingCapacity: true)
+            var held: Float = 0
+            for i in p.indices where p[i] >= tau && p[i] > 0 { picked.append(i); held += p[i] }
+            if held > mass || tau < 1e-12 { break }
+            tau /= 4
+        }
+        picked.sort { p[$0] > p[$1] || (p[$0] == p[$1] && $0 < $1) }
+        var keep = [Bool](repeating: false, count: p.count)
+        var before: Float = 0
+        for i in picked {
+            if before > mass { break }
+            keep[i] = true
+            before += p[i]
+        }
+        var sum: Float = 0
+        for i in p.indices { if keep[i] { sum += p[i] } else { p[i] = 0 } }
+        guard sum > 0 else { return }
+        let inv = 1 / sum
+        for i in p.indices where keep[i] { p[i] *= inv }
+    }
+
+    static func argmax(_ p: [Float]) -> Int {
+        var best = 0
+        var bestValue = -Float.infinity
+        for i in p.indices where p[i] > bestValue { bestValue = p[i]; best = i }
+        return best
+    }
+
+    /// A categorical draw from probabilities (zeros are never drawn).
+    static func draw(_ p: [Float], rng: inout SeededGenerator) -> Int {
+        var total: Double = 0
+        for v in p { total += Double(v) }
+        let u = rng.nextUnit() * total
+        var acc: Double = 0
+        var last = 0
+        for i in p.indices where p[i] > 0 {
+            acc += Double(p[i])
+            last = i
+            if u < acc { return i }
+        }
+        return last
+    }
+}
