@@ -14,8 +14,9 @@ public enum TextNormalization: String, Sendable {
 ///
 /// Encoding: special and added tokens are found first (special ones only when `parseSpecial` is
 /// true), the text between them is cut into words by the ``PreTokenizerKind`` and each word's
-/// bytes are merged by rank ( ``BPEMerges``). Ids equal HF `tokenizers`' output; decoding any
-/// encoding gives the text back byte for byte (see ``TextNormalization`` for the exception).
+/// bytes are merged by rank (``BPEMerges``). Ids equal HF `tokenizers`' output, and decoding an
+/// encoding gives the text back byte for byte, for any UTF-8 text whose bytes the vocabulary has
+/// tokens for (see ``unrepresentableBytes``) and with ``TextNormalization/none``.
 public struct BPETokenizer: Tokenizer {
     /// The token each byte starts as (-1 when the vocabulary lacks it; such bytes are dropped, as
     /// HF does without an unknown token).
@@ -36,6 +37,21 @@ public struct BPETokenizer: Tokenizer {
     public var preTokenizerKind: PreTokenizerKind { preTokenizer.kind }
     /// Number of merge rules.
     public var mergeCount: Int { merges.count }
+
+    /// Bytes the vocabulary has no token for, in increasing order; encoding drops them, as HF
+    /// `tokenizers` does. Empty for GPT-2, Qwen2 and Llama 3; SmolLM2 lacks eight (0x04, 0x06,
+    /// 0x13, 0x14, 0x16, 0x1D and 0xF1, 0xF2, the lead bytes of the unassigned planes 4–11).
+    public var unrepresentableBytes: [UInt8] {
+        (0...255).filter { byteTokens[$0] < 0 }.map { UInt8($0) }
+    }
+
+    /// Whether `text` encodes without loss: every byte has a token and no normalization changes it.
+    public func representsExactly(_ text: String) -> Bool {
+        if normalization == .nfc, text.precomposedStringWithCanonicalMapping.utf8.elementsEqual(text.utf8) == false {
+            return false
+        }
+        return text.utf8.allSatisfy { byteTokens[Int($0)] >= 0 }
+    }
 
     /// A tokenizer from GGUF-style metadata.
     ///
