@@ -1,0 +1,78 @@
+import InfillModel
+import InfillSampling
+
+/// A field's constraints in the sampler's terms: gap length and ``GapConstraints``.
+public struct CompiledField: Sendable {
+    /// Mask tokens and minimum kept tokens.
+    public var budget: LengthBudget
+    /// Keywords (pinned), banned sequences, tone bias, null tail.
+    public var constraints: GapConstraints
+}
+
+/// Compiles a ``PlannedField`` onto the sampler's API for one tokenizer.
+///
+/// - `keywords` → the token sequence of `" keyword"` (leading space: keywords usually stand
+///   mid-sentence), placed by the sampler where the model finds it most likely, then pinned.
+/// - `avoid` → banned sequences for `word`, `Word`, `WORD` and the word as written, each with and
+///   without a leading space.
+/// - `words`/`tokens` → a ``LengthBudget`` with a removable null tail.
+/// - `tone` → logit biases from ``ToneBiasCompiler``.
+public struct ConstraintCompiler: Sendable {
+    public let tokenizer: any Tokenizer
+    public let model: any DenoisingModel
+    /// The tokenizer's tokens per word on English prose.
+    public let tokensPerWord: Double
+
+    public init(tokenizer: any Tokenizer, model: any DenoisingModel) {
+        self.tokenizer = tokenizer
+        self.model = model
+        self.tokensPerWord = LengthBudget.tokensPerWord(tokenizer)
+    }
+
+    /// The keyword's tokens as pinned in the canvas.
+    public func keywordTokens(_ keyword: String) -> [TokenID] {
+        tokenizer.encode(keyword.hasPrefix(" ") ? keyword : " " + keyword)
+    }
+
+    /// The banned token sequences for one avoided word.
+    public func bannedSequences(for word: String) -> [[TokenID]] {
+        let lower = word.lowercased()
+        let variants = [word, lower, lower.prefix(1).uppercased() + lower.dropFirst(), word.uppercased()]
+        var out: [[TokenID]] = []
+        var seen: Set<[TokenID]> = []
+        for variant in variants {
+            for text in [" " + variant, variant] {
+                let ids = tokenizer.encode(text)
+                if !ids.isEmpty, seen.insert(ids).inserted { out.append(ids) }
+            }
+        }
+        return out
+    }
+
+    /// Compiles one field; `toneBias` is the (cached) bias of its tone, if any.
+    ///
+    /// - Throws: ``DocumentError`` at the keyword when the keywords cannot fit the field's length.
+    public func compile(_ field: PlannedField, toneBias: [TokenID: Float]) throws -> CompiledField {
+        let keywords = field.spec.keywords.map { keywordTokens($0.value) }
+        let keywordTotal = keywords.reduce(0) { $0 + $1.count }
+        if let tokens = field.spec.tokens, keywordTotal > tokens.max, let first = field.spec.keywords.first {
+            throw DocumentError(
+                "the keywords of field '\(field.name)' take \(keywordTotal) tokens, more than 'tokens' allows (\(tokens.max))",
+                at: first.location, hint: "raise 'tokens' or shorten the keywords")
+        }
+        let limit = max(1, model.maxSequenceLength / 2)
+        if keywordTotal > limit, let first = field.spec.keywords.first {
+            throw DocumentError("the keywords of field '\(field.name)' take \(keywordTotal) tokens, more than the model can place (\(limit))",
+                                at: first.location)
+        }
+        var budget = LengthBudget.make(words: field.spec.words, tokens: field.spec.tokens,
+                                       tokensPerWord: tokensPerWord, keywordTokens: keywordTotal)
+        if field.spec.tokens == nil { budget.maskTokens = max(budget.maskTokens, keywordTotal + 2) }
+        budget.maskTokens = min(budget.maskTokens, limit)
+        let banned = field.spec.avoid.flatMap { bannedSequences(for: $0.value) }
+        let constraints = GapConstraints(
+            keywords: keywords, bannedSequences: banned, logitBias: toneBias,
+            allowsNullTail: budget.minTokens < budget.maskTokens, minTokens: budget.minTokens)
+        return CompiledField(budget: budget, constraints: constraints)
+    }
+}

@@ -1,0 +1,116 @@
+import InfillModel
+
+/// One field's generated text after clean-up, with every constraint checked and scored.
+public struct FieldOutcome: Sendable {
+    /// The text placed into the document.
+    public var text: String
+    /// Tokens of the kept text.
+    public var tokens: Int
+    /// Words of the kept text.
+    public var words: Int
+    /// Keywords that appear verbatim.
+    public var keywordsFound: [String]
+    /// Avoided words that appear anyway (should always be empty).
+    public var avoidedFound: [String]
+    /// The tone score, when the field has a tone.
+    public var toneScore: Double?
+    /// Broken hard constraints, as sentences (empty when the fill is acceptable).
+    public var violations: [String]
+    /// Higher is better: used to pick the best of several candidates.
+    public var score: Double
+
+    /// Cleans up a gap's decoded text and checks it against the field.
+    ///
+    /// Clean-up: an in-line field's line breaks become spaces; surrounding whitespace is removed
+    /// (the template's own spacing stays); text past the word maximum is cut at a word boundary,
+    /// at the end of a sentence where one is in range, never cutting a keyword.
+    static func make(raw: String, tokenCount: Int, field: PlannedField, tokenizer: any Tokenizer) -> FieldOutcome {
+        var text = raw
+        if field.isInline { text = collapseLineBreaks(text) }
+        text = text.trimmingSpaces()
+        var tokens = tokenCount
+        let keywords = field.spec.keywords.map(\.value)
+        if let bound = field.spec.words, WordCount.count(in: text) > bound.max,
+           let cut = trimmed(text, to: bound, keeping: keywords) {
+            text = cut
+            tokens = tokenizer.encode(text).count
+        }
+        let words = WordCount.count(in: text)
+        let found = keywords.filter { text.contains($0) }
+        let lower = text.lowercased()
+        let avoided = field.spec.avoid.map(\.value).filter { FieldSpec.containsWord($0.lowercased(), in: lower) }
+        var violations: [String] = []
+        if text.isEmpty { violations.append("the fill is empty") }
+        if found.count < keywords.count {
+            violations.append("missing keywords: " + keywords.filter { !found.contains($0) }.joined(separator: ", "))
+        }
+        if !avoided.isEmpty { violations.append("contains avoided words: " + avoided.joined(separator: ", ")) }
+        if let bound = field.spec.words, !bound.contains(words) {
+            violations.append("\(words) words, outside \(bound)")
+        }
+        if let bound = field.spec.tokens, !bound.contains(tokens) {
+            violations.append("\(tokens) tokens, outside \(bound)")
+        }
+        let toneScore = field.tone.map { $0.score(text) }
+        // Hard constraints dominate; the tone score separates acceptable candidates.
+        var score = -100.0 * Double(violations.count)
+        if let bound = field.spec.words, !bound.contains(words) {
+            score -= Double(words < bound.min ? bound.min - words : words - bound.max)
+        }
+        score += toneScore ?? 0
+        return FieldOutcome(text: text, tokens: tokens, words: words, keywordsFound: found, avoidedFound: avoided,
+                            toneScore: toneScore, violations: violations, score: score)
+    }
+
+    /// Runs of whitespace that contain a line break become one space.
+    static func collapseLineBreaks(_ text: String) -> String {
+        var out = String.UnicodeScalarView()
+        var pending = String.UnicodeScalarView()
+        var pendingHasBreak = false
+        for scalar in text.unicodeScalars {
+            if scalar.properties.isWhitespace {
+                pending.append(scalar)
+                if scalar == "\n" || scalar == "\r" { pendingHasBreak = true }
+            } else {
+                if pendingHasBreak { out.append(" ") } else { out.append(contentsOf: pending) }
+                pending = String.UnicodeScalarView()
+                pendingHasBreak = false
+                out.append(scalar)
+            }
+        }
+        out.append(contentsOf: pending)
+        return String(out)
+    }
+
+    /// `text` cut after at most `bound.max` words (and at least `bound.min`), keeping every
+    /// keyword; prefers the last sentence end in range. Nil when no cut keeps the keywords.
+    static func trimmed(_ text: String, to bound: LengthBound, keeping keywords: [String]) -> String? {
+        let scalars = Array(text.unicodeScalars)
+        // The scalar index just past the end of each word.
+        var ends: [Int] = []
+        var inWord = false
+        for (i, s) in scalars.enumerated() {
+            let space = s.properties.isWhitespace
+            if inWord && space { ends.append(i) }
+            inWord = !space
+        }
+        if inWord { ends.append(scalars.count) }
+        guard ends.count > bound.max else { return text }
+        func cut(after words: Int) -> String {
+            var view = String.UnicodeScalarView()
+            view.append(contentsOf: scalars[0..<ends[words - 1]])
+            return String(view)
+        }
+        let lowest = max(1, bound.min)
+        let range = Array((lowest...bound.max).reversed())
+        let sentenceEnds = range.filter { k in
+            let last = scalars[ends[k - 1] - 1]
+            return last == "." || last == "!" || last == "?"
+        }
+        for k in sentenceEnds + range {
+            let candidate = cut(after: k)
+            if keywords.allSatisfy({ candidate.contains($0) }) { return candidate }
+        }
+        return nil
+    }
+}
