@@ -1,0 +1,96 @@
+/// Turns one claimed input file into a finished document: the seam between the spool and the
+/// document layer.
+///
+/// The daemon calls ``process(name:contents:progress:)`` from several worker threads at once, so
+/// implementations must be thread-safe; they run synchronously (CPU-bound) on a dedicated thread.
+/// ``PipelineDocumentProcessor`` is the production implementation over `InfillDocuments`; tests
+/// use doubles.
+public protocol DocumentProcessor: Sendable {
+    /// The pipeline that will handle a file of this name, used only to interleave pipelines fairly
+    /// in the queue (it may be a guess: the front matter can still choose another pipeline).
+    func pipelineName(forFileNamed name: String) -> String
+
+    /// Fills one document. Throws ``DocumentFailure`` (or any error, treated as permanent).
+    func process(name: String, contents: [UInt8], progress: DocumentProgressHandler) throws -> ProcessedDocument
+
+    /// Reloads the pipeline specs. Throws when a new spec is broken; the old specs then stay in use.
+    /// Returns a one-line summary for the log (such as `4 pipelines`).
+    func reload() throws -> String
+}
+
+/// Receives progress of one document: denoising steps done out of the total, and a way to ask
+/// whether the work is still wanted (false after the stop timeout ran out).
+public struct DocumentProgressHandler: Sendable {
+    private let report: @Sendable (_ step: Int, _ total: Int) -> Void
+    private let wanted: @Sendable () -> Bool
+
+    public init(report: @escaping @Sendable (Int, Int) -> Void, isWanted: @escaping @Sendable () -> Bool) {
+        self.report = report
+        self.wanted = isWanted
+    }
+
+    /// Records that `step` of `total` denoising steps are done.
+    public func step(_ step: Int, of total: Int) { report(step, total) }
+
+    /// False once the daemon gave up on this document (it will be put back into the inbox).
+    public var isWanted: Bool { wanted() }
+
+    /// A handler that ignores progress and always wants the work.
+    public static let ignoring = DocumentProgressHandler(report: { _, _ in }, isWanted: { true })
+}
+
+/// The result of processing one document.
+public struct ProcessedDocument: Sendable, Equatable {
+    /// The file name in the outbox (such as `q3.md` for `q3.brief.md`).
+    public var outputName: String
+    /// The finished document; the same input must always give the same bytes.
+    public var document: [UInt8]
+    /// The `NAME.report.json` contents, if the pipeline asks for a report.
+    public var report: [UInt8]?
+    /// The pipeline that filled it, for the log.
+    public var pipeline: String
+
+    public init(outputName: String, document: [UInt8], report: [UInt8]?, pipeline: String) {
+        self.outputName = outputName
+        self.document = document
+        self.report = report
+        self.pipeline = pipeline
+    }
+}
+
+/// Why a document could not be processed: what went wrong, where in which file, and what to do.
+///
+/// Permanent failures (bad YAML, unknown placeholder, unsatisfiable constraint) move the input to
+/// `failed/`; transient ones (out of memory, model file missing) are retried with backoff first.
+public struct DocumentFailure: Error, Sendable, Equatable, CustomStringConvertible {
+    public var message: String
+    public var file: String?
+    public var line: Int?
+    public var column: Int?
+    public var hint: String?
+    public var isPermanent: Bool
+
+    public init(
+        message: String, file: String? = nil, line: Int? = nil, column: Int? = nil,
+        hint: String? = nil, isPermanent: Bool = true
+    ) {
+        self.message = message
+        self.file = file
+        self.line = line
+        self.column = column
+        self.hint = hint
+        self.isPermanent = isPermanent
+    }
+
+    public var description: String {
+        var text = ""
+        if let file {
+            text += file
+            if let line { text += ":\(line)" + (column.map { ":\($0)" } ?? "") }
+            text += ": "
+        }
+        text += message
+        if let hint { text += " (\(hint))" }
+        return text
+    }
+}

@@ -1,1 +1,0 @@
-// InfillService: see DESIGN.md.

@@ -1,0 +1,92 @@
+import InfillDocuments
+import InfillModel
+import Synchronization
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The production ``DocumentProcessor``: fills documents with `InfillDocuments`' `DocumentFiller`
+/// over one loaded model and a folder of pipeline specs.
+///
+/// The model is loaded once and shared read-only; a reload builds a new `PipelineLibrary` and
+/// filler and swaps them in only when every spec in the folder is valid, so a broken edit never
+/// takes a working pipeline away.
+public final class PipelineDocumentProcessor: DocumentProcessor {
+    public let model: LoadedModel
+    /// The folder of `*.yaml` pipeline specs.
+    public let directory: String
+    private let current: Mutex<DocumentFiller>
+
+    /// Loads the pipelines. Broken spec files do not stop the start (the good pipelines serve);
+    /// their errors are returned in ``startupErrors`` for the log. Throws only when the folder
+    /// cannot be read.
+    public init(model: LoadedModel, pipelinesDirectory: String) throws(DocumentFailure) {
+        self.model = model
+        self.directory = pipelinesDirectory
+        let library = try Self.loadLibrary(pipelinesDirectory)
+        startupErrors = library.errors.map(Self.failure)
+        current = Mutex(DocumentFiller(model: model, library: library))
+    }
+
+    /// Problems found in the pipeline folder at start (each file that could not be loaded).
+    public let startupErrors: [DocumentFailure]
+
+    /// The names of the loaded pipelines.
+    public var pipelineNames: [String] {
+        current.withLock { $0.library.pipelines.map(\.name) }
+    }
+
+    public func pipelineName(forFileNamed name: String) -> String {
+        let library = current.withLock { $0.library }
+        // Only a hint for fair interleaving: the front matter may still pick another pipeline.
+        for spec in library.pipelines where spec.match.contains(where: { fnmatch($0.value, name, 0) == 0 }) {
+            return spec.name
+        }
+        return "default"
+    }
+
+    public func process(name: String, contents: [UInt8], progress: DocumentProgressHandler) throws -> ProcessedDocument {
+        let filler = current.withLock { $0 }
+        do {
+            let filled = try filler.fill(name: name, contents: contents, file: name) { update in
+                progress.step(update.step, of: update.totalSteps)
+            }
+            return ProcessedDocument(
+                outputName: filled.outputName, document: filled.documentBytes, report: filled.reportBytes,
+                pipeline: filled.report.pipeline)
+        } catch let error as DocumentError {
+            throw Self.failure(error)
+        } catch let errors as DocumentErrors {
+            throw errors.errors.first.map(Self.failure) ?? DocumentFailure(message: "\(errors)", file: name)
+        }
+    }
+
+    public func reload() throws -> String {
+        let library = try Self.loadLibrary(directory)
+        if let first = library.errors.first {
+            var failure = Self.failure(first)
+            if library.errors.count > 1 {
+                failure.message += " (and \(library.errors.count - 1) more broken pipeline files; run infill check)"
+            }
+            throw failure
+        }
+        current.withLock { $0 = DocumentFiller(model: model, library: library) }
+        return "\(library.pipelines.count) pipelines: \(library.pipelines.map(\.name).joined(separator: ", "))"
+    }
+
+    private static func loadLibrary(_ directory: String) throws(DocumentFailure) -> PipelineLibrary {
+        do {
+            return try PipelineLibrary.load(directory: directory)
+        } catch let error as DocumentError {
+            throw failure(error)
+        } catch {
+            throw DocumentFailure(message: "cannot load the pipelines: \(error)", file: directory)
+        }
+    }
+
+    static func failure(_ error: DocumentError) -> DocumentFailure {
+        DocumentFailure(
+            message: error.message, file: error.file, line: error.line, column: error.column, hint: error.hint,
+            isPermanent: error.isPermanent)
+    }
+}

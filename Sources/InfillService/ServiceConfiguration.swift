@@ -1,0 +1,69 @@
+/// The daemon's settings (`infill.yaml`): every key optional, defaults as in DESIGN.md.
+///
+/// Read with ``ConfigurationLoader``; command-line flags override single fields afterwards.
+public struct ServiceConfiguration: Sendable, Equatable {
+    /// How the inbox is watched.
+    public enum WatchMode: String, Sendable, CaseIterable {
+        /// inotify events plus periodic rescans (local filesystems).
+        case inotify
+        /// Rescans only, every second (network filesystems give no inotify events).
+        case poll
+    }
+
+    public var inbox = "./inbox"
+    public var outbox = "./outbox"
+    public var failed = "./failed"
+    public var state = "./.infill"
+    public var pipelines = "./pipelines"
+    /// Documents processed at once.
+    public var workers = 2
+    /// BLAS threads per worker.
+    public var threadsPerWorker = 1
+    /// `default`, or a path to a GGUF file or HF model folder.
+    public var model = "default"
+    /// How long a file must stay unchanged before it is claimed.
+    public var settleMilliseconds = 500
+    public var watch = WatchMode.inotify
+    /// Full rescan interval (inotify is a hint, not the truth).
+    public var rescanMilliseconds = 5000
+    /// Documents held in the in-memory queue; nil = 4 per worker.
+    public var queueLimit: Int?
+    /// Attempts for transient failures, the first included.
+    public var maxAttempts = 4
+    /// First retry delay; it doubles for each further attempt.
+    public var retryBackoffMilliseconds = 1000
+    /// How long SIGTERM waits for in-flight documents before putting them back into the inbox.
+    public var stopTimeoutSeconds = 30.0
+    /// Keep committed inputs in `state/done/` instead of removing them.
+    public var keepDone = false
+    /// swift-log level: trace, debug, info, notice, warning, error, critical.
+    public var logLevel = "info"
+
+    public init() {}
+
+    /// The spool folders.
+    public var layout: SpoolLayout {
+        SpoolLayout(inbox: inbox, outbox: outbox, failed: failed, state: state)
+    }
+
+    /// The effective queue bound.
+    public var effectiveQueueLimit: Int { queueLimit ?? max(4, workers * 4) }
+
+    public var retryPolicy: RetryPolicy {
+        RetryPolicy(maxAttempts: maxAttempts, initialDelayMilliseconds: retryBackoffMilliseconds)
+    }
+
+    /// Makes relative folder paths relative to `base` (the config file's folder).
+    public mutating func resolvePaths(relativeTo base: String) {
+        func resolve(_ path: String) -> String {
+            if path.hasPrefix("/") || base.isEmpty || base == "." { return path }
+            return base + "/" + (path.hasPrefix("./") ? String(path.dropFirst(2)) : path)
+        }
+        inbox = resolve(inbox)
+        outbox = resolve(outbox)
+        failed = resolve(failed)
+        state = resolve(state)
+        pipelines = resolve(pipelines)
+        if model != "default" && (model.contains("/") || model.hasSuffix(".gguf")) { model = resolve(model) }
+    }
+}

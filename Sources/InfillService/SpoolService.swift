@@ -1,0 +1,405 @@
+import Logging
+import ServiceLifecycle
+import Synchronization
+import UnixSignals
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// How a ``SpoolService`` runs: pool size, settle and rescan timing, retries, stop timeout, mode.
+public struct SpoolServiceOptions: Sendable, Equatable {
+    public var workers: Int
+    public var settleMilliseconds: Int
+    public var watch: ServiceConfiguration.WatchMode
+    public var rescanMilliseconds: Int
+    public var queueLimit: Int
+    public var retry: RetryPolicy
+    public var stopTimeoutSeconds: Double
+    /// Batch mode: process what is in the inbox now (no settle wait), then return.
+    public var once: Bool
+
+    public init(configuration: ServiceConfiguration, once: Bool = false) {
+        workers = configuration.workers
+        settleMilliseconds = configuration.settleMilliseconds
+        watch = configuration.watch
+        rescanMilliseconds = configuration.rescanMilliseconds
+        queueLimit = configuration.effectiveQueueLimit
+        retry = configuration.retryPolicy
+        stopTimeoutSeconds = configuration.stopTimeoutSeconds
+        self.once = once
+    }
+}
+
+/// The daemon: watches the inbox, claims settled files, fills them on a pool of workers sharing
+/// one ``DocumentProcessor``, and commits or fails each through the ``SpoolDirectory``.
+///
+/// Run it inside a swift-service-lifecycle `ServiceGroup`: graceful shutdown (SIGTERM) stops
+/// claiming, lets in-flight documents finish within the stop timeout and puts the others back into
+/// the inbox; SIGHUP reloads the pipelines (a broken spec is logged and the old ones stay).
+public final class SpoolService: Service, Sendable {
+    public let spool: SpoolDirectory
+    public let processor: any DocumentProcessor
+    public let options: SpoolServiceOptions
+    public let notifier: SystemdNotifier
+    private let logger: Logger
+    private let dispatcher: Dispatcher
+    private let progress = ProgressBoard()
+    /// Names reported by the inotify thread since the last tick, and whether a rescan is due.
+    private let events = Mutex<(names: Set<String>, rescan: Bool)>(([], true))
+    private let lastStatus = Mutex<String>("")
+    private let stopping = Atomic<Bool>(false)
+
+    public init(
+        spool: SpoolDirectory, processor: any DocumentProcessor, options: SpoolServiceOptions,
+        notifier: SystemdNotifier = SystemdNotifier(environment: [:]), logger: Logger
+    ) {
+        self.spool = spool
+        self.processor = processor
+        self.options = options
+        self.notifier = notifier
+        self.logger = logger
+        self.dispatcher = Dispatcher(capacity: options.queueLimit)
+    }
+
+    /// Documents committed and failed so far (`serve --once` exits 1 when any failed).
+    public var summary: (done: Int, failed: Int) {
+        get async { (await dispatcher.completed, await dispatcher.failed) }
+    }
+
+    public func run() async throws {
+        let leftovers = try spool.leftoverClaims()
+        for name in leftovers {
+            await dispatcher.requeueClaimed(job(name, claimed: true))
+        }
+        if !leftovers.isEmpty {
+            logger.notice("requeued documents left in processing/ by an earlier run", metadata: ["count": "\(leftovers.count)"])
+        }
+        var watcher: InotifyWatcher?
+        if options.once {
+            let names = try spool.inboxNames()
+            await dispatcher.setSnapshot(names.map { job($0, claimed: false) })
+        } else if options.watch == .inotify {
+            // Watch first, then scan (the first tick rescans): files that arrived before the watch
+            // produce no events.
+            let inotify = try InotifyWatcher(directory: spool.layout.inbox)
+            inotify.start { [self] event in
+                self.events.withLock { state in
+                    switch event {
+                    case .file(let name): state.names.insert(name)
+                    case .rescan: state.rescan = true
+                    }
+                }
+            }
+            watcher = inotify
+        }
+        defer { watcher?.stop() }
+        // Trap SIGHUP before READY=1, so a reload right after start cannot kill the daemon.
+        let hangups = options.once ? nil : await UnixSignalsSequence(trapping: .sighup)
+
+        let status = await statusText()
+        notifier.ready(status: status)
+        logger.info("ready", metadata: [
+            "inbox": "\(spool.layout.inbox)", "workers": "\(options.workers)",
+            "mode": "\(options.once ? "once" : options.watch.rawValue)", "status": "\(status)",
+        ])
+
+        await withGracefulShutdownHandler {
+            await withTaskGroup(of: Bool.self) { group in
+                for _ in 0..<max(1, options.workers) {
+                    group.addTask {
+                        await self.workerLoop()
+                        return true
+                    }
+                }
+                group.addTask {
+                    await self.tickLoop()
+                    return false
+                }
+                group.addTask {
+                    await self.enforceStopTimeout()
+                    return false
+                }
+                if let hangups {
+                    group.addTask {
+                        for await _ in hangups { await self.reload() }
+                        return false
+                    }
+                }
+                var workersLeft = max(1, options.workers)
+                while let isWorker = await group.next() {
+                    if isWorker { workersLeft -= 1 }
+                    if workersLeft == 0 { group.cancelAll() }
+                }
+            }
+        } onGracefulShutdown: {
+            Task { await self.shutdown() }
+        }
+        let (done, failed) = await summary
+        notifier.stopping()
+        logger.info("stopped", metadata: ["done": "\(done)", "failed": "\(failed)"])
+    }
+
+    /// Stops claiming, puts waiting claimed documents back, and lets the stop timeout run.
+    public func shutdown() async {
+        guard !stopping.exchange(true, ordering: .acquiringAndReleasing) else { return }
+        notifier.stopping()
+        let inFlight = await dispatcher.runningCount
+        logger.info("stopping: no new documents are claimed", metadata: ["in_flight": "\(inFlight)"])
+        for name in await dispatcher.stop() {
+            putBack(name, reason: "shutdown")
+        }
+    }
+
+    // MARK: - Workers
+
+    private func job(_ name: String, claimed: Bool, attempt: Int = 1) -> SpoolJob {
+        SpoolJob(name: name, pipeline: processor.pipelineName(forFileNamed: name), claimed: claimed, attempt: attempt)
+    }
+
+    private func workerLoop() async {
+        while let job = await dispatcher.next() {
+            await handle(job)
+        }
+    }
+
+    private func handle(_ job: SpoolJob) async {
+        let name = job.name
+        if !job.claimed {
+            guard await dispatcher.accepting else {
+                await dispatcher.dropped(name)
+                return
+            }
+            do {
+                switch try spool.claim(name) {
+                case .claimed: break
+                case .gone, .busy:
+                    await dispatcher.dropped(name)
+                    return
+                }
+            } catch {
+                logger.error("cannot claim document", metadata: ["document": "\(name)", "error": "\(error)"])
+                await dispatcher.dropped(name)
+                return
+            }
+        }
+        let work = InFlightWork<ProcessOutcome>()
+        guard await dispatcher.started(name, work: work) else {
+            putBack(name, reason: "shutdown")
+            return
+        }
+        let started = SystemdNotifier.monotonicNanoseconds()
+        logger.debug("claimed", metadata: ["document": "\(name)", "pipeline": "\(job.pipeline)", "attempt": "\(job.attempt)"])
+        let outcome: ProcessOutcome?
+        do {
+            let contents = try spool.readClaimed(name)
+            let processor = self.processor, progress = self.progress
+            outcome = await work.run {
+                let handler = DocumentProgressHandler(
+                    report: { progress.update(name, step: $0, total: $1) },
+                    isWanted: { work.isWanted })
+                do {
+                    return .processed(try processor.process(name: name, contents: contents, progress: handler))
+                } catch let failure as DocumentFailure {
+                    return .failed(failure)
+                } catch {
+                    return .failed(DocumentFailure(message: "\(error)", file: name))
+                }
+            }
+        } catch {
+            outcome = .failed(DocumentFailure(
+                message: "cannot read the document: \(error)", file: name,
+                hint: "the daemon's user must be able to read files dropped into the inbox",
+                isPermanent: !error.isTransient))
+        }
+        progress.remove(name)
+        let seconds = Double(SystemdNotifier.monotonicNanoseconds() - started) / 1e9
+        let timing = String(format: "%.2f", seconds)
+        switch outcome {
+        case nil:
+            putBack(name, reason: "stop timeout")
+            await dispatcher.finished(name, result: .putBack)
+        case .processed(let document):
+            do {
+                let commit = try spool.commit(name, document)
+                logger.info("document done", metadata: [
+                    "document": "\(name)", "pipeline": "\(document.pipeline)", "seconds": "\(timing)",
+                    "result": "\(commit.alreadyPresent ? "done (identical output already present)" : "done")",
+                    "output": "\(commit.documentName)",
+                ])
+                await dispatcher.finished(name, result: .done)
+            } catch {
+                let failure = DocumentFailure(
+                    message: "cannot write the output: \(error)", file: name,
+                    hint: error.isTransient ? "free disk space in the outbox's filesystem" : nil,
+                    isPermanent: !error.isTransient)
+                await settle(job, failure, pipeline: document.pipeline, timing: timing)
+            }
+        case .failed(let failure):
+            await settle(job, failure, pipeline: job.pipeline, timing: timing)
+        }
+    }
+
+    /// A failed attempt: retry with backoff when transient and attempts are left, else fail.
+    private func settle(_ job: SpoolJob, _ failure: DocumentFailure, pipeline: String, timing: String) async {
+        var failure = failure
+        if !failure.isPermanent {
+            if let delay = options.retry.delayMilliseconds(afterAttempt: job.attempt) {
+                logger.warning("document will be retried", metadata: [
+                    "document": "\(job.name)", "pipeline": "\(pipeline)", "seconds": "\(timing)",
+                    "result": "retry", "attempt": "\(job.attempt)", "delay_ms": "\(delay)", "error": "\(failure)",
+                ])
+                await dispatcher.finished(job.name, result: .retrying)
+                let next = SpoolJob(name: job.name, pipeline: job.pipeline, claimed: true, attempt: job.attempt + 1)
+                let dispatcher = self.dispatcher
+                Task {
+                    try? await Task.sleep(for: .milliseconds(delay))
+                    await dispatcher.retryDue(next)
+                }
+                return
+            }
+            failure.message += " (gave up after \(job.attempt) attempts)"
+            failure.isPermanent = true
+        }
+        do {
+            let failedName = try spool.fail(job.name, failure, attempts: job.attempt)
+            logger.error("document failed", metadata: [
+                "document": "\(job.name)", "pipeline": "\(pipeline)", "seconds": "\(timing)", "result": "failed",
+                "failed_as": "\(failedName)", "error": "\(failure)",
+            ])
+        } catch {
+            // The input stays in processing/ and is tried again on the next start.
+            logger.critical("cannot move a failed document to failed/; it stays in processing/", metadata: [
+                "document": "\(job.name)", "pipeline": "\(pipeline)", "result": "failed", "error": "\(failure)",
+                "spool_error": "\(error)",
+            ])
+        }
+        await dispatcher.finished(job.name, result: .failed)
+    }
+
+    private func putBack(_ name: String, reason: String) {
+        do {
+            let back = try spool.putBack(name)
+            logger.notice("document put back into the inbox", metadata: ["document": "\(name)", "as": "\(back)", "result": "put back", "reason": "\(reason)"])
+        } catch {
+            logger.critical("cannot put a document back; it stays in processing/ and is requeued on the next start",
+                            metadata: ["document": "\(name)", "error": "\(error)"])
+        }
+    }
+
+    /// After shutdown began, waits up to the stop timeout for in-flight documents, then abandons
+    /// the rest (their workers put them back into the inbox).
+    private func enforceStopTimeout() async {
+        await dispatcher.waitUntilStopped()
+        guard stopping.load(ordering: .acquiring) else { return }
+        let deadline = SystemdNotifier.monotonicNanoseconds() + Int64(options.stopTimeoutSeconds * 1e9)
+        while await dispatcher.runningCount > 0, SystemdNotifier.monotonicNanoseconds() < deadline {
+            do { try await Task.sleep(for: .milliseconds(50)) } catch { return }
+        }
+        let abandoned = await dispatcher.abandonRunning()
+        if !abandoned.isEmpty {
+            logger.warning("stop timeout reached; putting in-flight documents back", metadata: ["documents": "\(abandoned.joined(separator: ","))"])
+        }
+    }
+
+    // MARK: - Inbox scanning, status, watchdog
+
+    /// Every tick: take watcher events, rescan when due, settle-check candidates, queue the settled
+    /// ones while there is room; then STATUS and WATCHDOG.
+    private func tickLoop() async {
+        var tracker = SettleTracker(settleMilliseconds: options.settleMilliseconds)
+        let tick = Int64(min(250, max(20, options.settleMilliseconds / 5))) * 1_000_000
+        let rescanEvery = Int64(options.watch == .poll ? min(options.rescanMilliseconds, 1000) : options.rescanMilliseconds) * 1_000_000
+        let trackLimit = max(64, options.queueLimit * 4)
+        var lastRescan = Int64.min / 2
+        var lastWatchdog = Int64.min / 2
+        var scanErrorLogged = false
+        while await dispatcher.accepting {
+            let now = SystemdNotifier.monotonicNanoseconds()
+            if !options.once {
+                var (names, rescan) = events.withLock { state in
+                    defer { state = ([], false) }
+                    return state
+                }
+                if rescan || now - lastRescan >= rescanEvery {
+                    lastRescan = now
+                    do {
+                        let all = try spool.inboxNames()
+                        names.formUnion(all)
+                        let present = Set(all)
+                        for name in tracker.names where !present.contains(name) { tracker.forget(name) }
+                        scanErrorLogged = false
+                    } catch {
+                        if !scanErrorLogged { logger.error("cannot list the inbox", metadata: ["error": "\(error)"]) }
+                        scanErrorLogged = true
+                    }
+                }
+                for name in names.sorted() where !tracker.contains(name) && tracker.count < trackLimit {
+                    if await !dispatcher.isKnown(name) {
+                        _ = tracker.observe(name, spool.inboxStamp(name), now: now)
+                    }
+                }
+                for name in tracker.names.sorted() {
+                    guard tracker.observe(name, spool.inboxStamp(name), now: now) else { continue }
+                    if await dispatcher.isKnown(name) {
+                        tracker.forget(name)
+                    } else if await dispatcher.offer(job(name, claimed: false)) {
+                        tracker.forget(name)
+                    }
+                }
+            }
+            if let interval = notifier.watchdogIntervalMicroseconds, now - lastWatchdog >= Int64(interval) * 1000 {
+                lastWatchdog = now
+                notifier.watchdog()
+            }
+            await publishStatus()
+            do { try await Task.sleep(for: .nanoseconds(tick)) } catch { return }
+        }
+    }
+
+    /// `queued 3, working 2 (a.md 12/32, b.md 3/32), retrying 1, done 27, failed 3`.
+    func statusText() async -> String {
+        let counts = await dispatcher.counts
+        var parts = ["queued \(counts.queued)"]
+        let working = progress.describe(counts.running)
+        parts.append("working \(working.count)" + (working.isEmpty ? "" : " (\(working.joined(separator: ", ")))"))
+        if counts.retrying > 0 { parts.append("retrying \(counts.retrying)") }
+        parts.append("done \(counts.done)")
+        parts.append("failed \(counts.failed)")
+        return parts.joined(separator: ", ")
+    }
+
+    private func publishStatus() async {
+        let text = await statusText()
+        let changed = lastStatus.withLock { last -> Bool in
+            defer { last = text }
+            return last != text
+        }
+        if changed { notifier.status(text) }
+    }
+
+    // MARK: - Reload
+
+    /// SIGHUP: reload the pipelines; a broken spec is logged and the old ones stay in use.
+    public func reload() async {
+        notifier.reloading()
+        let processor = self.processor
+        let result = await InFlightWork<Result<String, DocumentFailure>>().run {
+            do {
+                return .success(try processor.reload())
+            } catch let failure as DocumentFailure {
+                return .failure(failure)
+            } catch {
+                return .failure(DocumentFailure(message: "\(error)"))
+            }
+        }
+        switch result {
+        case .success(let summary):
+            logger.notice("pipelines reloaded", metadata: ["result": "reloaded", "pipelines": "\(summary)"])
+        case .failure(let failure):
+            logger.error("reload failed; the previous pipelines stay in use", metadata: ["result": "reload failed", "error": "\(failure)"])
+        case nil:
+            break
+        }
+        notifier.ready(status: await statusText())
+    }
+}

@@ -1,0 +1,85 @@
+import Testing
+@testable import InfillService
+
+@Suite struct FairQueueTests {
+    @Test func pipelinesTakeTurnsAndKeepTheirOrder() {
+        var queue = FairQueue<String>(capacity: 10)
+        for name in ["a1", "a2", "a3", "a4"] { queue.push(name, pipeline: "a") }
+        for name in ["b1", "b2"] { queue.push(name, pipeline: "b") }
+        queue.push("c1", pipeline: "c")
+        #expect(queue.drain() == ["a1", "b1", "c1", "a2", "b2", "a3", "a4"])
+    }
+
+    @Test func isBounded() {
+        var queue = FairQueue<Int>(capacity: 2)
+        do { let r = queue.push(1, pipeline: "p"); #expect(r) }
+        do { let r = queue.push(2, pipeline: "q"); #expect(r) }
+        do { let r = queue.push(3, pipeline: "p"); #expect(!r) }
+        #expect(queue.isFull)
+        queue.pushAlways(3, pipeline: "p")
+        #expect(queue.count == 3)
+        #expect(queue.pop() == 1)
+        #expect(queue.pop() == 2)
+        #expect(queue.pop() == 3)
+        #expect(queue.pop() == nil)
+    }
+}
+
+@Suite struct SettleTrackerTests {
+    let ms: Int64 = 1_000_000
+
+    @Test func fileMustStayUnchangedForTheSettleTime() {
+        var tracker = SettleTracker(settleMilliseconds: 500)
+        var stamp = FileStamp(size: 10, modified: 1, isRegularFile: true)
+        do { let r = tracker.observe("a", stamp, now: 0); #expect(!r) }
+        do { let r = tracker.observe("a", stamp, now: 400 * ms); #expect(!r) }
+        // Still being written: the clock restarts.
+        stamp.size = 20
+        stamp.modified = 2
+        do { let r = tracker.observe("a", stamp, now: 450 * ms); #expect(!r) }
+        do { let r = tracker.observe("a", stamp, now: 900 * ms); #expect(!r) }
+        do { let r = tracker.observe("a", stamp, now: 950 * ms); #expect(r) }
+    }
+
+    @Test func anMtimeChangeAloneRestartsTheClock() {
+        var tracker = SettleTracker(settleMilliseconds: 100)
+        do { let r = tracker.observe("a", FileStamp(size: 5, modified: 1, isRegularFile: true), now: 0); #expect(!r) }
+        do { let r = tracker.observe("a", FileStamp(size: 5, modified: 2, isRegularFile: true), now: 150 * ms); #expect(!r) }
+        do { let r = tracker.observe("a", FileStamp(size: 5, modified: 2, isRegularFile: true), now: 250 * ms); #expect(r) }
+    }
+
+    @Test func vanishedFilesAreForgotten() {
+        var tracker = SettleTracker(settleMilliseconds: 100)
+        _ = tracker.observe("a", FileStamp(size: 5, modified: 1, isRegularFile: true), now: 0)
+        do { let r = tracker.observe("a", nil, now: 200 * ms); #expect(!r) }
+        #expect(!tracker.contains("a"))
+    }
+
+    @Test func zeroSettleIsImmediate() {
+        var tracker = SettleTracker(settleMilliseconds: 0)
+        do { let r = tracker.observe("a", FileStamp(size: 5, modified: 1, isRegularFile: true), now: 0); #expect(r) }
+    }
+}
+
+@Suite struct RetryPolicyTests {
+    @Test func delaysDoubleThenStop() {
+        let policy = RetryPolicy(maxAttempts: 4, initialDelayMilliseconds: 100, maximumDelayMilliseconds: 250)
+        #expect(policy.delayMilliseconds(afterAttempt: 1) == 100)
+        #expect(policy.delayMilliseconds(afterAttempt: 2) == 200)
+        #expect(policy.delayMilliseconds(afterAttempt: 3) == 250)
+        #expect(policy.delayMilliseconds(afterAttempt: 4) == nil)
+    }
+
+    @Test func hugeAttemptCountsDoNotOverflow() {
+        let policy = RetryPolicy(maxAttempts: 100, initialDelayMilliseconds: 1000, maximumDelayMilliseconds: 60_000)
+        #expect(policy.delayMilliseconds(afterAttempt: 90) == 60_000)
+    }
+}
+
+@Suite struct SuggestionTests {
+    @Test func closestWithinReach() {
+        #expect(Suggestion.closest(to: "worker", in: ConfigurationLoader.keys) == "workers")
+        #expect(Suggestion.closest(to: "setle_ms", in: ConfigurationLoader.keys) == "settle_ms")
+        #expect(Suggestion.closest(to: "zzzzzzzz", in: ConfigurationLoader.keys) == nil)
+    }
+}

@@ -1,0 +1,151 @@
+import Foundation
+import Testing
+@testable import InfillService
+
+@Suite struct SpoolDirectoryTests {
+    func makeSpool(_ folder: TemporaryFolder, keepDone: Bool = false) throws -> SpoolDirectory {
+        let spool = SpoolDirectory(layout: folder.layout, keepDone: keepDone)
+        try spool.prepare()
+        return spool
+    }
+
+    func document(_ name: String, _ text: String) -> ProcessedDocument {
+        ProcessedDocument(outputName: name, document: Array(text.utf8), report: Array("{}".utf8), pipeline: "p")
+    }
+
+    @Test func claimCommitRemovesTheInputAndPublishesBothFiles() throws {
+        let folder = TemporaryFolder()
+        let spool = try makeSpool(folder)
+        try folder.drop("a.md", "hello")
+        #expect(try spool.inboxNames() == ["a.md"])
+        #expect(try spool.claim("a.md") == .claimed)
+        #expect(folder.names("inbox").isEmpty)
+        #expect(try spool.readClaimed("a.md") == Array("hello".utf8))
+        let commit = try spool.commit("a.md", document("a.out", "HELLO"))
+        #expect(commit == .init(documentName: "a.out", alreadyPresent: false))
+        #expect(folder.read("outbox/a.out") == "HELLO")
+        #expect(folder.read("outbox/a.out.report.json") == "{}")
+        #expect(folder.names("state/processing").isEmpty)
+        #expect(folder.names("outbox/.tmp").isEmpty)
+    }
+
+    @Test func claimingAVanishedFileIsNotAnError() throws {
+        let folder = TemporaryFolder()
+        let spool = try makeSpool(folder)
+        #expect(try spool.claim("nothing.md") == .gone)
+    }
+
+    @Test func aSecondFileOfTheSameNameWaitsWhileTheFirstIsClaimed() throws {
+        let folder = TemporaryFolder()
+        let spool = try makeSpool(folder)
+        try folder.drop("a.md", "one")
+        #expect(try spool.claim("a.md") == .claimed)
+        try folder.drop("a.md", "two")
+        #expect(try spool.claim("a.md") == .busy)
+        #expect(folder.read("inbox/a.md") == "two")
+        #expect(try spool.readClaimed("a.md") == Array("one".utf8))
+    }
+
+    @Test func identicalOutputIsReusedAndADifferentOneGetsASuffix() throws {
+        let folder = TemporaryFolder()
+        let spool = try makeSpool(folder)
+        for (name, text) in [("a.md", "X"), ("b.md", "X"), ("c.md", "Y"), ("d.md", "Z")] {
+            try folder.drop(name, text)
+            _ = try spool.claim(name)
+        }
+        #expect(try spool.commit("a.md", document("r.md", "same")).documentName == "r.md")
+        // A re-run after a crash writes identical bytes: no duplicate.
+        #expect(try spool.commit("b.md", document("r.md", "same")) == .init(documentName: "r.md", alreadyPresent: true))
+        #expect(try spool.commit("c.md", document("r.md", "different")).documentName == "r-1.md")
+        #expect(try spool.commit("d.md", document("r.md", "third")).documentName == "r-2.md")
+        #expect(folder.read("outbox/r.md") == "same")
+        #expect(folder.read("outbox/r-1.md") == "different")
+        #expect(folder.read("outbox/r-2.md.report.json") == "{}")
+    }
+
+    @Test func failureMovesTheInputNextToItsReason() throws {
+        let folder = TemporaryFolder()
+        let spool = try makeSpool(folder)
+        try folder.drop("bad.md", "oops")
+        _ = try spool.claim("bad.md")
+        let failure = DocumentFailure(message: "unknown placeholder 'x'", file: "bad.md", line: 3, column: 7, hint: "define it")
+        #expect(try spool.fail("bad.md", failure, attempts: 1) == "bad.md")
+        #expect(folder.read("failed/bad.md") == "oops")
+        let json = try #require(folder.read("failed/bad.md.error.json"))
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any])
+        #expect(object["error"] as? String == "unknown placeholder 'x'")
+        #expect(object["file"] as? String == "bad.md")
+        #expect(object["line"] as? Int == 3)
+        #expect(object["column"] as? Int == 7)
+        #expect(object["hint"] as? String == "define it")
+        // A second failure of the same name does not replace the first.
+        try folder.drop("bad.md", "again")
+        _ = try spool.claim("bad.md")
+        #expect(try spool.fail("bad.md", DocumentFailure(message: "m"), attempts: 2) == "bad-1.md")
+        let second = try #require(folder.read("failed/bad-1.md.error.json"))
+        #expect(second.contains("\"file\" : null"))
+    }
+
+    @Test func putBackNeverReplacesANewFile() throws {
+        let folder = TemporaryFolder()
+        let spool = try makeSpool(folder)
+        try folder.drop("a.md", "old")
+        _ = try spool.claim("a.md")
+        try folder.drop("a.md", "new")
+        #expect(try spool.putBack("a.md") == "a-1.md")
+        #expect(folder.read("inbox/a.md") == "new")
+        #expect(folder.read("inbox/a-1.md") == "old")
+    }
+
+    @Test func leftoverClaimsAreFoundAfterACrash() throws {
+        let folder = TemporaryFolder()
+        let spool = try makeSpool(folder)
+        try folder.drop("a.md", "1")
+        try folder.drop("b.md", "2")
+        _ = try spool.claim("b.md")
+        _ = try spool.claim("a.md")
+        #expect(try spool.leftoverClaims() == ["a.md", "b.md"])
+    }
+
+    @Test func ignoresDotfilesPartialFilesAndFolders() throws {
+        let folder = TemporaryFolder()
+        let spool = try makeSpool(folder)
+        for name in [".hidden", "x.tmp", "y.part", "ok.md"] { try folder.write("z", to: "inbox/" + name) }
+        try FileManager.default.createDirectory(atPath: folder.layout.inbox + "/sub", withIntermediateDirectories: false)
+        #expect(try spool.inboxNames() == ["ok.md"])
+    }
+
+    @Test func keepDoneKeepsTheInput() throws {
+        let folder = TemporaryFolder()
+        let spool = try makeSpool(folder, keepDone: true)
+        try folder.drop("a.md", "x")
+        _ = try spool.claim("a.md")
+        _ = try spool.commit("a.md", document("a.out", "X"))
+        #expect(folder.read("state/done/a.md") == "x")
+    }
+
+    @Test func outputNamesCannotEscapeTheOutbox() throws {
+        let folder = TemporaryFolder()
+        let spool = try makeSpool(folder)
+        try folder.drop("a.md", "x")
+        _ = try spool.claim("a.md")
+        #expect(throws: SpoolError.self) { try spool.commit("a.md", document("../evil", "X")) }
+        #expect(folder.read("state/processing/a.md") == "x")
+    }
+
+    @Test func aSecondDaemonCannotTakeTheSameSpool() throws {
+        let folder = TemporaryFolder()
+        let first = try makeSpool(folder)
+        let second = SpoolDirectory(layout: folder.layout)
+        let error = #expect(throws: SpoolError.self) { try second.prepare() }
+        #expect(error?.description.contains("already using the spool") == true)
+        _ = first
+    }
+
+    @Test func alternativeNames() {
+        #expect(SpoolLayout.alternative("a.md", 0) == "a.md")
+        #expect(SpoolLayout.alternative("a.md", 2) == "a-2.md")
+        #expect(SpoolLayout.alternative("README", 1) == "README-1")
+        #expect(SpoolLayout.alternative("a.brief.md", 1) == "a.brief-1.md")
+    }
+}
