@@ -52,10 +52,14 @@ enum TokenizerFixtures {
         try expectParity(tokenizer, name: "smollm2")
     }
 
-    @Test func qwen2TinyMatchesHFTokenizers() throws {
-        let tokenizer = try #require(TokenizerFixtures.qwen2Tiny)
-        #expect(tokenizer.preTokenizerKind == .qwen2)
-        try expectParity(tokenizer, name: "qwen2-tiny")
+    /// Tokenizers trained for the test with each pre-tokenizer (Qwen2's also with NFC, Llama 3's
+    /// with `ignore_merges`).
+    @Test(arguments: [("qwen2-tiny", PreTokenizerKind.qwen2), ("llama3-tiny", .llama3), ("gpt2-tiny", .gpt2)])
+    func tinyTokenizerMatchesHFTokenizers(name: String, kind: PreTokenizerKind) throws {
+        let tokenizer = try BPETokenizer(tokenizerJSON: TokenizerFixtures.folder.appendingPathComponent("\(name)/tokenizer.json"))
+        #expect(tokenizer.preTokenizerKind == kind)
+        #expect(tokenizer.vocabularySize == 1001)
+        try expectParity(tokenizer, name: name)
     }
 
     /// The GGUF-style initializer (token strings, `"a b"` merges, token types) gives the same ids.

@@ -8,7 +8,8 @@
    pipeline: no normalizer, Digits(individual_digits) + ByteLevel(add_prefix_space=False).
 2. qwen2-tiny/tokenizer.json: a ~1000-token BPE trained here with HF `tokenizers` on the
    corpus and a few Python standard-library sources, using Qwen2's NFC normalizer and
-   Split(regex, Isolated) + ByteLevel(use_regex=False) pre-tokenizer.
+   Split(regex, Isolated) + ByteLevel(use_regex=False) pre-tokenizer; llama3-tiny and gpt2-tiny
+   likewise with Llama 3's split regex and ignore_merges, and with GPT-2's plain ByteLevel.
 3. reference.json: the parity cases (corpus.txt split at "=====" lines, plus seeded random
    strings) and, per tokenizer, HF `tokenizers`' ids with special tokens parsed ("special") and
    with special tokens treated as text ("plain").
@@ -25,6 +26,7 @@ from tokenizers import Regex, Tokenizer, decoders, models, normalizers, pre_toke
 ROOT = Path(__file__).resolve().parents[2]
 OUT = ROOT / "Tests" / "Fixtures" / "tokenizer"
 QWEN2_REGEX = r"""(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+"""
+LLAMA3_REGEX = QWEN2_REGEX.replace(r"|\p{N}|", r"|\p{N}{1,3}|")
 SPECIALS = ["<|endoftext|>", "<|im_start|>", "<|im_end|>"]
 
 
@@ -66,14 +68,20 @@ def smollm2_from_gguf(path: Path) -> Tokenizer:
     return Tokenizer.from_str(json.dumps(data))
 
 
-def train_qwen2_tiny(corpus: list[str]) -> Tokenizer:
+def train_tiny(corpus: list[str], kind: str) -> Tokenizer:
+    """A ~1000-token byte-level BPE with the pre-tokenizer (and normalizer) of `kind`."""
     import difflib, json as json_module, textwrap
-    tok = Tokenizer(models.BPE())
-    tok.normalizer = normalizers.NFC()
-    tok.pre_tokenizer = pre_tokenizers.Sequence([
-        pre_tokenizers.Split(Regex(QWEN2_REGEX), behavior="isolated", invert=False),
-        pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=False),
-    ])
+    tok = Tokenizer(models.BPE(ignore_merges=(kind == "llama3")))
+    if kind == "qwen2":
+        tok.normalizer = normalizers.NFC()
+    if kind == "gpt2":
+        tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=True)
+    else:
+        regex = QWEN2_REGEX if kind == "qwen2" else LLAMA3_REGEX
+        tok.pre_tokenizer = pre_tokenizers.Sequence([
+            pre_tokenizers.Split(Regex(regex), behavior="isolated", invert=False),
+            pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=False),
+        ])
     tok.decoder = decoders.ByteLevel()
     trainer = trainers.BpeTrainer(vocab_size=1000, special_tokens=SPECIALS, show_progress=False,
                                   initial_alphabet=pre_tokenizers.ByteLevel.alphabet())
@@ -131,26 +139,26 @@ def main() -> None:
     corpus = (OUT / "corpus.txt").read_text(encoding="utf-8").split("\n=====\n")
     cases = corpus + random_cases()
 
-    smol = smollm2_from_gguf(args.gguf)
-    (OUT / "smollm2").mkdir(parents=True, exist_ok=True)
-    smol.save(str(OUT / "smollm2" / "tokenizer.json"), pretty=False)
-    qwen = train_qwen2_tiny(corpus)
-    (OUT / "qwen2-tiny").mkdir(parents=True, exist_ok=True)
-    qwen.save(str(OUT / "qwen2-tiny" / "tokenizer.json"), pretty=True)
+    built = {"smollm2": smollm2_from_gguf(args.gguf)}
+    for kind in ("qwen2", "llama3", "gpt2"):
+        built[f"{kind}-tiny"] = train_tiny(corpus, kind)
+    for name, tok in built.items():
+        (OUT / name).mkdir(parents=True, exist_ok=True)
+        tok.save(str(OUT / name / "tokenizer.json"), pretty=(name != "smollm2"))
 
     reference = {
         "generator": f"tools/tokenizer/make_fixtures.py (tokenizers {tokenizers.__version__})",
         "tokenizers": {},
     }
-    for name, tok in (("smollm2", smol), ("qwen2-tiny", qwen)):
+    for name, tok in built.items():
         reference["tokenizers"][name] = [
             {"special": ids(tok, text, True), "plain": ids(tok, text, False)} for text in cases
         ]
     reference["cases"] = cases
     with open(OUT / "reference.json", "w", encoding="utf-8") as f:
         json.dump(reference, f, ensure_ascii=True, separators=(",", ":"))
-    print(f"{len(cases)} cases, {sum(map(len, cases))} characters; "
-          f"smollm2 {smol.get_vocab_size()} tokens, qwen2-tiny {qwen.get_vocab_size()} tokens")
+    sizes = ", ".join(f"{name} {tok.get_vocab_size()} tokens" for name, tok in built.items())
+    print(f"{len(cases)} cases, {sum(map(len, cases))} characters; {sizes}")
 
 
 if __name__ == "__main__":
