@@ -167,6 +167,11 @@ public struct BPETokenizer: Tokenizer {
         self.normalization = normalization
     }
 
+    /// The token a single byte starts as, or -1 (for tests of the merge loop).
+    func byteTokenID(_ byte: UInt8) -> TokenID { byteTokens[Int(byte)] }
+    /// The merge table (for tests of the merge loop).
+    var mergeTable: BPEMerges { merges }
+
     // MARK: Tokenizer
 
     public var vocabularySize: Int { tokenBytes.count }
