@@ -20,7 +20,7 @@ public enum SamplingError: Error, Sendable, Equatable, CustomStringConvertible {
         case .invalidCanvas(let canvas, let message):
             return "invalid canvas \(canvas): \(message)"
         case .keywordDoesNotFit(let canvas, let gap, let keyword):
-            return "canvas \(canvas), gap \(gap): keyword \(keyword) does not fit (the gap is too short for its keywords and pins)"
+            return "canvas \(canvas), gap \(gap): keyword \(keyword) does not fit together with the gap's other keywords and pins (make the gap longer or drop a keyword)"
         case .noAllowedToken(let canvas, let position):
             return "canvas \(canvas), position \(position): every token is excluded by the constraints"
         case .modelOutput(let message):
