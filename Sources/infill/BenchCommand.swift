@@ -1,7 +1,147 @@
 import ArgumentParser
+import COpenBLAS
+import Foundation
+import InfillModel
+#if canImport(Glibc)
+import Glibc
+#endif
 
-// Placeholder while the layer is being built; replaced by its owner.
+/// What every benchmark section gets: the loaded model and the settings of this run.
+struct BenchContext {
+    let model: ModelLoader.Result
+    let threads: Int
+    /// Fewer repetitions (for tests and quick looks).
+    let quick: Bool
+    /// Results of earlier sections, by section name (the forward section reads the sgemm peak).
+    var results: [String: [String: Double]] = [:]
+}
+
+/// One section of `infill bench`: a name and a measurement producing named numbers.
+///
+/// New sections (sampler forward passes per algorithm, documents per minute, …) are types
+/// conforming to this protocol, listed in ``BenchCommand/sections``.
+protocol BenchSection {
+    /// Key of the section in the JSON output.
+    static var name: String { get }
+    /// Runs the measurement; the keys become the section's JSON fields.
+    static func run(_ context: BenchContext) throws -> [String: Double]
+}
+
+/// `infill bench`: the performance figures of DESIGN.md, measured in one run on the loaded model.
 struct BenchCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "bench", abstract: "(in development)")
-    func run() async throws { throw CLIError.usage("'bench' is not available yet") }
+    static let configuration = CommandConfiguration(
+        commandName: "bench",
+        abstract: "Measure sgemm peak, forward speed, GFLOP/s and peak memory on the loaded model.")
+
+    /// The sections, run in order (later sections may read earlier results).
+    nonisolated(unsafe) static var sections: [any BenchSection.Type] = [SgemmPeakBench.self, ForwardBench.self]
+
+    @OptionGroup var modelOptions: ModelOptions
+
+    @Flag(help: "Print JSON.")
+    var json = false
+
+    @Flag(help: "Fewer repetitions.")
+    var quick = false
+
+    func run() async throws {
+        let model = try modelOptions.loadDetailed()
+        var context = BenchContext(model: model, threads: BLASThreads.current, quick: quick)
+        var ordered: [(String, [String: Double])] = []
+        for section in Self.sections {
+            let result = try section.run(context)
+            context.results[section.name] = result
+            ordered.append((section.name, result))
+        }
+        let memory = ["peak_rss_mib": Self.peakResidentMiB()]
+        ordered.append(("memory", memory))
+        if json {
+            var object: [String: Any] = ["model": model.description.name, "threads": context.threads,
+                                         "adapter": model.description.adapter?.name ?? NSNull()]
+            for (name, fields) in ordered { object[name] = fields.mapValues { ($0 * 1000).rounded() / 1000 } }
+            let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .prettyPrinted])
+            print(String(decoding: data, as: UTF8.self))
+        } else {
+            print("model \(model.description.name), \(context.threads) BLAS threads")
+            for (name, fields) in ordered {
+                print(name)
+                for (key, value) in fields.sorted(by: { $0.key < $1.key }) {
+                    print("  \(key.padding(toLength: 28, withPad: " ", startingAt: 0)) \(String(format: "%.3f", value))")
+                }
+            }
+        }
+    }
+
+    /// Peak resident set size of this process in MiB (getrusage reports KiB on Linux).
+    static func peakResidentMiB() -> Double {
+        var usage = rusage()
+        getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &usage)
+        return Double(usage.ru_maxrss) / 1024
+    }
+
+    /// Best wall time of `body` over `repetitions` runs after one warm-up.
+    static func bestSeconds(repetitions: Int, _ body: () throws -> Void) rethrows -> Double {
+        try body()
+        var best = Double.infinity
+        for _ in 0..<max(1, repetitions) {
+            let start = ContinuousClock.now
+            try body()
+            best = min(best, (ContinuousClock.now - start) / .seconds(1))
+        }
+        return best
+    }
+}
+
+/// The `sgemm` peak of this machine at this thread count: the best GFLOP/s over square sizes.
+struct SgemmPeakBench: BenchSection {
+    static let name = "sgemm"
+
+    static func run(_ context: BenchContext) throws -> [String: Double] {
+        var result: [String: Double] = [:]
+        var peak = 0.0
+        for size in context.quick ? [512] : [512, 1024, 1536] {
+            let a = [Float](repeating: 0.5, count: size * size)
+            let b = [Float](repeating: 0.25, count: size * size)
+            var c = [Float](repeating: 0, count: size * size)
+            let seconds = BenchCommand.bestSeconds(repetitions: context.quick ? 2 : 5) {
+                c.withUnsafeMutableBufferPointer { out in
+                    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(size), Int32(size), Int32(size),
+                                1, a, Int32(size), b, Int32(size), 0, out.baseAddress, Int32(size))
+                }
+            }
+            let gflops = 2 * pow(Double(size), 3) / seconds / 1e9
+            result["gflops_\(size)"] = gflops
+            peak = max(peak, gflops)
+        }
+        result["peak_gflops"] = peak
+        return result
+    }
+}
+
+/// Forward passes at canvas 256 and 1024: tokens/s, achieved GFLOP/s and its share of the sgemm peak.
+///
+/// Each pass is the sampler's worst case: one bidirectional sequence with logits at every position.
+struct ForwardBench: BenchSection {
+    static let name = "forward"
+
+    static func run(_ context: BenchContext) throws -> [String: Double] {
+        let transformer = context.model.model.transformer
+        let peak = context.results[SgemmPeakBench.name]?["peak_gflops"] ?? 0
+        var result: [String: Double] = [:]
+        for canvas in [256, 1024] where canvas <= transformer.config.contextLength {
+            var generator = SystemRandomNumberGenerator()
+            let vocabulary = context.model.loaded.tokenizer.vocabularySize
+            let tokens = (0..<canvas).map { _ in TokenID(Int.random(in: 0..<vocabulary, using: &generator)) }
+            let rows = Array(0..<canvas)
+            let seconds = try BenchCommand.bestSeconds(repetitions: context.quick ? 1 : 3) {
+                _ = try transformer.logits(sequences: [tokens], outputRows: [rows], attention: .bidirectional)
+            }
+            let gflops = transformer.flops(sequenceLengths: [canvas], outputRowCount: canvas) / seconds / 1e9
+            result["canvas\(canvas)_seconds"] = seconds
+            result["canvas\(canvas)_tokens_per_s"] = Double(canvas) / seconds
+            result["canvas\(canvas)_gflops"] = gflops
+            if peak > 0 { result["canvas\(canvas)_share_of_peak"] = gflops / peak }
+        }
+        return result
+    }
 }

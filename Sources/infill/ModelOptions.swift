@@ -1,5 +1,6 @@
 import ArgumentParser
 import InfillModel
+import Synchronization
 
 /// `--model` and `--threads`, shared by every command that loads a model.
 struct ModelOptions: ParsableArguments {
@@ -11,6 +12,32 @@ struct ModelOptions: ParsableArguments {
 
     /// Loads the model named by `--model`.
     func load() throws -> LoadedModel {
-        throw CLIError.usage("model loading is not available yet")
+        try loadDetailed().loaded
+    }
+
+    /// Loads the model with its concrete transformer and description (for `model info|forward`, `bench`).
+    ///
+    /// Sets the BLAS thread count first; a missing adapter is reported once on stderr.
+    func loadDetailed() throws -> ModelLoader.Result {
+        if let threads, threads < 1 { throw CLIError.usage("--threads must be at least 1") }
+        BLASThreads.set(threads)
+        do {
+            return try ModelLoader.load(model, warn: Self.warnOnce)
+        } catch let error as ModelFileError {
+            throw CLIError.usage(error.description)
+        }
+    }
+
+    private static let warned = Mutex(false)
+
+    /// Prints `infill: warning: …` the first time only.
+    static func warnOnce(_ message: String) {
+        let first = warned.withLock { done in
+            defer { done = true }
+            return !done
+        }
+        guard first else { return }
+        var stderr = StandardError()
+        print("infill: warning: \(message)", to: &stderr)
     }
 }

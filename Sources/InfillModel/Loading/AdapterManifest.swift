@@ -1,0 +1,50 @@
+import Foundation
+
+/// `manifest.json` of a diffusion adapter folder (docs/ADAPTER.md).
+public struct AdapterManifest: Sendable, Codable, Equatable {
+    /// The base model file the adapter was trained on.
+    public struct Base: Sendable, Codable, Equatable {
+        public var file: String
+        public var sha256: String?
+    }
+
+    public var name: String
+    public var base: Base?
+    public var maskTokenID: Int
+    public var nullTokenID: Int
+    public var logitShift: Bool
+    /// `bidirectional` or `causal`.
+    public var attention: String
+    public var rank: Int
+    public var alpha: Double
+    public var trainingTokens: Int?
+    public var date: String?
+
+    enum CodingKeys: String, CodingKey {
+        case name, base, rank, alpha, date, attention
+        case maskTokenID = "mask_token_id", nullTokenID = "null_token_id", logitShift = "logit_shift"
+        case trainingTokens = "training_tokens"
+    }
+
+    /// Reads and validates `path`.
+    public static func read(path: String) throws -> AdapterManifest {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw ModelFileError(path, "cannot read adapter manifest")
+        }
+        let manifest: AdapterManifest
+        do {
+            manifest = try JSONDecoder().decode(AdapterManifest.self, from: data)
+        } catch let DecodingError.keyNotFound(key, _) {
+            throw ModelFileError(path, "missing key '\(key.stringValue)'")
+        } catch let DecodingError.typeMismatch(_, context) {
+            throw ModelFileError(path, "wrong type at '\(context.codingPath.map(\.stringValue).joined(separator: "."))'")
+        } catch {
+            throw ModelFileError(path, "not a valid adapter manifest (\(error))")
+        }
+        guard manifest.rank > 0 else { throw ModelFileError(path, "rank must be positive") }
+        guard AttentionMode(rawValue: manifest.attention) != nil else {
+            throw ModelFileError(path, "attention must be 'bidirectional' or 'causal', not '\(manifest.attention)'")
+        }
+        return manifest
+    }
+}

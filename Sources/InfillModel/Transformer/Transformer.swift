@@ -1,0 +1,252 @@
+import COpenBLAS
+import Foundation
+
+/// How positions attend to each other.
+public enum AttentionMode: String, Sendable, CaseIterable {
+    /// Each position sees itself and earlier positions (autoregressive).
+    case causal
+    /// Each position sees the whole sequence (masked diffusion).
+    case bidirectional
+}
+
+/// Invalid input to a forward pass.
+public enum ForwardError: Error, CustomStringConvertible, Equatable {
+    case emptySequence(index: Int)
+    case sequenceTooLong(index: Int, length: Int, maximum: Int)
+    case tokenOutOfRange(index: Int, position: Int, token: TokenID, vocabularySize: Int)
+    case positionOutOfRange(index: Int, position: Int, length: Int)
+
+    public var description: String {
+        switch self {
+        case .emptySequence(let i): "sequence \(i) is empty"
+        case .sequenceTooLong(let i, let n, let m): "sequence \(i) has \(n) tokens, more than the maximum \(m)"
+        case .tokenOutOfRange(let i, let p, let t, let v): "sequence \(i), position \(p): token id \(t) is outside the vocabulary (0..<\(v))"
+        case .positionOutOfRange(let i, let p, let n): "sequence \(i): requested position \(p) is outside 0..<\(n)"
+        }
+    }
+}
+
+/// A Llama/Qwen2-family decoder run in fp32 on OpenBLAS.
+///
+/// Immutable and `Sendable`: one instance serves every worker. Each forward pass allocates its
+/// scratch once and runs every linear layer of the whole batch as one `cblas_sgemm`; attention
+/// is two `sgemm`s per sequence and head reading q/k/v in place from the fused projection.
+public struct Transformer: Sendable {
+    public let config: TransformerConfig
+    public let weights: TransformerWeights
+
+    public init(config: TransformerConfig, weights: TransformerWeights) {
+        self.config = config
+        self.weights = weights
+    }
+
+    /// Logits at chosen output rows of several sequences, run as one batch.
+    ///
+    /// - Parameters:
+    ///   - sequences: token ids per sequence (lengths may differ; no padding is computed).
+    ///   - outputRows: per sequence, the positions whose *output* (next-token head) is wanted.
+    ///   - attention: causal or bidirectional.
+    /// - Returns: one ``LogitMatrix`` per sequence with `outputRows[s].count` rows of `vocabularySize`.
+    public func logits(sequences: [[TokenID]], outputRows: [[Int]], attention: AttentionMode) throws -> [LogitMatrix] {
+        precondition(sequences.count == outputRows.count, "one row list per sequence")
+        let c = config
+        for (i, tokens) in sequences.enumerated() {
+            guard !tokens.isEmpty else { throw ForwardError.emptySequence(index: i) }
+            guard tokens.count <= c.contextLength else {
+                throw ForwardError.sequenceTooLong(index: i, length: tokens.count, maximum: c.contextLength)
+            }
+            for (p, t) in tokens.enumerated() where t < 0 || Int(t) >= c.vocabularySize {
+                throw ForwardError.tokenOutOfRange(index: i, position: p, token: t, vocabularySize: c.vocabularySize)
+            }
+            for p in outputRows[i] where p < 0 || p >= tokens.count {
+                throw ForwardError.positionOutOfRange(index: i, position: p, length: tokens.count)
+            }
+        }
+        if sequences.isEmpty { return [] }
+
+        let h = c.hiddenSize, qw = c.queryWidth, kvw = c.keyValueWidth, ff = c.intermediateSize
+        let fused = qw + 2 * kvw
+        let hd = c.headDimension, half = hd / 2
+        let n = sequences.reduce(0) { $0 + $1.count }
+        let longest = sequences.map(\.count).max() ?? 0
+        let starts = sequences.reduce(into: [0]) { $0.append($0.last! + $1.count) }
+
+        let scratch = Scratch(rows: n, hidden: h, fused: fused, query: qw, mlp: 2 * ff, longest: longest, half: half)
+        defer { scratch.free() }
+        let x = scratch.x, xn = scratch.xn, qkv = scratch.qkv, attn = scratch.attn, gu = scratch.gateUp
+
+        // Embedding lookup.
+        weights.embedding.withUnsafeBufferPointer { table in
+            var row = 0
+            for tokens in sequences {
+                for t in tokens {
+                    (x + row * h).update(from: table.baseAddress! + Int(t) * h, count: h)
+                    row += 1
+                }
+            }
+        }
+        // RoPE table: angle(pos, i) = pos · θ^(-2i/hd).
+        for i in 0..<half {
+            let frequency = Float(pow(Double(c.ropeTheta), -2 * Double(i) / Double(hd)))
+            for pos in 0..<longest {
+                let angle = Float(pos) * frequency
+                scratch.cos[pos * half + i] = cosf(angle)
+                scratch.sin[pos * half + i] = sinf(angle)
+            }
+        }
+
+        let scale = 1 / Float(hd).squareRoot()
+        let group = c.headCount / c.kvHeadCount
+        for layer in weights.layers {
+            layer.attentionNorm.withUnsafeBufferPointer { w in
+                for r in 0..<n { FastMath.rmsNorm(x + r * h, weight: w.baseAddress!, into: xn + r * h, count: h, epsilon: c.rmsEpsilon) }
+            }
+            layer.qkv.withUnsafeBufferPointer { w in
+                Self.linear(xn, rows: n, inputs: h, weight: w.baseAddress!, outputs: fused, into: qkv, accumulate: false)
+            }
+            if let bias = layer.qkvBias {
+                bias.withUnsafeBufferPointer { b in
+                    for r in 0..<n {
+                        let row = qkv + r * fused
+                        for j in 0..<fused { row[j] += b[j] }
+                    }
+                }
+            }
+            // Rotate-half RoPE on every q and k head, position counted within each sequence.
+            for s in 0..<sequences.count {
+                for pos in 0..<(starts[s + 1] - starts[s]) {
+                    let row = qkv + (starts[s] + pos) * fused
+                    let cosRow = scratch.cos + pos * half, sinRow = scratch.sin + pos * half
+                    for head in 0..<(c.headCount + c.kvHeadCount) {
+                        let v = row + head * hd
+                        for i in 0..<half {
+                            let a = v[i], b = v[i + half]
+                            v[i] = a * cosRow[i] - b * sinRow[i]
+                            v[i + half] = b * cosRow[i] + a * sinRow[i]
+                        }
+                    }
+                }
+            }
+            // Attention per sequence and head, reading q/k/v in place (leading dimension = fused).
+            for s in 0..<sequences.count {
+                let length = starts[s + 1] - starts[s]
+                let base = qkv + starts[s] * fused
+                for head in 0..<c.headCount {
+                    let kvHead = head / group
+                    let q = base + head * hd
+                    let k = base + qw + kvHead * hd
+                    let v = base + qw + kvw + kvHead * hd
+                    cblas_sgemm(
+                        CblasRowMajor, CblasNoTrans, CblasTrans, Int32(length), Int32(length), Int32(hd),
+                        scale, q, Int32(fused), k, Int32(fused), 0, scratch.scores, Int32(length))
+                    for i in 0..<length {
+                        let visible = attention == .causal ? i + 1 : length
+                        FastMath.softmax(scratch.scores + i * length, count: visible, total: length)
+                    }
+                    cblas_sgemm(
+                        CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(length), Int32(hd), Int32(length),
+                        1, scratch.scores, Int32(length), v, Int32(fused), 0, attn + starts[s] * qw + head * hd, Int32(qw))
+                }
+            }
+            layer.output.withUnsafeBufferPointer { w in
+                Self.linear(attn, rows: n, inputs: qw, weight: w.baseAddress!, outputs: h, into: x, accumulate: true)
+            }
+            layer.mlpNorm.withUnsafeBufferPointer { w in
+                for r in 0..<n { FastMath.rmsNorm(x + r * h, weight: w.baseAddress!, into: xn + r * h, count: h, epsilon: c.rmsEpsilon) }
+            }
+            layer.gateUp.withUnsafeBufferPointer { w in
+                Self.linear(xn, rows: n, inputs: h, weight: w.baseAddress!, outputs: 2 * ff, into: gu, accumulate: false)
+            }
+            // SwiGLU into the gate half of each row: silu(g)·u.
+            for r in 0..<n {
+                let row = gu + r * 2 * ff
+                for j in 0..<ff {
+                    let g = row[j]
+                    row[j] = g / (1 + FastMath.exp(-g)) * row[j + ff]
+                }
+            }
+            layer.down.withUnsafeBufferPointer { w in
+                cblas_sgemm(
+                    CblasRowMajor, CblasNoTrans, CblasTrans, Int32(n), Int32(h), Int32(ff),
+                    1, gu, Int32(2 * ff), w.baseAddress!, Int32(ff), 1, x, Int32(h))
+            }
+        }
+
+        // Final norm and head only at the requested rows.
+        let wanted = outputRows.reduce(0) { $0 + $1.count }
+        var results: [LogitMatrix] = []
+        results.reserveCapacity(sequences.count)
+        let gathered = UnsafeMutablePointer<Float>.allocate(capacity: max(wanted, 1) * h)
+        defer { gathered.deallocate() }
+        weights.finalNorm.withUnsafeBufferPointer { w in
+            var k = 0
+            for s in 0..<sequences.count {
+                for p in outputRows[s] {
+                    FastMath.rmsNorm(x + (starts[s] + p) * h, weight: w.baseAddress!, into: gathered + k * h, count: h, epsilon: c.rmsEpsilon)
+                    k += 1
+                }
+            }
+        }
+        let vocabulary = c.vocabularySize
+        var all = [Float](repeating: 0, count: wanted * vocabulary)
+        if wanted > 0 {
+            all.withUnsafeMutableBufferPointer { out in
+                (weights.head ?? weights.embedding).withUnsafeBufferPointer { w in
+                    Self.linear(gathered, rows: wanted, inputs: h, weight: w.baseAddress!, outputs: vocabulary, into: out.baseAddress!, accumulate: false)
+                }
+            }
+        }
+        var offset = 0
+        for rows in outputRows {
+            let count = rows.count * vocabulary
+            results.append(LogitMatrix(rows: rows.count, width: vocabulary, values: Array(all[offset..<(offset + count)])))
+            offset += count
+        }
+        return results
+    }
+
+    /// Floating-point operations of one ``logits(sequences:outputRows:attention:)`` call, counting
+    /// what this implementation computes (full L×L scores also in causal mode).
+    public func flops(sequenceLengths: [Int], outputRowCount: Int) -> Double {
+        let c = config
+        let n = Double(sequenceLengths.reduce(0, +))
+        let perToken = 2.0 * Double(c.hiddenSize) * Double(c.queryWidth + 2 * c.keyValueWidth + c.queryWidth + 3 * c.intermediateSize)
+        var total = n * perToken * Double(c.layerCount)
+        for length in sequenceLengths {
+            total += 4.0 * Double(length * length) * Double(c.headDimension) * Double(c.headCount) * Double(c.layerCount)
+        }
+        total += 2.0 * Double(outputRowCount) * Double(c.hiddenSize) * Double(c.vocabularySize)
+        return total
+    }
+
+    /// y[rows, outputs] (+)= x[rows, inputs] · Wᵀ with W `[outputs, inputs]` row-major.
+    @inline(__always)
+    static func linear(
+        _ x: UnsafePointer<Float>, rows: Int, inputs: Int, weight: UnsafePointer<Float>, outputs: Int,
+        into y: UnsafeMutablePointer<Float>, accumulate: Bool
+    ) {
+        cblas_sgemm(
+            CblasRowMajor, CblasNoTrans, CblasTrans, Int32(rows), Int32(outputs), Int32(inputs),
+            1, x, Int32(inputs), weight, Int32(inputs), accumulate ? 1 : 0, y, Int32(outputs))
+    }
+}
+
+/// Scratch buffers of one forward pass, allocated once per call.
+private struct Scratch {
+    let x, xn, qkv, attn, gateUp, scores, cos, sin: UnsafeMutablePointer<Float>
+
+    init(rows: Int, hidden: Int, fused: Int, query: Int, mlp: Int, longest: Int, half: Int) {
+        x = .allocate(capacity: rows * hidden)
+        xn = .allocate(capacity: rows * hidden)
+        qkv = .allocate(capacity: rows * fused)
+        attn = .allocate(capacity: rows * query)
+        gateUp = .allocate(capacity: rows * mlp)
+        scores = .allocate(capacity: longest * longest)
+        cos = .allocate(capacity: longest * half)
+        sin = .allocate(capacity: longest * half)
+    }
+
+    func free() {
+        for p in [x, xn, qkv, attn, gateUp, scores, cos, sin] { p.deallocate() }
+    }
+}
