@@ -52,34 +52,42 @@ struct TokenDistribution {
         if !allowsNull && nullTokenID >= 0 && Int(nullTokenID) < n { logits[Int(nullTokenID)] = -.infinity }
         for id in excluded where id >= 0 && Int(id) < n { logits[Int(id)] = -.infinity }
 
-        var raw: [Float] = []
+        // LLaDA's low_confidence reads p(x0) from the untempered, unfiltered softmax.
+        var raw: (max: Float, sum: Float)?
         if algorithm == .lowConfidence {
-            raw = logits
-            guard Self.softmaxInPlace(&raw) else { return nil }
+            guard let r = SamplingMath.maxAndExpSum(logits) else { return nil }
+            raw = r
         }
         if temperature > 0 {
             let inv = 1 / temperature
-            for i in 0..<n { logits[i] *= inv }
+            logits.withUnsafeMutableBufferPointer { buf in for i in buf.indices { buf[i] *= inv } }
         }
-        if topK > 0 && topK < n { Self.keepTopK(&logits, k: topK) }
         var p = logits
-        guard Self.softmaxInPlace(&p) else { return nil }
-        if topP < 1 { Self.keepTopP(&p, mass: topP) }
-
-        let token: Int
-        if temperature > 0 {
-            token = Self.draw(p, rng: &rng)
-        } else {
-            token = Self.argmax(p)
+        guard let (top, sum) = SamplingMath.softmax(&p) else { return nil }
+        // log of p's normaliser, relative to `top`, kept up to date through the filters (for the entropy).
+        var logNormaliser = Foundation.log(sum)
+        // Dream filters top-p first, then top-k; both keep a prefix of the sorted tokens, so the
+        // result is the shorter prefix, renormalised.
+        if topP < 1 { logNormaliser += Foundation.log(Self.keepTopP(&p, mass: topP)) }
+        if topK > 0 && topK < n {
+            Self.keepTopK(&p, k: topK, removed: 0)
+            logNormaliser += Foundation.log(Self.normalise(&p))
         }
+
+        let token = temperature > 0 ? Self.draw(p, rng: &rng) : Self.argmax(p)
         let pToken = p[token]
-        let probability = algorithm == .lowConfidence ? raw[token] : pToken
+        var rawToken = pToken
+        if let raw {
+            let l = row[row.startIndex + token] + (bias[TokenID(token)] ?? 0)
+            rawToken = SamplingMath.exp(l - raw.max) / raw.sum
+        }
+        let probability = algorithm == .lowConfidence ? rawToken : pToken
         let confidence: Float
         switch algorithm {
         case .origin, .maskgitPlus:
             confidence = pToken
         case .lowConfidence:
-            confidence = raw[token]
+            confidence = rawToken
         case .topkMargin:
             var first: Float = 0, second: Float = 0
             for v in p {
@@ -87,9 +95,14 @@ struct TokenDistribution {
             }
             confidence = first - second
         case .entropy:
-            var sum: Float = 0
-            for v in p where v > 0 { sum += v * Foundation.log(v) }
-            confidence = sum
+            // Σ p log p with log p = (z − top) − log normaliser: one multiply-add pass, no log per token.
+            var weighted: Float = 0
+            p.withUnsafeBufferPointer { pb in
+                logits.withUnsafeBufferPointer { zb in
+                    for i in pb.indices where pb[i] > 0 { weighted += pb[i] * (zb[i] - top) }
+                }
+            }
+            confidence = weighted - logNormaliser
         case .random:
             confidence = Float(rng.nextUnit())
         }
@@ -98,28 +111,15 @@ struct TokenDistribution {
 
     /// Softmax over a row that may hold −∞; returns false when every entry is −∞.
     static func softmaxInPlace(_ v: inout [Float]) -> Bool {
-        var m = -Float.infinity
-        for x in v where x > m { m = x }
-        guard m > -.infinity else { return false }
-        var sum: Float = 0
-        v.withUnsafeMutableBufferPointer { buf in
-            for i in buf.indices {
-                let e = buf[i] == -.infinity ? 0 : Foundation.exp(buf[i] - m)
-                buf[i] = e
-                sum += e
-            }
-            let inv = 1 / sum
-            for i in buf.indices { buf[i] *= inv }
-        }
-        return true
+        SamplingMath.softmax(&v) != nil
     }
 
-    /// Sets every logit below the k-th largest to −∞ (ties with it are kept, as in torch).
-    static func keepTopK(_ logits: inout [Float], k: Int) {
+    /// Sets every value below the k-th largest to `removed` (ties with it are kept, as in torch).
+    static func keepTopK(_ logits: inout [Float], k: Int, removed: Float = -.infinity) {
         // A small sorted buffer of the k largest seen so far; most values fail the first compare.
         var best: [Float] = []
         best.reserveCapacity(k + 1)
-        for v in logits where v > -.infinity {
+        for v in logits where v > removed {
             if best.count < k {
                 let i = best.firstIndex { $0 < v } ?? best.count
                 best.insert(v, at: i)
@@ -130,12 +130,24 @@ struct TokenDistribution {
             }
         }
         guard best.count == k, let kth = best.last else { return }
-        for i in logits.indices where logits[i] < kth { logits[i] = -.infinity }
+        for i in logits.indices where logits[i] < kth { logits[i] = removed }
+    }
+
+    /// Rescales non-negative values to sum to 1 and returns their sum before (1 when it is 0).
+    @discardableResult
+    static func normalise(_ p: inout [Float]) -> Float {
+        var sum: Float = 0
+        for v in p { sum += v }
+        guard sum > 0 else { return 1 }
+        let inv = 1 / sum
+        for i in p.indices { p[i] *= inv }
+        return sum
     }
 
     /// Dream's nucleus filter on probabilities: keep the most likely tokens while the mass before
-    /// each is ≤ `mass`, then renormalise.
-    static func keepTopP(_ p: inout [Float], mass: Float) {
+    /// each is ≤ `mass`, then renormalise; returns the mass kept.
+    @discardableResult
+    static func keepTopP(_ p: inout [Float], mass: Float) -> Float {
         var maxP: Float = 0
         for v in p where v > maxP { maxP = v }
         // Collect the tokens above a falling threshold until they hold enough mass, then sort only them.
@@ -158,9 +170,10 @@ struct TokenDistribution {
         }
         var sum: Float = 0
         for i in p.indices { if keep[i] { sum += p[i] } else { p[i] = 0 } }
-        guard sum > 0 else { return }
+        guard sum > 0 else { return 1 }
         let inv = 1 / sum
         for i in p.indices where keep[i] { p[i] *= inv }
+        return sum
     }
 
     static func argmax(_ p: [Float]) -> Int {

@@ -1,4 +1,6 @@
+import Foundation
 import InfillModel
+import InfillModelTestKit
 @testable import InfillSampling
 import Testing
 
@@ -24,6 +26,49 @@ import Testing
         var one: [Float] = [0.2, 0.8]
         TokenDistribution.keepTopP(&one, mass: 0.1)
         #expect(one == [0, 1])
+    }
+
+    @Test func topPThenTopKKeepTheShorterPrefix() {
+        let model = HashedLogitsModel(logitWidth: 4)
+        var rng = SeededGenerator(seed: 1)
+        // p ≈ [0.64, 0.24, 0.09, 0.03]: top-p 0.95 keeps 3 tokens, top-k 2 keeps 2.
+        let row: [Float] = [3, 2, 1, 0]
+        var hits = Set<TokenID>()
+        let d = TokenDistribution(model: model, parameters: SamplingParameters(algorithm: .maskgitPlus, temperature: 1, topP: 0.95, topK: 2))
+        for _ in 0..<400 {
+            let c = d.candidate(row: row[...], position: 0, bias: [:], allowsNull: true, excluded: [], rng: &rng)
+            hits.insert(c?.token ?? -1)
+        }
+        #expect(hits == [0, 1])
+        let wide = TokenDistribution(model: model, parameters: SamplingParameters(algorithm: .maskgitPlus, temperature: 1, topP: 0.7))
+        hits = []
+        for _ in 0..<400 {
+            hits.insert(wide.candidate(row: row[...], position: 0, bias: [:], allowsNull: true, excluded: [], rng: &rng)?.token ?? -1)
+        }
+        #expect(hits == [0, 1])
+    }
+
+    @Test func confidencesFollowTheReferenceDefinitions() throws {
+        let model = HashedLogitsModel(logitWidth: 3)
+        var rng = SeededGenerator(seed: 1)
+        let row: [Float] = [log(0.5), log(0.3), log(0.2)]
+        func conf(_ a: RemaskingAlgorithm, temperature: Float = 0) throws -> Candidate {
+            let d = TokenDistribution(model: model, parameters: SamplingParameters(algorithm: a, temperature: temperature))
+            return try #require(d.candidate(row: row[...], position: 0, bias: [:], allowsNull: true, excluded: [], rng: &rng))
+        }
+        #expect(abs(try conf(.maskgitPlus).confidence - 0.5) < 1e-5)
+        #expect(try conf(.maskgitPlus).token == 0)
+        #expect(abs(try conf(.topkMargin).confidence - 0.2) < 1e-5)
+        let entropy = 0.5 * log(0.5) + 0.3 * log(0.3) + 0.2 * log(0.2)
+        #expect(abs(try conf(.entropy).confidence - Float(entropy)) < 1e-5)
+        // low_confidence reads the untempered probability even when sampling is sharpened.
+        let low = try conf(.lowConfidence, temperature: 0.01)
+        #expect(low.token == 0 && abs(low.confidence - 0.5) < 1e-5)
+        // The mask id is never a candidate, the bias applies, excluded ids are skipped.
+        let d = TokenDistribution(model: model, parameters: SamplingParameters(algorithm: .maskgitPlus, temperature: 0))
+        #expect(d.candidate(row: row[...], position: 0, bias: [2: 5], allowsNull: true, excluded: [], rng: &rng)?.token == 2)
+        #expect(d.candidate(row: row[...], position: 0, bias: [:], allowsNull: true, excluded: [0], rng: &rng)?.token == 1)
+        #expect(d.candidate(row: row[...], position: 0, bias: [:], allowsNull: true, excluded: [0, 1, 2], rng: &rng) == nil)
     }
 
     @Test func softmaxOfAllMinusInfinityReportsNothingLeft() {
