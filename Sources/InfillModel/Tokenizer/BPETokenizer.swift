@@ -14,7 +14,7 @@ public enum TextNormalization: String, Sendable {
 ///
 /// Encoding: special and added tokens are found first (special ones only when `parseSpecial` is
 /// true), the text between them is cut into words by the ``PreTokenizerKind`` and each word's
-/// bytes are merged by rank (``BPEMerges``). Ids equal HF `tokenizers`' output, and decoding an
+/// bytes are merged by rank. Ids equal HF `tokenizers`' output, and decoding an
 /// encoding gives the text back byte for byte, for any UTF-8 text whose bytes the vocabulary has
 /// tokens for (see ``unrepresentableBytes``) and with ``TextNormalization/none``.
 public struct BPETokenizer: Tokenizer {
@@ -177,7 +177,7 @@ public struct BPETokenizer: Tokenizer {
     public var vocabularySize: Int { tokenBytes.count }
 
     public func encode(_ text: String, parseSpecial: Bool) -> [TokenID] {
-        var utf8 = Array(text.utf8)
+        let utf8 = Array(text.utf8)
         var output: [TokenID] = []
         output.reserveCapacity(utf8.count / 3 + 1)
         let segments = utf8.withUnsafeBufferPointer { added.split($0, includeSpecial: parseSpecial) }
@@ -191,7 +191,6 @@ public struct BPETokenizer: Tokenizer {
                 encodePlain(piece, into: &output)
             }
         }
-        utf8.removeAll()
         return output
     }
 
