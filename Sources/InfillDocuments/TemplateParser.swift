@@ -86,16 +86,40 @@ public enum TemplateParser {
         let contentStart = cursor
         var end: Cursor?
         var scan = cursor
+        // After the '|', braces of nested flow mappings and quoted strings may hold '}}'.
+        var afterBar = false, depth = 0
+        var quote: UInt8?
+        var closerInside: SourceLocation?  // a '}}' swallowed by an open '[' / '{' / quote
+        var previous: UInt8 = 0x7C  // last non-space byte: a quote opens a scalar only after one of |:,[{
         while !scan.atEnd {
-            if scan.hasPrefix("}}") { end = scan; break }
-            if scan.hasPrefix("{{") {
+            let byte = scan.current
+            if (quote != nil || depth > 0), closerInside == nil, scan.hasPrefix("}}") { closerInside = scan.location }
+            if let q = quote {
+                if byte == q { quote = nil }
+                scan.advance(1)
+                continue
+            }
+            if depth == 0, scan.hasPrefix("}}") { end = scan; break }
+            if depth == 0, scan.hasPrefix("{{") {
                 throw DocumentError("placeholder is not closed before the next '{{' (line \(scan.location.line))", at: open,
                                     hint: "close it with '}}', or write '{{{{' for a literal '{{'")
             }
+            if byte == 0x7C { afterBar = true }
+            if afterBar {
+                if byte == 0x22 || byte == 0x27, [0x7C, 0x3A, 0x2C, 0x5B, 0x7B].contains(previous) { quote = byte }
+                if byte == 0x7B || byte == 0x5B { depth += 1 }
+                if (byte == 0x7D || byte == 0x5D) && depth > 0 { depth -= 1 }
+                if byte != 0x20 && byte != 0x09 && byte != 0x0A && byte != 0x0D { previous = byte }
+            }
             scan.advance(1)
         }
+        if end == nil, let closerInside {
+            throw DocumentError("the constraints of this placeholder have an unclosed '[', '{' or quote before the '}}' at line \(closerInside.line), column \(closerInside.column)",
+                                at: open, hint: "balance the brackets and quotes, e.g. keywords: [a, b]")
+        }
         guard let end else {
-            throw DocumentError("unterminated placeholder", at: open, hint: "close it with '}}', or write '{{{{' for a literal '{{'")
+            throw DocumentError("unterminated placeholder", at: open,
+                                hint: "close it with '}}' (check quotes and braces in its constraints), or write '{{{{' for a literal '{{'")
         }
         let content = Array(cursor.bytes[contentStart.offset..<end.offset])
         cursor = end

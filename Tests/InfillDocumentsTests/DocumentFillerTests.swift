@@ -1,0 +1,171 @@
+import Foundation
+@testable import InfillDocuments
+import InfillModel
+import InfillModelTestKit
+import Testing
+
+@Suite struct DocumentFillerTests {
+    static let pipelineYAML = """
+        name: brief
+        match: "*.brief.md"
+        output: { name: "{stem}.out.md" }
+        sampling: { steps: 12, temperature: 1.0, seed: SEED }
+        variables: { company: Acme }
+        fields:
+          summary: { words: 4-9, keywords: [battery life, zq] }
+          risks: { words: 3-8, avoid: [guarantee, risk] }
+        """
+
+    static func library(seed: Int = 7) -> PipelineLibrary {
+        let yaml = pipelineYAML.replacingOccurrences(of: "SEED", with: String(seed))
+        return PipelineLibrary(pipelines: [try! PipelineSpec.parse(yaml, file: "brief.yaml")])
+    }
+
+    static let template = """
+        ---
+        title: Launch
+        ---
+        # {{company}} launch
+
+        Summary: {{summary}}
+
+        {{risks}}
+
+        Literal {{{{braces}}}} stay.
+        """
+
+    func fill(_ model: ScriptedModel, seed: Int = 7, template: String = template, name: String = "launch.brief.md") throws -> FilledDocument {
+        let filler = DocumentFiller(model: TestModels.loaded(model), library: Self.library(seed: seed))
+        return try filler.fill(name: name, contents: Array(template.utf8))
+    }
+
+    @Test func fillsEveryFieldAndKeepsTheLayout() throws {
+        let filled = try fill(TestModels.prose())
+        #expect(filled.outputName == "launch.out.md")
+        let doc = String(decoding: filled.documentBytes, as: UTF8.self)
+        let fields = filled.report.fields
+        #expect(fields.map(\.name) == ["summary", "risks"])
+        // Rebuild the document from the template text and the reported fills: byte for byte.
+        let expected = "# Acme launch\n\nSummary: \(fields[0].text)\n\n\(fields[1].text)\n\nLiteral {{braces}} stay."
+        #expect(doc == expected)
+        #expect(!fields[0].text.contains("\n"))
+        #expect(fields.allSatisfy { !$0.text.isEmpty })
+        #expect(fields[0].canvasFields == ["summary", "risks"])
+        #expect(fields[0].forwardPasses >= 2)
+    }
+
+    @Test func sameInputSameBytes() throws {
+        let a = try fill(TestModels.prose())
+        let b = try fill(TestModels.prose())
+        #expect(a.documentBytes == b.documentBytes)
+        #expect(a.report.seed == b.report.seed)
+        #expect(a.report.seed == 7 ^ DocumentSeed.fnv1a64(Array(Self.template.utf8)))
+        let other = try fill(TestModels.prose(), template: Self.template + " ")
+        #expect(other.report.seed != a.report.seed)
+    }
+
+    @Test func keywordsAlwaysPresentAvoidedWordsNeverAndLengthsHold() throws {
+        // The model would love to write "risk guarantee" everywhere; the bans must stop it.
+        let model = TestModels.prose(favouring: "risk guarantee ")
+        var seeds = 0
+        for seed in 0..<25 {
+            let filled = try fill(model, seed: seed)
+            let summary = filled.report.fields[0], risks = filled.report.fields[1]
+            #expect(summary.text.contains("battery life") && summary.text.contains("zq"), "seed \(seed): \(summary.text)")
+            #expect(summary.keywordsFound == ["battery life", "zq"])
+            let lower = risks.text.lowercased()
+            #expect(!FieldSpec.containsWord("guarantee", in: lower) && !FieldSpec.containsWord("risk", in: lower), "seed \(seed): \(risks.text)")
+            #expect((4...9).contains(summary.words), "seed \(seed): \(summary.words) words: \(summary.text)")
+            #expect((3...8).contains(risks.words), "seed \(seed): \(risks.words) words: \(risks.text)")
+            seeds += 1
+        }
+        #expect(seeds == 25)
+    }
+
+    @Test func reportIsValidJSONWithTheDesignFields() throws {
+        let filled = try fill(TestModels.prose())
+        let bytes = try #require(filled.reportBytes)
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any])
+        #expect(object["pipeline"] as? String == "brief")
+        #expect(object["model"] as? String == "scripted")
+        #expect(object["total_seconds"] is Double || object["total_seconds"] is Int)
+        let fields = try #require(object["fields"] as? [[String: Any]])
+        for key in ["text", "tokens", "steps", "forward_passes", "seconds", "keywords_found", "tone_score", "seed"] {
+            #expect(fields[0][key] != nil, "missing \(key)")
+        }
+    }
+
+    @Test func frontMatterKeptWhenAsked() throws {
+        let yaml = "name: k\noutput: {front_matter: keep}\nfields:\n  a: {words: 2-4}"
+        let library = PipelineLibrary(pipelines: [try PipelineSpec.parse(yaml, file: "k.yaml")])
+        let filler = DocumentFiller(model: TestModels.loaded(TestModels.prose()), library: library)
+        let text = "---\npipeline: k\n---\nA: {{a}}.\n"
+        let filled = try filler.fill(name: "x.md", contents: Array(text.utf8))
+        let doc = String(decoding: filled.documentBytes, as: UTF8.self)
+        #expect(doc == "---\npipeline: k\n---\nA: \(filled.report.fields[0].text).\n")
+        #expect(filled.outputName == "x.md")
+    }
+
+    @Test func tokenBoundsAreExact() throws {
+        let library = PipelineLibrary(pipelines: [])
+        let filler = DocumentFiller(model: TestModels.loaded(TestModels.prose(nullLogit: 3)), library: library)
+        for seed in 0..<5 {
+            let text = "---\nseed: \(seed)\n---\n{{a | tokens: 6-10, sampling: {temperature: 1}}}\n"
+            let filled = try filler.fill(name: "t.md", contents: Array(text.utf8))
+            let tokens = filled.report.fields[0].tokens
+            #expect((6...10).contains(tokens), "\(tokens) tokens")
+        }
+    }
+
+    @Test func candidatesPickTheBestToneScore() throws {
+        let yaml = """
+            name: c
+            sampling: { candidates: 4, temperature: 1.0 }
+            tones:
+              zed: { prefer: [z] }
+            fields:
+              a: { words: 3-6, tone: zed }
+            """
+        let library = PipelineLibrary(pipelines: [try PipelineSpec.parse(yaml, file: "c.yaml")])
+        let filler = DocumentFiller(model: TestModels.loaded(TestModels.prose()), library: library)
+        let filled = try filler.fill(name: "x.md", contents: Array("---\npipeline: c\n---\n{{a}}\n".utf8))
+        #expect(filled.report.fields[0].candidates == 4)
+        #expect(filled.report.fields[0].toneScore != nil)
+    }
+
+    @Test func longDocumentsAreFilledInWindows() throws {
+        let model = TestModels.prose(maxSequenceLength: 160)
+        let filler = DocumentFiller(model: TestModels.loaded(model), library: .empty)
+        let filler60 = String(repeating: "Context words here. ", count: 30)
+        let text = "\(filler60)\n{{a | tokens: 8-20}}\n\(filler60)\n{{b | tokens: 8-20}}\n\(filler60)"
+        let filled = try filler.fill(name: "long.md", contents: Array(text.utf8))
+        #expect(filled.report.fields.map(\.canvasFields) == [["a"], ["b"]])
+        let doc = String(decoding: filled.documentBytes, as: UTF8.self)
+        #expect(doc == "\(filler60)\n\(filled.report.fields[0].text)\n\(filler60)\n\(filled.report.fields[1].text)\n\(filler60)")
+    }
+
+    @Test func problemsAreReportedBeforeSampling() {
+        let model = TestModels.prose()
+        let filler = DocumentFiller(model: TestModels.loaded(model), library: Self.library())
+        #expect(throws: DocumentError.self) {
+            try filler.fill(name: "x.brief.md", contents: Array("{{nope}} {{summary}}".utf8))
+        }
+        do {
+            _ = try filler.fill(name: "x.md", contents: Array("{{a | tokens: 3, keywords: [longer keyword]}}".utf8))
+            Issue.record("expected an error")
+        } catch let e as DocumentError {
+            #expect(e.message.contains("more than 'tokens' allows"))
+            #expect(e.isPermanent)
+        } catch {
+            Issue.record("unexpected \(error)")
+        }
+        #expect(model.forwardPasses == 0)
+    }
+
+    @Test func outputNamesFollowThePattern() {
+        var output = OutputSpec()
+        output.name = "{stem}-filled.{ext}"
+        #expect(output.outputName(for: "week.status.md") == "week-filled.md")
+        #expect(OutputSpec().outputName(for: "a.md") == "a.md")
+    }
+}
