@@ -196,6 +196,7 @@ private func pieces(_ kind: PreTokenizerKind, _ text: String) -> [String] {
 
     @Test func malformedFilesNameTheProblem() throws {
         #expect(try message("{not json").contains("not valid JSON"))
+        #expect(try message("{\"model\": [1,\n 2,, 3]}").contains("around character"))
         #expect(try message("[1, 2]").contains("top level is not a JSON object"))
         #expect(try message("{}").contains(#"no "model" object"#))
         #expect(try message(#"{"model": {"type": "WordPiece"}}"#).contains("only byte-level"))

@@ -40,7 +40,9 @@ extension BPETokenizer {
         } catch let error as TokenizerError {
             throw error
         } catch {
-            throw fail("not valid JSON (\(error.localizedDescription))")
+            // Foundation puts the position ("around line 3, column 7") in the debug description.
+            let detail = (error as NSError).userInfo[NSDebugDescriptionErrorKey] as? String ?? error.localizedDescription
+            throw fail("not valid JSON (\(detail))")
         }
         guard let model = root["model"] as? [String: Any] else { throw fail("no \"model\" object") }
         if let type = model["type"] as? String, type != "BPE" {
