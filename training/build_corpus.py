@@ -11,7 +11,7 @@ The split is by document (a file, or a block of dictionary entries): a stable ha
 name puts ~4% of documents in `heldout.txt`, which training never reads.
 
 Writes OUT/train.txt, OUT/heldout.txt, OUT/heldout_prose.txt (the documentation prose only) (documents separated by a blank line + form feed line) and
-OUT/manifest.json. Usage: python3 build_corpus.py [--out training/scratch/corpus]
+OUT/manifest.json (copied to training/corpus-manifest.json). Usage: python3 build_corpus.py [--out training/scratch/corpus]
 """
 from __future__ import annotations
 
@@ -150,6 +150,8 @@ def gcide_docs(block: int = 150) -> list[tuple[str, str]]:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--out", default=str(Path(__file__).parent / "scratch" / "corpus"))
+    ap.add_argument("--manifest", default=str(Path(__file__).parent / "corpus-manifest.json"),
+                    help="also write the manifest here (committed; '' to skip)")
     ap.add_argument("--heldout-percent", type=int, default=4)
     ap.add_argument("--gcide-max-docs", type=int, default=60, help="cap the archaic dictionary text")
     ap.add_argument("--wordnet-max-docs", type=int, default=80, help="cap the gloss text")
@@ -187,6 +189,8 @@ def main() -> int:
     (out / "heldout.txt").write_text(DOC_SEP.join(held), encoding="utf-8")
     (out / "heldout_prose.txt").write_text(DOC_SEP.join(held_prose), encoding="utf-8")
     (out / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
+    if args.manifest:
+        Path(args.manifest).write_text(json.dumps(manifest, indent=2) + "\n")
     return 0
 
 

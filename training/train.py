@@ -46,6 +46,19 @@ def causal_layers_at(progress: float, n_layers: int, anneal_frac: float) -> int:
     return int(math.ceil(n_layers * (1 - progress / anneal_frac)))
 
 
+def other_runnable_tasks() -> int:
+    """Runnable tasks on the machine that are not this process's threads (from /proc)."""
+    try:
+        running = int(Path("/proc/loadavg").read_text().split()[3].split("/")[0])
+        own = 0
+        for st in Path("/proc/self/task").glob("*/stat"):
+            if st.read_text().rsplit(")", 1)[1].split()[0] == "R":
+                own += 1
+        return max(0, running - own)
+    except (OSError, ValueError, IndexError):
+        return 0
+
+
 def diffusion_loss(model, batch):
     h = model.hidden(batch.ids)
     b_idx, pos = batch.masked.nonzero(as_tuple=True)
@@ -73,6 +86,9 @@ def main() -> int:
     ap.add_argument("--budget-minutes", type=float, default=None, help="total planned training time (schedule); default --max-minutes")
     ap.add_argument("--resume", action="store_true")
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--adaptive-threads", action=argparse.BooleanOptionalAction, default=True,
+                    help="drop to 1 thread for a step while other tasks are runnable: on a shared 2-core "
+                         "machine a 2-thread OpenMP step stalls at every barrier when a core is taken")
     ap.add_argument("--batch", type=int, default=8)
     ap.add_argument("--length", type=int, default=128)
     ap.add_argument("--rank", type=int, default=32)
@@ -128,7 +144,7 @@ def main() -> int:
     fh = open(csv_path, "w" if new_csv else "a", newline="")
     wr = csv.writer(fh)
     if new_csv:
-        wr.writerow(["step", "tokens", "train_minutes", "loss", "ce", "masked", "lr", "grad_norm", "causal_layers", "tokens_per_s"])
+        wr.writerow(["step", "tokens", "train_minutes", "loss", "ce", "masked", "lr", "grad_norm", "causal_layers", "tokens_per_s", "threads"])
     start = time.time()
     last_ckpt = start
     base_seconds = state["train_seconds"]
@@ -145,6 +161,10 @@ def main() -> int:
         for g in opt.param_groups:
             g["lr"] = lr
         model.causal_layers = causal_layers_at(progress, cfg.layers, args.anneal_frac)
+        threads = args.threads
+        if args.adaptive_threads and args.threads > 1 and other_runnable_tasks() > 0:
+            threads = 1
+        torch.set_num_threads(threads)
         t0 = time.time()
         batch = batcher.sample(args.batch)
         loss, ce, nm = diffusion_loss(model, batch)
@@ -158,11 +178,11 @@ def main() -> int:
         state["train_seconds"] = base_seconds + (time.time() - start)
         wr.writerow([state["step"], state["tokens"], f"{state['train_seconds']/60:.3f}", f"{loss.item():.4f}",
                      f"{ce.item():.4f}", nm, f"{lr:.3e}", f"{gn:.3f}", model.causal_layers,
-                     f"{args.batch*args.length/dt:.1f}"])
+                     f"{args.batch*args.length/dt:.1f}", threads])
         if state["step"] % 10 == 0:
             fh.flush()
             print(f"step {state['step']} loss {loss.item():.3f} ce {ce.item():.3f} gn {gn:.2f} lr {lr:.2e} "
-                  f"causal {model.causal_layers} {args.batch*args.length/dt:.0f} tok/s", flush=True)
+                  f"causal {model.causal_layers} {args.batch*args.length/dt:.0f} tok/s threads {threads}", flush=True)
         if time.time() - last_ckpt >= 60 * args.ckpt_minutes:
             save_ckpt(ckpt_path, model, opt, state, batcher)
             last_ckpt = time.time()
