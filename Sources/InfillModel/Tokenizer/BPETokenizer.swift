@@ -39,8 +39,9 @@ public struct BPETokenizer: Tokenizer {
     public var mergeCount: Int { merges.count }
 
     /// Bytes the vocabulary has no token for, in increasing order; encoding drops them, as HF
-    /// `tokenizers` does. Empty for GPT-2, Qwen2 and Llama 3; SmolLM2 lacks eight (0x04, 0x06,
-    /// 0x13, 0x14, 0x16, 0x1D and 0xF1, 0xF2, the lead bytes of the unassigned planes 4–11).
+    /// `tokenizers` does. Empty for GPT-2, Qwen2 and Llama 3. Besides bytes that never occur in
+    /// UTF-8 (0xC0, 0xC1, 0xF5…0xFF), SmolLM2 lacks eight that can: 0x04, 0x06, 0x13, 0x14, 0x16,
+    /// 0x1D and 0xF1, 0xF2 (lead bytes of the unassigned planes 4–11).
     public var unrepresentableBytes: [UInt8] {
         (0...255).filter { byteTokens[$0] < 0 }.map { UInt8($0) }
     }
