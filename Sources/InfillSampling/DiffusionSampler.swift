@@ -134,9 +134,9 @@ public struct DiffusionSampler: Sendable {
         if parameters.algorithm == .origin {
             chosen = candidates.filter { plan.originDraw.contains($0.position) }
         } else if parameters.algorithmTemperature > 0 {
-            chosen = drawWeighted(candidates, count: plan.scheduled, temperature: parameters.algorithmTemperature, rng: &run.rng)
+            chosen = PositionSelection.drawWeighted(candidates, count: plan.scheduled, temperature: parameters.algorithmTemperature, rng: &run.rng)
         } else {
-            chosen = Array(candidates.sorted(by: Self.moreConfident).prefix(plan.scheduled))
+            chosen = Array(candidates.sorted(by: PositionSelection.moreConfident).prefix(plan.scheduled))
         }
         if let threshold = parameters.threshold {
             let taken = Set(chosen.map(\.position))
@@ -144,7 +144,7 @@ public struct DiffusionSampler: Sendable {
             if chosen.isEmpty, let top = candidates.max(by: { $0.probability < $1.probability }) { chosen = [top] }
         }
         // Commit the surest first; re-check each against what this step already wrote.
-        for var c in chosen.sorted(by: Self.moreConfident) {
+        for var c in chosen.sorted(by: PositionSelection.moreConfident) {
             guard run.isMasked(c.position) else { continue }
             if run.forbids(c.token, at: c.position) {
                 let r = plan.requested.firstIndex(of: c.position) ?? 0
@@ -170,37 +170,8 @@ public struct DiffusionSampler: Sendable {
         }
     }
 
-    static func moreConfident(_ a: Candidate, _ b: Candidate) -> Bool {
-        a.confidence > b.confidence || (a.confidence == b.confidence && a.position < b.position)
-    }
-
-    /// Dream's `alg_temp`: `count` candidates drawn without replacement, weights `softmax(conf / temperature)`.
-    private func drawWeighted(
-        _ candidates: [Candidate], count: Int, temperature: Float, rng: inout SeededGenerator
-    ) -> [Candidate] {
-        var pool = candidates
-        var out: [Candidate] = []
-        let top = Double(pool.map(\.confidence).max() ?? 0)
-        var weights = pool.map { Foundation.exp((Double($0.confidence) - top) / Double(temperature)) }
-        while out.count < count && !pool.isEmpty {
-            let total = weights.reduce(0, +)
-            var pick = pool.count - 1
-            if total > 0 {
-                let u = rng.nextUnit() * total
-                var acc = 0.0
-                for j in weights.indices {
-                    acc += weights[j]
-                    if u < acc { pick = j; break }
-                }
-            }
-            out.append(pool.remove(at: pick))
-            weights.remove(at: pick)
-        }
-        return out
-    }
-
     /// One batched forward pass, checked for shape.
-    private func predict(_ requests: [PredictionRequest]) throws -> [LogitMatrix] {
+    func predict(_ requests: [PredictionRequest]) throws -> [LogitMatrix] {
         guard !requests.isEmpty else { return [] }
         let outputs = try model.predict(requests)
         guard outputs.count == requests.count else {
@@ -211,64 +182,5 @@ public struct DiffusionSampler: Sendable {
                 "\(o.rows)x\(o.width) logits for \(r.positions.count) positions of width \(model.logitWidth)")
         }
         return outputs
-    }
-
-    /// Places every keyword (longest first within a gap), one batched forward pass per round.
-    private func placeKeywords(_ runs: inout [CanvasRun], forwards: inout Int) throws {
-        var queues: [[(gap: Int, keyword: Int)]] = runs.map { run in
-            run.gaps.indices.flatMap { g in
-                run.gaps[g].constraints.keywords.indices
-                    .sorted { run.gaps[g].constraints.keywords[$0].count > run.gaps[g].constraints.keywords[$1].count }
-                    .map { (gap: g, keyword: $0) }
-            }
-        }
-        let samplable = min(model.logitWidth, model.samplableVocabularySize)
-        while queues.contains(where: { !$0.isEmpty }) {
-            try Task.checkCancellation()
-            var requests: [PredictionRequest] = []
-            var owners: [Int] = []
-            for i in runs.indices {
-                guard let next = queues[i].first else { continue }
-                let positions = runs[i].gaps[next.gap].range.filter(runs[i].isMasked)
-                guard !positions.isEmpty else {
-                    throw SamplingError.keywordDoesNotFit(canvas: i, gap: next.gap, keyword: next.keyword)
-                }
-                requests.append(PredictionRequest(tokens: runs[i].tokens, positions: positions))
-                owners.append(i)
-            }
-            let outputs = try predict(requests)
-            forwards += 1
-            for (r, i) in owners.enumerated() {
-                runs[i].forwardPasses += 1
-                let next = queues[i].removeFirst()
-                let gap = runs[i].gaps[next.gap]
-                let keyword = gap.constraints.keywords[next.keyword]
-                let positions = requests[r].positions
-                let matrix = outputs[r]
-                var rowOf: [Int: Int] = [:]
-                for (row, p) in positions.enumerated() { rowOf[p] = row }
-                var lse: [Int: Float] = [:]
-                let remaining = queues[i].filter { $0.gap == next.gap }.map { gap.constraints.keywords[$0.keyword].count }
-                let run = runs[i]
-                let mask = model.maskTokenID
-                let offset = KeywordPlacement.bestOffset(
-                    keyword: keyword, gap: gap.range, remaining: remaining, free: run.isMasked
-                ) { p, token in
-                    guard let row = rowOf[p] else { return -.infinity }
-                    let values = matrix[row: row]
-                    let norm: Float
-                    if let cached = lse[p] { norm = cached } else {
-                        norm = KeywordPlacement.logSumExp(values, samplable: samplable, mask: mask)
-                        lse[p] = norm
-                    }
-                    return values[values.startIndex + Int(token)] - norm
-                }
-                guard let offset else {
-                    throw SamplingError.keywordDoesNotFit(canvas: i, gap: next.gap, keyword: next.keyword)
-                }
-                for (j, token) in keyword.enumerated() { runs[i].tokens[gap.range.lowerBound + offset + j] = token }
-                runs[i].keywordOffsets[next.gap][next.keyword] = offset
-            }
-        }
     }
 }

@@ -76,3 +76,64 @@ enum KeywordPlacement {
         return m + Foundation.log(sum)
     }
 }
+
+extension DiffusionSampler {
+    /// Places every keyword (longest first within a gap), one batched forward pass per round.
+    func placeKeywords(_ runs: inout [CanvasRun], forwards: inout Int) throws {
+        var queues: [[(gap: Int, keyword: Int)]] = runs.map { run in
+            run.gaps.indices.flatMap { g in
+                run.gaps[g].constraints.keywords.indices
+                    .sorted { run.gaps[g].constraints.keywords[$0].count > run.gaps[g].constraints.keywords[$1].count }
+                    .map { (gap: g, keyword: $0) }
+            }
+        }
+        let samplable = min(model.logitWidth, model.samplableVocabularySize)
+        while queues.contains(where: { !$0.isEmpty }) {
+            try Task.checkCancellation()
+            var requests: [PredictionRequest] = []
+            var owners: [Int] = []
+            for i in runs.indices {
+                guard let next = queues[i].first else { continue }
+                let positions = runs[i].gaps[next.gap].range.filter(runs[i].isMasked)
+                guard !positions.isEmpty else {
+                    throw SamplingError.keywordDoesNotFit(canvas: i, gap: next.gap, keyword: next.keyword)
+                }
+                requests.append(PredictionRequest(tokens: runs[i].tokens, positions: positions))
+                owners.append(i)
+            }
+            let outputs = try predict(requests)
+            forwards += 1
+            for (r, i) in owners.enumerated() {
+                runs[i].forwardPasses += 1
+                let next = queues[i].removeFirst()
+                let gap = runs[i].gaps[next.gap]
+                let keyword = gap.constraints.keywords[next.keyword]
+                let positions = requests[r].positions
+                let matrix = outputs[r]
+                var rowOf: [Int: Int] = [:]
+                for (row, p) in positions.enumerated() { rowOf[p] = row }
+                var lse: [Int: Float] = [:]
+                let remaining = queues[i].filter { $0.gap == next.gap }.map { gap.constraints.keywords[$0.keyword].count }
+                let run = runs[i]
+                let mask = model.maskTokenID
+                let offset = KeywordPlacement.bestOffset(
+                    keyword: keyword, gap: gap.range, remaining: remaining, free: run.isMasked
+                ) { p, token in
+                    guard let row = rowOf[p] else { return -.infinity }
+                    let values = matrix[row: row]
+                    let norm: Float
+                    if let cached = lse[p] { norm = cached } else {
+                        norm = KeywordPlacement.logSumExp(values, samplable: samplable, mask: mask)
+                        lse[p] = norm
+                    }
+                    return values[values.startIndex + Int(token)] - norm
+                }
+                guard let offset else {
+                    throw SamplingError.keywordDoesNotFit(canvas: i, gap: next.gap, keyword: next.keyword)
+                }
+                for (j, token) in keyword.enumerated() { runs[i].tokens[gap.range.lowerBound + offset + j] = token }
+                runs[i].keywordOffsets[next.gap][next.keyword] = offset
+            }
+        }
+    }
+}

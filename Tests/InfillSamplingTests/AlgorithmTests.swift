@@ -28,6 +28,20 @@ import Testing
         }
     }
 
+    @Test func algTempNearZeroIsTopKAndLargeAlgTempIsNot() throws {
+        let sampler = DiffusionSampler(model: model)
+        let canvas = infillCanvas("q", 16)
+        let topK = try sampler.sample([canvas], parameters: SamplingParameters(steps: 4, algorithm: .entropy, temperature: 0), recordHistory: true)[0]
+        let cold = try sampler.sample([canvas], parameters: SamplingParameters(steps: 4, algorithm: .entropy, algorithmTemperature: 1e-6, temperature: 0), recordHistory: true)[0]
+        #expect(cold.history == topK.history)
+        var orders: Set<[[TokenID]]> = []
+        for seed in 0..<6 as Range<UInt64> {
+            let hot = try sampler.sample([canvas], parameters: SamplingParameters(steps: 4, algorithm: .entropy, algorithmTemperature: 100, temperature: 0, seed: seed), recordHistory: true)[0]
+            orders.insert(try #require(hot.history))
+        }
+        #expect(orders.count > 1)
+    }
+
     @Test func originCommitsEachPositionWithTheGridProbability() throws {
         let sampler = DiffusionSampler(model: model)
         var totalFirstStep = 0
