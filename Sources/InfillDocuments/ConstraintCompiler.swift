@@ -23,10 +23,21 @@ public struct ConstraintCompiler: Sendable {
     /// The tokenizer's tokens per word on English prose.
     public let tokensPerWord: Double
 
+    /// Special tokens other than the null token (chat markers, end-of-text variants): never
+    /// wanted inside a document, so every gap biases them down to nothing.
+    public let specialTokenBias: [TokenID: Float]
+
     public init(tokenizer: any Tokenizer, model: any DenoisingModel) {
         self.tokenizer = tokenizer
         self.model = model
         self.tokensPerWord = LengthBudget.tokensPerWord(tokenizer)
+        var bias: [TokenID: Float] = [:]
+        let count = min(tokenizer.vocabularySize, model.samplableVocabularySize)
+        for raw in 0..<count {
+            let id = TokenID(raw)
+            if id != model.nullTokenID, id != model.maskTokenID, tokenizer.isSpecial(id) { bias[id] = -1e4 }
+        }
+        self.specialTokenBias = bias
     }
 
     /// The keyword's tokens as pinned in the canvas.
@@ -71,7 +82,7 @@ public struct ConstraintCompiler: Sendable {
         budget.maskTokens = min(budget.maskTokens, limit)
         let banned = field.spec.avoid.flatMap { bannedSequences(for: $0.value) }
         let constraints = GapConstraints(
-            keywords: keywords, bannedSequences: banned, logitBias: toneBias,
+            keywords: keywords, bannedSequences: banned, logitBias: toneBias.merging(specialTokenBias) { _, special in special },
             allowsNullTail: budget.minTokens < budget.maskTokens, minTokens: budget.minTokens)
         return CompiledField(budget: budget, constraints: constraints)
     }

@@ -29,9 +29,11 @@ public enum DocumentChecker {
         for directory in pipelineDirectories {
             do {
                 let extra = try PipelineLibrary.load(directory: directory)
-                for spec in extra.pipelines where !pipelineFiles.contains(spec.file) {
-                    library = PipelineLibrary(pipelines: library.pipelines + [spec], errors: library.errors)
+                // Fallback pipelines: a name already found among the checked files wins silently.
+                let added = extra.pipelines.filter { spec in
+                    !pipelineFiles.contains(spec.file) && library.pipeline(named: spec.name) == nil
                 }
+                library = PipelineLibrary(pipelines: library.pipelines + added, errors: library.errors)
             } catch let error as DocumentError {
                 errors.append(error)
             } catch {

@@ -218,9 +218,8 @@ public final class DocumentFiller: Sendable {
                 }
                 let score = outcomes.reduce(0) { $0 + $1.1.score }
                 let violations = outcomes.reduce(0) { $0 + $1.1.violations.count }
-                if best == nil || violations < best!.violations || (violations == best!.violations && score > best!.score) {
-                    best = (c, outcomes, score, violations)
-                }
+                let better = best.map { violations < $0.violations || (violations == $0.violations && score > $0.score) } ?? true
+                if better { best = (c, outcomes, score, violations) }
             }
             guard let best else { break }
             if best.violations == 0 {
@@ -235,11 +234,13 @@ public final class DocumentFiller: Sendable {
                 lastProblem = (index, outcome.violations)
                 guard var budget = budgets[index] else { continue }
                 let field = plan.fields[index]
+                let limit = max(1, model.model.maxSequenceLength / 2)
                 if let words = field.spec.words, outcome.words < words.min {
-                    budget.budget.minTokens = min(budget.budget.maskTokens, budget.budget.minTokens * 3 / 2 + 2)
-                    if budget.budget.minTokens >= budget.budget.maskTokens {
-                        budget.budget.maskTokens = budget.budget.maskTokens * 5 / 4 + 1
-                    }
+                    // Scale the minimum by how far short the fill fell (at least ×1.5).
+                    let factor = max(1.5, Double(words.min) / Double(max(1, outcome.words)) * 1.1)
+                    let wanted = Int(Double(budget.budget.minTokens) * factor) + 2
+                    budget.budget.maskTokens = min(limit, max(budget.budget.maskTokens, wanted + wanted / 4 + 1))
+                    budget.budget.minTokens = min(budget.budget.maskTokens, wanted)
                 } else if let words = field.spec.words, outcome.words > words.max {
                     budget.budget.maskTokens = max(budget.budget.minTokens + 1, budget.budget.maskTokens * 4 / 5)
                 }

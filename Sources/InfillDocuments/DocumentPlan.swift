@@ -94,7 +94,9 @@ public struct DocumentPlan: Sendable {
                                 hint: "give it a plain text value")
         }
         let known = Array(frontValues.keys) + Array(pipeline.variables.keys) + Array(pipeline.fields.keys)
-        var hint = "declare it under 'fields:' of pipeline \(pipeline.name), give it a value in the front matter, or add constraints: {{\(p.name) | words: 10-30}}"
+        var hint = pipeline.name == PipelineSpec.default.name && pipeline.file == PipelineSpec.default.file
+            ? "no pipeline applies to this template: name one in the front matter ('pipeline: NAME'), or add constraints: {{\(p.name) | words: 10-30}}"
+            : "declare it under 'fields:' of pipeline \(pipeline.name), give it a value in the front matter, or add constraints: {{\(p.name) | words: 10-30}}"
         if let near = EditDistance.suggestion(for: p.name, among: known.sorted()) { hint = "did you mean '\(near)'? Otherwise " + hint }
         throw DocumentError("unknown placeholder '\(p.name)'", at: p.location, hint: hint)
     }

@@ -61,6 +61,15 @@ public struct FieldSpec: Sendable, Hashable {
                     at: keywords[0].location, hint: "raise 'words' or use fewer keywords")
             }
         }
+        if let tokens, !keywords.isEmpty {
+            // Every word takes at least one token, so this holds whatever the tokenizer.
+            let keywordWords = keywords.reduce(0) { $0 + WordCount.count(in: $1.value) }
+            if keywordWords > tokens.max {
+                throw DocumentError(
+                    "the keywords of \(what) have \(keywordWords) words, more than the \(tokens.max) tokens 'tokens' allows",
+                    at: keywords[0].location, hint: "raise 'tokens' or use fewer keywords")
+            }
+        }
         if let tokens, let words, tokens.max < words.min {
             throw DocumentError("\(what) asks for at least \(words.min) words in at most \(tokens.max) tokens",
                                 at: location, hint: "every word takes at least one token; raise 'tokens' or lower 'words'")

@@ -1,7 +1,98 @@
 import ArgumentParser
+import Foundation
+import InfillDocuments
 
-// Placeholder while the layer is being built; replaced by its owner.
+/// `infill fill TEMPLATE`: fill one template and print or write it with its report.
 struct FillCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "fill", abstract: "(in development)")
-    func run() async throws { throw CLIError.usage("'fill' is not available yet") }
+    static let configuration = CommandConfiguration(
+        commandName: "fill",
+        abstract: "Fill one template with its pipeline.",
+        discussion: """
+            The pipeline is --pipeline FILE, or the one the template's front matter names or whose \
+            'match' glob fits its file name among --pipelines DIR (default ./pipelines when it exists). \
+            Without -o the document goes to stdout and a summary to stderr; with -o OUT, OUT and \
+            OUT.report.json are written. See docs/PIPELINES.md.
+            """)
+
+    @Argument(help: "The template file.")
+    var template: String
+
+    @Option(help: "Use this pipeline file.")
+    var pipeline: String?
+
+    @Option(help: "Pick the pipeline from this folder of *.yaml files (default ./pipelines).")
+    var pipelines: String?
+
+    @Option(name: [.short, .customLong("output")], help: "Write the document here and the report next to it (OUT.report.json).")
+    var output: String?
+
+    @OptionGroup var modelOptions: ModelOptions
+
+    func run() async throws {
+        if pipeline != nil && pipelines != nil { throw CLIError.usage("give either --pipeline or --pipelines, not both") }
+        guard let data = FileManager.default.contents(atPath: template) else {
+            throw CLIError.usage("\(template): cannot read the template")
+        }
+        let contents = Array(data)
+        let name = URL(fileURLWithPath: template).lastPathComponent
+
+        var forced: PipelineSpec?
+        var library = PipelineLibrary.empty
+        do {
+            if let pipeline {
+                forced = try PipelineLibrary.loadSpec(file: pipeline)
+            } else if let directory = pipelines ?? (FileManager.default.fileExists(atPath: "pipelines") ? "pipelines" : nil) {
+                library = try PipelineLibrary.load(directory: directory)
+            }
+        } catch let error as DocumentError {
+            throw CLIError.usage(error.description)
+        }
+
+        // Everything that needs no model is checked before the model is loaded.
+        let plan: DocumentPlan
+        do {
+            plan = try DocumentFiller.plan(name: name, contents: contents, file: template, pipeline: forced, library: library)
+        } catch {
+            throw Self.report(error.errors)
+        }
+        let model = try modelOptions.load()
+        let filler = DocumentFiller(model: model, library: library)
+        do {
+            _ = try filler.compile(plan)
+        } catch let error as DocumentError {
+            throw CLIError.usage(error.description)
+        }
+        let filled: FilledDocument
+        do {
+            filled = try filler.fill(name: name, contents: contents, file: template, pipeline: forced)
+        } catch let error as DocumentError {
+            throw CLIError.failed(error.description)
+        }
+
+        if let output {
+            try write(filled.documentBytes, to: output)
+            if let report = filled.reportBytes { try write(report, to: output + ".report.json") }
+        } else {
+            FileHandle.standardOutput.write(Data(filled.documentBytes))
+        }
+        var stderr = StandardError()
+        let r = filled.report
+        print("infill: filled \(r.fields.count) field(s) of \(template) with pipeline \(r.pipeline) in "
+              + String(format: "%.2f", r.totalSeconds) + " s (\(r.totalForwardPasses) forward passes)", to: &stderr)
+    }
+
+    /// Prints every planning error on its own line; the thrown error is the summary (exit 2).
+    static func report(_ errors: [DocumentError]) -> CLIError {
+        var stderr = StandardError()
+        for error in errors.dropLast() { print(error.description, to: &stderr) }
+        return CLIError.usage(errors.last?.description ?? "invalid template")
+    }
+
+    private func write(_ bytes: [UInt8], to path: String) throws {
+        do {
+            try Data(bytes).write(to: URL(fileURLWithPath: path), options: .atomic)
+        } catch {
+            throw CLIError.failed("\(path): cannot write: \(error.localizedDescription)")
+        }
+    }
 }

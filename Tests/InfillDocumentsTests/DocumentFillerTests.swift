@@ -96,7 +96,7 @@ import Testing
     }
 
     @Test func frontMatterKeptWhenAsked() throws {
-        let yaml = "name: k\noutput: {front_matter: keep}\nfields:\n  a: {words: 2-4}"
+        let yaml = "name: k\noutput: {front_matter: keep}\nsampling: {temperature: 1}\nfields:\n  a: {words: 2-4}"
         let library = PipelineLibrary(pipelines: [try PipelineSpec.parse(yaml, file: "k.yaml")])
         let filler = DocumentFiller(model: TestModels.loaded(TestModels.prose()), library: library)
         let text = "---\npipeline: k\n---\nA: {{a}}.\n"
