@@ -62,11 +62,8 @@ struct GenerateCommand: AsyncParsableCommand {
     @Flag(help: "Print {\"text\", \"tokens\", \"steps\", \"forward_passes\", \"seconds\"} as JSON.")
     var json = false
 
-    func validate() throws {
-        guard maskTokens >= 1 else { throw ValidationError("--mask-tokens must be at least 1") }
-    }
-
     func run() async throws {
+        guard maskTokens >= 1 else { throw CLIError.usage("--mask-tokens must be at least 1 (got \(maskTokens))") }
         let parameters = SamplingParameters(
             steps: steps ?? maskTokens, algorithm: algorithm, algorithmTemperature: algorithmTemperature,
             blockLength: blockLength, threshold: threshold, temperature: temperature, topP: topP, topK: topK,
@@ -94,6 +91,10 @@ struct GenerateCommand: AsyncParsableCommand {
             result = first
         } catch let error as SamplingError {
             switch error {
+            case .keywordDoesNotFit(_, _, let k) where k < keywords.count:
+                throw CLIError.usage(
+                    "--keyword '\(keywords[k])' (\(keywordTokens[k].count) tokens) does not fit in --mask-tokens \(maskTokens) "
+                        + "together with the other keywords; raise --mask-tokens")
             case .invalidParameter, .invalidCanvas, .keywordDoesNotFit:
                 throw CLIError.usage(error.description)
             case .noAllowedToken, .modelOutput:
