@@ -86,7 +86,8 @@ public struct GapConstraints: Sendable, Hashable {
     /// Token sequences never completed by a token generated in this gap (checked against the
     /// neighbours on both sides, across the gap's edges; removed null tokens are skipped).
     public var bannedSequences: [[TokenID]]
-    /// Added to the logits of these tokens at every position of the gap before sampling.
+    /// Added to the logits of these tokens at every position of the gap before sampling; −∞
+    /// excludes a token from the gap altogether (for example special tokens in prose).
     public var logitBias: [TokenID: Float]
     /// Whether the gap is variable-length: its unused tail may be filled with the model's
     /// ``DenoisingModel/nullTokenID``, which is removed from the result. Once a null is committed

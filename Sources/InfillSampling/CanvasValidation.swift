@@ -44,8 +44,8 @@ extension Canvas {
             if let k = c.bannedSequences.firstIndex(where: \.isEmpty) {
                 throw fail("gap \(g): banned sequence \(k) has no tokens")
             }
-            if let bad = c.logitBias.first(where: { !$0.value.isFinite }) {
-                throw fail("gap \(g): logit bias of id \(bad.key) is not finite")
+            if let bad = c.logitBias.first(where: { $0.value.isNaN || $0.value == .infinity }) {
+                throw fail("gap \(g): logit bias of id \(bad.key) is \(bad.value) (use a finite value, or −∞ to exclude the token)")
             }
         }
     }

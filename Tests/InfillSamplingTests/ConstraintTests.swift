@@ -147,5 +147,10 @@ import Testing
         let r = try DiffusionSampler(model: model).sample([canvas], parameters: SamplingParameters(steps: 6))[0]
         #expect(r.gapTokens[0] == Array(repeating: z, count: 6))
         #expect(r.gapTokens[1] != Array(repeating: z, count: 6))
+        // −∞ excludes a token, even one the model is sure of.
+        let sure = ScriptedModel.echoing("zzzz")
+        let excluded = infillCanvas("", 5, constraints: GapConstraints(logitBias: [z: -.infinity]))
+        let e = try DiffusionSampler(model: sure).sample([excluded], parameters: SamplingParameters(steps: 2))[0]
+        #expect(!e.gapTokens[0].contains(z))
     }
 }

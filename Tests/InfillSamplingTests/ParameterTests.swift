@@ -44,6 +44,8 @@ import Testing
             Canvas(tokens: [65, 999, mask]),
             infillCanvas("a", 3, constraints: GapConstraints(minTokens: 4)),
             infillCanvas("a", 3, constraints: GapConstraints(keywords: [[]])),
+            infillCanvas("a", 3, constraints: GapConstraints(logitBias: [65: .infinity])),
+            infillCanvas("a", 3, constraints: GapConstraints(bannedSequences: [[]])),
         ]
         for canvas in cases {
             #expect {
