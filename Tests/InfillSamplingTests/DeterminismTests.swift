@@ -67,6 +67,18 @@ import Testing
         #expect(r.history?.last == r.canvasTokens)
     }
 
+    @Test func cancellationStopsBetweenSteps() async throws {
+        let task = Task {
+            var seen = 0
+            _ = try DiffusionSampler(model: model).sample([infillCanvas("x", 8)], parameters: SamplingParameters(steps: 8)) { _ in
+                seen += 1
+                if seen == 2 { withUnsafeCurrentTask { $0?.cancel() } }
+            }
+            return seen
+        }
+        await #expect(throws: CancellationError.self) { try await task.value }
+    }
+
     @Test func aCanvasWithoutMasksIsReturnedUnchanged() throws {
         let canvas = Canvas(tokens: bytes.encode("done"))
         let r = try DiffusionSampler(model: model).sample([canvas])[0]
