@@ -162,7 +162,7 @@ public struct DiffusionSampler: Sendable {
         let allowsNull = run.allowsNull(at: p)
         let bias = run.bias(at: p)
         while true {
-            guard let c = distribution.candidate(
+            guard let c = try distribution.candidate(
                 row: row, position: p, bias: bias, allowsNull: allowsNull, excluded: excluded, rng: &run.rng)
             else { throw SamplingError.noAllowedToken(canvas: run.index, position: p) }
             if !run.completesBanned(c.token, at: p) { return c }

@@ -6,7 +6,8 @@ enum SamplingMath {
     /// polynomial for e^r; no libm call, so loops over it vectorise.
     @inline(__always)
     static func exp(_ value: Float) -> Float {
-        let x = Swift.min(Swift.max(value, -87), 88)
+        // Clamped so the exponent bits never overflow; written so NaN lands on −87 instead of trapping.
+        let x: Float = value > -87 ? (value < 88 ? value : 88) : -87
         let n = (x * 1.442_695_04).rounded()
         let r = (x - n * 0.693_359_375) + n * 2.121_944_4e-4
         var p: Float = 1.987_569_2e-4

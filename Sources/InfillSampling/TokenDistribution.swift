@@ -38,13 +38,15 @@ struct TokenDistribution {
 
     /// Draws a candidate for `position` from `row`, or `nil` when every token is excluded.
     ///
+    /// - Throws: ``SamplingError/modelOutput(_:)`` when the row holds NaN or +∞.
+    ///
     /// - Parameters:
     ///   - allowsNull: whether the null token may be chosen here.
     ///   - excluded: tokens ruled out (banned here), set to −∞.
     func candidate(
         row: ArraySlice<Float>, position: Int, bias: [TokenID: Float], allowsNull: Bool,
         excluded: Set<TokenID>, rng: inout SeededGenerator
-    ) -> Candidate? {
+    ) throws -> Candidate? {
         let n = samplableCount
         var logits = [Float](row.prefix(n))
         for (id, b) in bias where id >= 0 && Int(id) < n { logits[Int(id)] += b }
@@ -62,8 +64,14 @@ struct TokenDistribution {
             let inv = 1 / temperature
             logits.withUnsafeMutableBufferPointer { buf in for i in buf.indices { buf[i] *= inv } }
         }
+        if logits.contains(where: \.isNaN) {
+            throw SamplingError.modelOutput("NaN logits at canvas position \(position)")
+        }
         var p = logits
         guard let (top, sum) = SamplingMath.softmax(&p) else { return nil }
+        guard top.isFinite && sum.isFinite else {
+            throw SamplingError.modelOutput("non-finite logits (NaN or +∞) at canvas position \(position)")
+        }
         // log of p's normaliser, relative to `top`, kept up to date through the filters (for the entropy).
         var logNormaliser = Foundation.log(sum)
         // Dream filters top-p first, then top-k; both keep a prefix of the sorted tokens, so the

@@ -28,7 +28,7 @@ import Testing
         #expect(one == [0, 1])
     }
 
-    @Test func topPThenTopKKeepTheShorterPrefix() {
+    @Test func topPThenTopKKeepTheShorterPrefix() throws {
         let model = HashedLogitsModel(logitWidth: 4)
         var rng = SeededGenerator(seed: 1)
         // p ≈ [0.64, 0.24, 0.09, 0.03]: top-p 0.95 keeps 3 tokens, top-k 2 keeps 2.
@@ -36,14 +36,14 @@ import Testing
         var hits = Set<TokenID>()
         let d = TokenDistribution(model: model, parameters: SamplingParameters(algorithm: .maskgitPlus, temperature: 1, topP: 0.95, topK: 2))
         for _ in 0..<400 {
-            let c = d.candidate(row: row[...], position: 0, bias: [:], allowsNull: true, excluded: [], rng: &rng)
+            let c = try d.candidate(row: row[...], position: 0, bias: [:], allowsNull: true, excluded: [], rng: &rng)
             hits.insert(c?.token ?? -1)
         }
         #expect(hits == [0, 1])
         let wide = TokenDistribution(model: model, parameters: SamplingParameters(algorithm: .maskgitPlus, temperature: 1, topP: 0.7))
         hits = []
         for _ in 0..<400 {
-            hits.insert(wide.candidate(row: row[...], position: 0, bias: [:], allowsNull: true, excluded: [], rng: &rng)?.token ?? -1)
+            hits.insert(try wide.candidate(row: row[...], position: 0, bias: [:], allowsNull: true, excluded: [], rng: &rng)?.token ?? -1)
         }
         #expect(hits == [0, 1])
     }
@@ -54,7 +54,7 @@ import Testing
         let row: [Float] = [log(0.5), log(0.3), log(0.2)]
         func conf(_ a: RemaskingAlgorithm, temperature: Float = 0) throws -> Candidate {
             let d = TokenDistribution(model: model, parameters: SamplingParameters(algorithm: a, temperature: temperature))
-            return try #require(d.candidate(row: row[...], position: 0, bias: [:], allowsNull: true, excluded: [], rng: &rng))
+            return try #require(try d.candidate(row: row[...], position: 0, bias: [:], allowsNull: true, excluded: [], rng: &rng))
         }
         #expect(abs(try conf(.maskgitPlus).confidence - 0.5) < 1e-5)
         #expect(try conf(.maskgitPlus).token == 0)
@@ -66,9 +66,20 @@ import Testing
         #expect(low.token == 0 && abs(low.confidence - 0.5) < 1e-5)
         // The mask id is never a candidate, the bias applies, excluded ids are skipped.
         let d = TokenDistribution(model: model, parameters: SamplingParameters(algorithm: .maskgitPlus, temperature: 0))
-        #expect(d.candidate(row: row[...], position: 0, bias: [2: 5], allowsNull: true, excluded: [], rng: &rng)?.token == 2)
-        #expect(d.candidate(row: row[...], position: 0, bias: [:], allowsNull: true, excluded: [0], rng: &rng)?.token == 1)
-        #expect(d.candidate(row: row[...], position: 0, bias: [:], allowsNull: true, excluded: [0, 1, 2], rng: &rng) == nil)
+        #expect(try d.candidate(row: row[...], position: 0, bias: [2: 5], allowsNull: true, excluded: [], rng: &rng)?.token == 2)
+        #expect(try d.candidate(row: row[...], position: 0, bias: [:], allowsNull: true, excluded: [0], rng: &rng)?.token == 1)
+        #expect(try d.candidate(row: row[...], position: 0, bias: [:], allowsNull: true, excluded: [0, 1, 2], rng: &rng) == nil)
+    }
+
+    @Test func nonFiniteLogitsAreAModelError() throws {
+        let model = HashedLogitsModel(logitWidth: 3)
+        var rng = SeededGenerator(seed: 1)
+        let d = TokenDistribution(model: model, parameters: SamplingParameters())
+        for row: [Float] in [[0, .nan, 1], [0, .infinity, 1]] {
+            #expect(throws: SamplingError.self) {
+                try d.candidate(row: row[...], position: 4, bias: [:], allowsNull: true, excluded: [], rng: &rng)
+            }
+        }
     }
 
     @Test func softmaxOfAllMinusInfinityReportsNothingLeft() {
