@@ -86,7 +86,7 @@ import Testing
             #expect(throws: ModelFileError.self) { try SafetensorsFile(path: path) }
         }
         var corrupt = bytes
-        corrupt[10] = UInt8(ascii: "}")
+        corrupt[8] = UInt8(ascii: "]")
         let path = EngineFixtures.temporaryFile(corrupt, name: "corrupt.safetensors")
         #expect { try SafetensorsFile(path: path) } throws: { ($0 as? ModelFileError)?.reason.contains("header") == true }
     }

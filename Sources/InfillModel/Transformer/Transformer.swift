@@ -71,7 +71,9 @@ public struct Transformer: Sendable {
         let longest = sequences.map(\.count).max() ?? 0
         let starts = sequences.reduce(into: [0]) { $0.append($0.last! + $1.count) }
 
-        let scratch = Scratch(rows: n, hidden: h, fused: fused, query: qw, mlp: 2 * ff, longest: longest, half: half)
+        let group = c.headCount / c.kvHeadCount
+        let scratch = Scratch(
+            rows: n, hidden: h, fused: fused, query: qw, mlp: 2 * ff, longest: longest, half: half, group: group, headDimension: hd)
         defer { scratch.free() }
         let x = scratch.x, xn = scratch.xn, qkv = scratch.qkv, attn = scratch.attn, gu = scratch.gateUp
 
@@ -96,7 +98,6 @@ public struct Transformer: Sendable {
         }
 
         let scale = 1 / Float(hd).squareRoot()
-        let group = c.headCount / c.kvHeadCount
         for layer in weights.layers {
             layer.attentionNorm.withUnsafeBufferPointer { w in
                 for r in 0..<n { FastMath.rmsNorm(x + r * h, weight: w.baseAddress!, into: xn + r * h, count: h, epsilon: c.rmsEpsilon) }
@@ -127,25 +128,37 @@ public struct Transformer: Sendable {
                     }
                 }
             }
-            // Attention per sequence and head, reading q/k/v in place (leading dimension = fused).
+            // Attention per sequence and key/value head: the query heads sharing a key/value head
+            // are stacked into one [group·L, hd] block so each group is two larger sgemms.
             for s in 0..<sequences.count {
                 let length = starts[s + 1] - starts[s]
                 let base = qkv + starts[s] * fused
-                for head in 0..<c.headCount {
-                    let kvHead = head / group
-                    let q = base + head * hd
+                for kvHead in 0..<c.kvHeadCount {
+                    for g in 0..<group {
+                        let head = kvHead * group + g
+                        for i in 0..<length {
+                            (scratch.queries + (g * length + i) * hd).update(from: base + i * fused + head * hd, count: hd)
+                        }
+                    }
                     let k = base + qw + kvHead * hd
                     let v = base + qw + kvw + kvHead * hd
                     cblas_sgemm(
-                        CblasRowMajor, CblasNoTrans, CblasTrans, Int32(length), Int32(length), Int32(hd),
-                        scale, q, Int32(fused), k, Int32(fused), 0, scratch.scores, Int32(length))
-                    for i in 0..<length {
+                        CblasRowMajor, CblasNoTrans, CblasTrans, Int32(group * length), Int32(length), Int32(hd),
+                        scale, scratch.queries, Int32(hd), k, Int32(fused), 0, scratch.scores, Int32(length))
+                    for row in 0..<(group * length) {
+                        let i = row % length
                         let visible = attention == .causal ? i + 1 : length
-                        FastMath.softmax(scratch.scores + i * length, count: visible, total: length)
+                        FastMath.softmax(scratch.scores + row * length, count: visible, total: length)
                     }
                     cblas_sgemm(
-                        CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(length), Int32(hd), Int32(length),
-                        1, scratch.scores, Int32(length), v, Int32(fused), 0, attn + starts[s] * qw + head * hd, Int32(qw))
+                        CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(group * length), Int32(hd), Int32(length),
+                        1, scratch.scores, Int32(length), v, Int32(fused), 0, scratch.queries, Int32(hd))
+                    for g in 0..<group {
+                        let head = kvHead * group + g
+                        for i in 0..<length {
+                            (attn + (starts[s] + i) * qw + head * hd).update(from: scratch.queries + (g * length + i) * hd, count: hd)
+                        }
+                    }
                 }
             }
             layer.output.withUnsafeBufferPointer { w in
@@ -160,10 +173,7 @@ public struct Transformer: Sendable {
             // SwiGLU into the gate half of each row: silu(g)·u.
             for r in 0..<n {
                 let row = gu + r * 2 * ff
-                for j in 0..<ff {
-                    let g = row[j]
-                    row[j] = g / (1 + FastMath.exp(-g)) * row[j + ff]
-                }
+                FastMath.swiGLU(gate: row, up: row + ff, count: ff)
             }
             layer.down.withUnsafeBufferPointer { w in
                 cblas_sgemm(
@@ -233,20 +243,21 @@ public struct Transformer: Sendable {
 
 /// Scratch buffers of one forward pass, allocated once per call.
 private struct Scratch {
-    let x, xn, qkv, attn, gateUp, scores, cos, sin: UnsafeMutablePointer<Float>
+    let x, xn, qkv, attn, gateUp, scores, queries, cos, sin: UnsafeMutablePointer<Float>
 
-    init(rows: Int, hidden: Int, fused: Int, query: Int, mlp: Int, longest: Int, half: Int) {
+    init(rows: Int, hidden: Int, fused: Int, query: Int, mlp: Int, longest: Int, half: Int, group: Int, headDimension: Int) {
         x = .allocate(capacity: rows * hidden)
         xn = .allocate(capacity: rows * hidden)
         qkv = .allocate(capacity: rows * fused)
         attn = .allocate(capacity: rows * query)
         gateUp = .allocate(capacity: rows * mlp)
-        scores = .allocate(capacity: longest * longest)
+        scores = .allocate(capacity: group * longest * longest)
+        queries = .allocate(capacity: group * longest * headDimension)
         cos = .allocate(capacity: longest * half)
         sin = .allocate(capacity: longest * half)
     }
 
     func free() {
-        for p in [x, xn, qkv, attn, gateUp, scores, cos, sin] { p.deallocate() }
+        for p in [x, xn, qkv, attn, gateUp, scores, queries, cos, sin] { p.deallocate() }
     }
 }
