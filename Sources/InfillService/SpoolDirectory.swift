@@ -60,6 +60,13 @@ public final class SpoolDirectory: Sendable {
                 "another infill serve is already using the spool \(layout.state) (lock \(layout.lockFile) is held)")
         }
         lockDescriptor.withLock { $0 = fd }
+        // Staging files of a run that was killed mid-write: never published, safe to drop now that
+        // this daemon holds the lock. Their documents are still claimed and will be redone.
+        for folder in [layout.outboxTemporary, layout.failedTemporary] {
+            for name in (try? FileOperations.list(folder)) ?? [] {
+                try? FileOperations.remove(folder + "/" + name)
+            }
+        }
     }
 
     /// The inbox's candidate files (regular, not ignored), in name order.

@@ -135,6 +135,7 @@ public final class SpoolService: Service, Sendable {
             Task { await self.shutdown() }
         }
         let (done, failed) = await summary
+        await publishStatus()
         notifier.stopping()
         logger.info("stopped", metadata: ["done": "\(done)", "failed": "\(failed)"])
     }

@@ -1,7 +1,131 @@
 import ArgumentParser
+import Foundation
+import InfillService
+import Logging
 
-// Placeholder while the layer is being built; replaced by its owner.
+/// `infill serve`: the daemon (inbox → outbox until SIGTERM), or `--once` as a batch command.
 struct ServeCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "serve", abstract: "(in development)")
-    func run() async throws { throw CLIError.usage("'serve' is not available yet") }
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Watch the inbox, fill documents, write the outbox (until SIGTERM; --once: one batch).",
+        discussion: """
+            Settings come from the config file (infill.yaml; every key optional) and the flags below, \
+            which override it. SIGTERM/SIGINT drain and exit 0, SIGHUP reloads the pipelines. \
+            Exit codes: 0 ok, 1 some document failed (--once), 2 usage or configuration error.
+            """
+    )
+
+    @Option(help: "The config file (default: ./infill.yaml when it exists).")
+    var config: String?
+
+    @Flag(help: "Process what is in the inbox now, then exit (1 if any document failed).")
+    var once = false
+
+    @Option(help: "Folder users drop templates into.") var inbox: String?
+    @Option(help: "Folder for finished documents and reports.") var outbox: String?
+    @Option(help: "Folder for documents that could not be processed.") var failed: String?
+    @Option(help: "The daemon's state folder (same filesystem as the inbox).") var state: String?
+    @Option(help: "Folder of *.yaml pipeline specs.") var pipelines: String?
+    @Option(help: "Documents processed at once.") var workers: Int?
+    @Option(help: "BLAS threads per worker.") var threadsPerWorker: Int?
+    @Option(help: "The model: 'default', a GGUF file or an HF model folder.") var model: String?
+    @Option(help: "Milliseconds a file must stay unchanged before it is claimed.") var settleMs: Int?
+    @Option(help: "inotify or poll.") var watch: String?
+    @Option(help: "Seconds SIGTERM waits for in-flight documents before putting them back.") var stopTimeout: Double?
+    @Option(help: "trace, debug, info, notice, warning, error or critical.") var logLevel: String?
+
+    func run() async throws {
+        let settings = try resolveConfiguration()
+        let level = Logger.Level(rawValue: settings.logLevel) ?? .info
+        let timestamps = ProcessInfo.processInfo.environment["JOURNAL_STREAM"] == nil
+        LoggingSystem.bootstrap { label in ServiceLogHandler(label: label, level: level, timestamps: timestamps) }
+        let logger = Logger(label: "infill")
+        let notifier = SystemdNotifier(environment: ProcessInfo.processInfo.environment)
+        notifier.status("loading pipelines and model")
+
+        let spool = SpoolDirectory(layout: settings.layout, keepDone: settings.keepDone)
+        do {
+            try spool.prepare()
+        } catch {
+            throw CLIError.usage(error.description)
+        }
+        let modelOptions = try ModelOptions.parse(["--model", settings.model, "--threads", String(settings.threadsPerWorker)])
+        let loaded = try modelOptions.load()
+        let processor: PipelineDocumentProcessor
+        do {
+            processor = try PipelineDocumentProcessor(model: loaded, pipelinesDirectory: settings.pipelines)
+        } catch {
+            throw CLIError.usage(error.description)
+        }
+        for problem in processor.startupErrors {
+            logger.error("pipeline not loaded", metadata: ["error": "\(problem)"])
+        }
+        logger.info("model loaded", metadata: [
+            "model": "\(loaded.name)", "adapter": "\(loaded.adapter ?? "none")",
+            "pipelines": "\(processor.pipelineNames.joined(separator: ","))",
+        ])
+
+        let service = SpoolService(
+            spool: spool, processor: processor, options: SpoolServiceOptions(configuration: settings, once: once),
+            notifier: notifier, logger: logger)
+        do {
+            try await service.runUntilStopped(logger: logger)
+        } catch let error as SpoolError {
+            throw CLIError.usage(error.description)
+        }
+        if once {
+            let summary = await service.summary
+            if summary.failed > 0 {
+                throw CLIError.failed("\(summary.failed) of \(summary.done + summary.failed) documents failed; see \(settings.failed)")
+            }
+        }
+    }
+
+    /// The config file's settings with the flags applied on top.
+    func resolveConfiguration() throws -> ServiceConfiguration {
+        var settings = ServiceConfiguration()
+        let file = config ?? (FileManager.default.fileExists(atPath: "infill.yaml") ? "infill.yaml" : nil)
+        if let file {
+            do {
+                settings = try ConfigurationLoader.load(file: file)
+            } catch {
+                throw CLIError.usage(error.description)
+            }
+        }
+        if let inbox { settings.inbox = inbox }
+        if let outbox { settings.outbox = outbox }
+        if let failed { settings.failed = failed }
+        if let state { settings.state = state }
+        if let pipelines { settings.pipelines = pipelines }
+        if let model { settings.model = model }
+        if let workers {
+            guard (1...256).contains(workers) else { throw CLIError.usage("--workers must be between 1 and 256") }
+            settings.workers = workers
+        }
+        if let threadsPerWorker {
+            guard (1...256).contains(threadsPerWorker) else { throw CLIError.usage("--threads-per-worker must be between 1 and 256") }
+            settings.threadsPerWorker = threadsPerWorker
+        }
+        if let settleMs {
+            guard settleMs >= 0 else { throw CLIError.usage("--settle-ms must not be negative") }
+            settings.settleMilliseconds = settleMs
+        }
+        if let watch {
+            guard let mode = ServiceConfiguration.WatchMode(rawValue: watch) else {
+                throw CLIError.usage("--watch must be inotify or poll, not '\(watch)'")
+            }
+            settings.watch = mode
+        }
+        if let stopTimeout {
+            guard stopTimeout >= 0, stopTimeout.isFinite else { throw CLIError.usage("--stop-timeout must not be negative") }
+            settings.stopTimeoutSeconds = stopTimeout
+        }
+        if let logLevel {
+            guard Logger.Level(rawValue: logLevel) != nil else {
+                throw CLIError.usage("--log-level must be one of trace, debug, info, notice, warning, error, critical")
+            }
+            settings.logLevel = logLevel
+        }
+        return settings
+    }
 }
