@@ -7,7 +7,8 @@ import Glibc
 ///
 /// A leading `/` names a path socket; a leading `@` an abstract one (the `@` becomes a NUL byte and
 /// the address length covers exactly the name, as the kernel requires). When the variable is unset
-/// every send does nothing; send errors are ignored, as systemd's own client does.
+/// every send does nothing; send errors are ignored, as systemd's own client does, and a send never
+/// blocks (a full socket queue drops the message rather than stalling the daemon).
 public struct SystemdNotifier: Sendable {
     /// The socket address as given in `$NOTIFY_SOCKET`, or nil when not run under systemd.
     public let socketPath: String?
@@ -51,7 +52,7 @@ public struct SystemdNotifier: Sendable {
         let payload = Array(message.utf8)
         let sent = withUnsafePointer(to: &address) { pointer in
             pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { socketAddress in
-                payload.withUnsafeBytes { sendto(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL), socketAddress, length) }
+                payload.withUnsafeBytes { sendto(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL | MSG_DONTWAIT), socketAddress, length) }
             }
         }
         return sent == payload.count

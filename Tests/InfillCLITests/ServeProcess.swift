@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -132,4 +133,44 @@ final class ServeProcess: @unchecked Sendable {
         process.waitUntilExit()
         return process.terminationStatus
     }
+}
+
+/// A datagram socket standing in for systemd's notify socket, drained on its own thread.
+final class NotifyListener: @unchecked Sendable {
+    let path: String
+    private let received = Mutex<[String]>([])
+    private let open = Atomic<Bool>(true)
+
+    init(path: String) throws {
+        self.path = path
+        let fd = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue), 0)
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        withUnsafeMutableBytes(of: &address.sun_path) { $0.copyBytes(from: Array(path.utf8)) }
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+        }
+        guard bound == 0 else {
+            close(fd)
+            throw CocoaError(.fileWriteUnknown)
+        }
+        var timeout = timeval(tv_sec: 0, tv_usec: 50_000)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        let thread = Thread { [self] in
+            var buffer = [UInt8](repeating: 0, count: 4096)
+            while self.open.load(ordering: .relaxed) {
+                let n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+                if n > 0 {
+                    let message = String(decoding: buffer[0..<n], as: UTF8.self)
+                    self.received.withLock { $0.append(message) }
+                }
+            }
+            close(fd)
+        }
+        thread.start()
+    }
+
+    deinit { open.store(false, ordering: .relaxed) }
+
+    var messages: [String] { received.withLock { $0 } }
 }

@@ -152,28 +152,10 @@ import Glibc
 
     @Test func notifySocketReceivesReadyStatusAndStopping() throws {
         let sandbox = try ServeSandbox()
-        let socketPath = sandbox.path("notify.sock")
-        let fd = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue), 0)
-        defer { close(fd) }
-        var address = sockaddr_un()
-        address.sun_family = sa_family_t(AF_UNIX)
-        withUnsafeMutableBytes(of: &address.sun_path) { $0.copyBytes(from: Array(socketPath.utf8)) }
-        let bound = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
-        }
-        #expect(bound == 0)
-        var timeout = timeval(tv_sec: 0, tv_usec: 100_000)
-        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        let listener = try NotifyListener(path: sandbox.path("notify.sock"))
         var messages: [String] = []
-        func receive() {
-            var buffer = [UInt8](repeating: 0, count: 4096)
-            while true {
-                let n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
-                if n <= 0 { return }
-                messages.append(String(decoding: buffer[0..<n], as: UTF8.self))
-            }
-        }
-        let daemon = try sandbox.start(environment: ["NOTIFY_SOCKET": socketPath, "WATCHDOG_USEC": "400000"])
+        func receive() { messages = listener.messages }
+        let daemon = try sandbox.start(environment: ["NOTIFY_SOCKET": listener.path, "WATCHDOG_USEC": "400000"])
         #expect(sandbox.eventually {
             receive()
             return messages.contains { $0.hasPrefix("READY=1") }
@@ -190,6 +172,7 @@ import Glibc
         })
         daemon.signal(SIGTERM)
         #expect(daemon.wait() == 0)
+        usleep(150_000)
         receive()
         #expect(messages.contains("STOPPING=1"))
         #expect(messages.contains("WATCHDOG=1"))

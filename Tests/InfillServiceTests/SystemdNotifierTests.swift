@@ -1,15 +1,19 @@
 import Foundation
+import Synchronization
 import Testing
 @testable import InfillService
 #if canImport(Glibc)
 import Glibc
 #endif
 
-/// A datagram socket standing in for systemd's notify socket.
-final class NotifySocketListener {
+/// A datagram socket standing in for systemd's notify socket, drained on its own thread (as
+/// systemd does) so the notify socket's small queue never fills.
+final class NotifySocketListener: @unchecked Sendable {
     let fd: Int32
     /// The `$NOTIFY_SOCKET` value for it.
     let address: String
+    private let received = Mutex<[String]>([])
+    private let open = Atomic<Bool>(true)
 
     init(abstract: Bool, folder: TemporaryFolder) throws {
         let descriptor = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
@@ -26,22 +30,28 @@ final class NotifySocketListener {
         }
         address = abstract ? "@" + name : name
         guard result == 0 else { throw SystemError("bind", name) }
-        var timeout = timeval(tv_sec: 0, tv_usec: 200_000)
+        var timeout = timeval(tv_sec: 0, tv_usec: 50_000)
         setsockopt(descriptor, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        let thread = Thread { [self] in
+            var buffer = [UInt8](repeating: 0, count: 4096)
+            while self.open.load(ordering: .relaxed) {
+                let n = buffer.withUnsafeMutableBytes { recv(descriptor, $0.baseAddress, $0.count, 0) }
+                if n > 0 {
+                    let message = String(decoding: buffer[0..<n], as: UTF8.self)
+                    self.received.withLock { $0.append(message) }
+                }
+            }
+            close(descriptor)
+        }
+        thread.start()
     }
 
-    deinit { close(fd) }
+    deinit { open.store(false, ordering: .relaxed) }
 
-    /// Every datagram that arrives until `seconds` pass without one.
-    func receive(quietFor seconds: Double = 0.2) -> [String] {
-        var messages: [String] = []
-        var buffer = [UInt8](repeating: 0, count: 4096)
-        while true {
-            let n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
-            if n <= 0 { break }
-            messages.append(String(decoding: buffer[0..<n], as: UTF8.self))
-        }
-        return messages
+    /// Every datagram received so far (after a short pause for stragglers).
+    func receive() -> [String] {
+        usleep(150_000)
+        return received.withLock { $0 }
     }
 }
 
