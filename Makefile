@@ -15,7 +15,9 @@ fetch: build
 demo: fetch
 	rm -rf demo && mkdir -p demo/inbox
 	cp pipelines/examples/* demo/inbox/
-	$(BIN) serve --once --config pipelines/demo.yaml
+	$(BIN) serve --once --inbox demo/inbox --outbox demo/outbox --failed demo/failed \
+		--state demo/.infill --pipelines pipelines --settle-ms 0
+	@echo "filled documents and reports:" && ls -1 demo/outbox
 
 # The whole test suite (fetches the base model first so the model-parity tests run).
 test:

@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 @testable import InfillService
 
@@ -89,5 +90,19 @@ import Testing
     @Test func missingFileIsOneClearError() {
         let error = #expect(throws: ConfigurationError.self) { try ConfigurationLoader.load(file: "/nonexistent/infill.yaml") }
         #expect(error?.description.contains("/nonexistent/infill.yaml: cannot read the config file") == true)
+    }
+}
+
+@Suite struct ShippedConfigurationTests {
+    static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
+
+    @Test func exampleConfigStatesTheDefaults() throws {
+        let text = try String(contentsOfFile: Self.repository + "/infill.example.yaml", encoding: .utf8)
+        #expect(try ConfigurationLoader.parse(text, file: "infill.example.yaml") == ServiceConfiguration())
+    }
+
+    @Test func systemdConfigUsesAbsolutePaths() throws {
+        let c = try ConfigurationLoader.load(file: Self.repository + "/systemd/infill.yaml")
+        #expect(c.inbox == "/var/lib/infill/inbox" && c.state == "/var/lib/infill/state" && c.pipelines == "/etc/infill/pipelines")
     }
 }
