@@ -92,28 +92,42 @@ struct BenchCommand: AsyncParsableCommand {
     }
 }
 
-/// The `sgemm` peak of this machine at this thread count: the best GFLOP/s over square sizes.
+/// The `sgemm` peak of this machine at this thread count.
+///
+/// Each size is timed over windows of repeated calls about as long as one forward pass (best of
+/// three windows), the statistic the forward section uses too: on a shared machine a single
+/// millisecond call can catch a quiet moment that no sustained computation sees. The best single
+/// call is reported as `burst_peak_gflops` for comparison.
 struct SgemmPeakBench: BenchSection {
     static let name = "sgemm"
 
     static func run(_ context: BenchContext) throws -> [String: Double] {
         var result: [String: Double] = [:]
-        var peak = 0.0
-        for size in context.quick ? [512] : [512, 1024, 1536] {
+        var peak = 0.0, burst = 0.0
+        let window = context.quick ? 0.3 : 1.0
+        for size in context.quick ? [512, 1024] : [512, 1024, 1536] {
             let a = [Float](repeating: 0.5, count: size * size)
             let b = [Float](repeating: 0.25, count: size * size)
             var c = [Float](repeating: 0, count: size * size)
-            let seconds = BenchCommand.bestSeconds(repetitions: context.quick ? 2 : 5) {
+            let call = {
                 c.withUnsafeMutableBufferPointer { out in
                     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(size), Int32(size), Int32(size),
                                 1, a, Int32(size), b, Int32(size), 0, out.baseAddress, Int32(size))
                 }
             }
-            let gflops = 2 * pow(Double(size), 3) / seconds / 1e9
+            let flops = 2 * pow(Double(size), 3)
+            let single = BenchCommand.bestSeconds(repetitions: 5, call)
+            burst = max(burst, flops / single / 1e9)
+            let calls = max(1, Int(window / single))
+            let seconds = BenchCommand.bestSeconds(repetitions: 3) {
+                for _ in 0..<calls { call() }
+            }
+            let gflops = flops * Double(calls) / seconds / 1e9
             result["gflops_\(size)"] = gflops
             peak = max(peak, gflops)
         }
         result["peak_gflops"] = peak
+        result["burst_peak_gflops"] = burst
         return result
     }
 }
@@ -141,6 +155,9 @@ struct ForwardBench: BenchSection {
             result["canvas\(canvas)_tokens_per_s"] = Double(canvas) / seconds
             result["canvas\(canvas)_gflops"] = gflops
             if peak > 0 { result["canvas\(canvas)_share_of_peak"] = gflops / peak }
+            if let burst = context.results[SgemmPeakBench.name]?["burst_peak_gflops"], burst > 0 {
+                result["canvas\(canvas)_share_of_burst_peak"] = gflops / burst
+            }
         }
         return result
     }

@@ -9,10 +9,14 @@ enum FastMath {
     /// e^x with relative error below 3e-7 on [-87, 88] (Cody–Waite reduction, Cephes polynomial).
     @inline(__always)
     static func exp(_ value: Vector) -> Vector {
-        let x = value.clamped(lowerBound: Vector(repeating: -87.3), upperBound: Vector(repeating: 88.0))
+        var x = value
+        let low = Vector(repeating: -87.3), high = Vector(repeating: 88.0)
+        x.replace(with: low, where: x .< low)
+        x.replace(with: high, where: x .> high)
         // Round to nearest with the 1.5·2²³ trick (no libm call, vectorises).
         let magic = Vector(repeating: 12_582_912)
-        let n = (x * 1.442_695_04 + magic) - magic
+        let shifted = x * 1.442_695_04 + magic
+        let n = shifted - magic
         // r = x - n·ln2 in two parts so the reduction stays exact to float precision.
         let r = (x - n * 0.693_359_375) + n * 2.121_944_4e-4
         var p = Vector(repeating: 1.987_569_1e-4)
@@ -22,7 +26,9 @@ enum FastMath {
         p = p * r + 0.166_666_65
         p = p * r + 0.5
         p = p * r * r + r + 1
-        let exponent = (SIMD8<Int32>(n, rounding: .towardZero) &+ 127) &<< 23
+        // 2^n from the bits of n + 1.5·2²³, whose low mantissa bits hold n (no float→int conversion).
+        let bits = unsafeBitCast(shifted, to: SIMD8<UInt32>.self)
+        let exponent = (bits &- SIMD8<UInt32>(repeating: 0x4B40_0000 - 127)) &<< 23
         return p * unsafeBitCast(exponent, to: Vector.self)
     }
 
@@ -49,7 +55,8 @@ enum FastMath {
         var vmax = Vector(repeating: -.infinity)
         var j = 0
         while j < whole {
-            vmax = pointwiseMax(vmax, load(values + j))
+            let v = load(values + j)
+            vmax.replace(with: v, where: v .> vmax)
             j += 8
         }
         var maximum = vmax.max()
