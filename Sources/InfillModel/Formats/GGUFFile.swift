@@ -193,7 +193,8 @@ private struct ByteReader {
         let at = offset
         let value = try read(UInt64.self, what: what)
         guard let count = Int(exactly: value), count <= (file.count - offset) / max(minimumBytesEach, 1) else {
-            throw ModelFileError(file.path, "corrupt \(what) \(value) at offset \(at): larger than the file can hold")
+            throw ModelFileError(
+                file.path, "truncated or corrupt: \(what) \(value) at offset \(at) needs more than the \(file.count - offset) bytes left in the file")
         }
         return count
     }

@@ -72,7 +72,7 @@ public enum ModelLoader {
         var weights = try GGUFModelReader.weights(of: file, config: config)
         let adapter = try adapterFolder.map { try LoRAAdapter(folder: $0) }
         let merged = try adapter?.merge(into: &weights, config: config) ?? 0
-        let transformer = Transformer(config: config, weights: try TransformerWeights(fusing: weights, config: config))
+        let transformer = Transformer(config: config, weights: try TransformerWeights(fusing: consume weights, config: config))
 
         let mask: TokenID, null: TokenID, shift: Bool, attention: AttentionMode
         if let manifest = adapter?.manifest {

@@ -27,8 +27,9 @@ public struct TransformerWeights: Sendable {
 
     /// Fuses a complete HF-named ``WeightSet`` for `config`, consuming it.
     /// - Throws: ``ModelFileError`` for a missing tensor or a wrong shape.
-    public init(fusing set: WeightSet, config c: TransformerConfig) throws {
-        var set = set
+    public init(fusing set: consuming WeightSet, config c: TransformerConfig) throws {
+        // Taking matrices out of the consumed set frees each dequantised matrix once it is fused.
+        var set = consume set
         let h = c.hiddenSize, q = c.queryWidth, kv = c.keyValueWidth, ff = c.intermediateSize
         embedding = try set.take("model.embed_tokens.weight", rows: c.vocabularySize, columns: h)
         var layers: [LayerWeights] = []
