@@ -7,6 +7,7 @@ Outputs (all small, seeded, reproducible):
   tiny-llama-{f16,bf16,q8_0,q4_0,q4_1}.gguf   the same weights stored in other types
   tiny-qwen2/                HF folder: config.json, 2 safetensors shards (F32 + BF16), q/k/v biases,
                              untied head, tokenizer.json
+  tiny-llama-hf/             the tiny-llama weights as an HF llama folder: one F16 shard, tied head
   tiny-adapter/              LoRA adapter for tiny-llama (docs/ADAPTER.md format)
   tiny-reference.json        reference logits from tools/reference/reference.py (float64 numpy)
 """
@@ -168,6 +169,21 @@ def write_qwen2(folder, hf, cfg, tok):
     tok.save(os.path.join(folder, "tokenizer.json"))
 
 
+def write_hf_llama(folder, hf, cfg, tok):
+    from safetensors.numpy import save_file
+
+    os.makedirs(folder, exist_ok=True)
+    json.dump({
+        "architectures": ["LlamaForCausalLM"], "model_type": "llama", "vocab_size": len(tok.get_vocab()),
+        "hidden_size": cfg["hidden"], "intermediate_size": cfg["ff"], "num_hidden_layers": cfg["layers"],
+        "num_attention_heads": cfg["heads"], "num_key_value_heads": cfg["kv_heads"], "rope_theta": cfg["theta"],
+        "rms_norm_eps": cfg["eps"], "max_position_embeddings": cfg["context"], "tie_word_embeddings": True,
+        "attention_bias": False, "eos_token_id": 0, "rope_scaling": None, "torch_dtype": "float16",
+    }, open(os.path.join(folder, "config.json"), "w"), indent=2)
+    save_file({k: v.astype(np.float16) for k, v in hf.items()}, os.path.join(folder, "model.safetensors"))
+    tok.save(os.path.join(folder, "tokenizer.json"))
+
+
 def write_adapter(folder, hf, cfg, rng):
     from safetensors.numpy import save_file
 
@@ -210,6 +226,7 @@ def main():
     qwen = random_hf_llama(rng, vocab, qcfg, bias=True, tied=False)
     write_qwen2(os.path.join(OUT, "tiny-qwen2"), qwen, qcfg, tok)
     write_adapter(os.path.join(OUT, "tiny-adapter"), llama, cfg, rng)
+    write_hf_llama(os.path.join(OUT, "tiny-llama-hf"), llama, cfg, tok)
 
     text = "The capital of France is Paris. The team shipped 42 documents."
     ids = tok.encode(text).ids
@@ -232,6 +249,8 @@ def main():
     w = reference.load_hf(os.path.join(OUT, "tiny-qwen2"))
     case("tiny-qwen2", w, ids, True, [0, len(ids) - 1])
     case("tiny-qwen2", w, short, False, [2, 6])
+    w = reference.load_hf(os.path.join(OUT, "tiny-llama-hf"))
+    case("tiny-llama-hf", w, ids, True, [3, len(ids) - 1])
     w = reference.load_gguf(os.path.join(OUT, "tiny-llama.gguf"))
     reference.merge_adapter(w, os.path.join(OUT, "tiny-adapter"))
     masked = list(ids[:10])
