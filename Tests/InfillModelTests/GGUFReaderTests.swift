@@ -118,6 +118,30 @@ import Testing
         }
     }
 
+    @Test func unsupportedArchitectureIsNamed() throws {
+        var bytes = EngineFixtures.bytes("tiny-llama.gguf")
+        let key = Array("general.architecture".utf8)
+        let at = try #require(findSubsequence(key, in: bytes))
+        // key, u32 type, u64 length, then "llama": make it "llamb".
+        let last = at + key.count + 4 + 8 + 4
+        #expect(bytes[last] == UInt8(ascii: "a"))
+        bytes[last] = UInt8(ascii: "b")
+        let path = EngineFixtures.temporaryFile(bytes, name: "llamb.gguf")
+        let file = try GGUFFile(path: path)
+        #expect { try GGUFModelReader.config(of: file) } throws: {
+            ($0 as? ModelFileError)?.reason.contains("unsupported architecture 'llamb'") == true
+        }
+    }
+
+    @Test func unsupportedHFModelTypeIsNamed() throws {
+        let path = EngineFixtures.temporaryFile(Array(#"{"model_type": "gpt2", "hidden_size": 8}"#.utf8), name: "config.json")
+        let folder = URL(fileURLWithPath: path).deletingLastPathComponent().path
+        #expect { try HFModelReader(folder: folder) } throws: {
+            let error = $0 as? ModelFileError
+            return error?.reason.contains("model_type 'gpt2'") == true && error?.path.hasSuffix("config.json") == true
+        }
+    }
+
     @Test func halfPrecisionConversion() {
         #expect(Dequantize.halfToFloat(0x3C00) == 1)
         #expect(Dequantize.halfToFloat(0xC000) == -2)
