@@ -15,6 +15,11 @@ struct ModelForwardCommand: AsyncParsableCommand {
     @Option(help: "Attention: causal or bidirectional.")
     var attention: String = "causal"
 
+    @Option(help: ArgumentHelp(
+        "With --model default: merge the diffusion adapter: auto (only for bidirectional attention), on or off.",
+        discussion: "Causal attention probes the autoregressive base model, so by default it runs without the adapter."))
+    var adapter: String = "auto"
+
     @Option(help: "How many of the highest logits to print.")
     var top: Int = 10
 
@@ -36,7 +41,14 @@ struct ModelForwardCommand: AsyncParsableCommand {
             throw CLIError.usage("--attention must be 'causal' or 'bidirectional', not '\(attention)'")
         }
         guard top >= 1 else { throw CLIError.usage("--top must be at least 1") }
-        let result = try modelOptions.loadDetailed()
+        let merge: Bool
+        switch adapter {
+        case "auto": merge = mode == .bidirectional
+        case "on": merge = true
+        case "off": merge = false
+        default: throw CLIError.usage("--adapter must be 'auto', 'on' or 'off', not '\(adapter)'")
+        }
+        let result = try modelOptions.loadDetailed(mergeAdapter: merge)
         let tokenizer = result.loaded.tokenizer
         let tokens = tokenizer.encode(text, parseSpecial: true)
         guard !tokens.isEmpty else { throw CLIError.usage("--text encodes to no tokens") }

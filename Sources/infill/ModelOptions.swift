@@ -18,11 +18,12 @@ struct ModelOptions: ParsableArguments {
     /// Loads the model with its concrete transformer and description (for `model info|forward`, `bench`).
     ///
     /// Sets the BLAS thread count first; a missing adapter is reported once on stderr.
-    func loadDetailed() throws -> ModelLoader.Result {
+    /// - Parameter mergeAdapter: for `default`, whether to merge the diffusion adapter.
+    func loadDetailed(mergeAdapter: Bool = true) throws -> ModelLoader.Result {
         if let threads, threads < 1 { throw CLIError.usage("--threads must be at least 1") }
         BLASThreads.set(threads)
         do {
-            return try ModelLoader.load(model, warn: Self.warnOnce)
+            return try ModelLoader.load(model, mergeAdapter: mergeAdapter, warn: Self.warnOnce)
         } catch let error as ModelFileError {
             throw CLIError.usage(error.description)
         }

@@ -19,11 +19,14 @@ public enum ModelLoader {
     /// - Parameters:
     ///   - environment: the process environment (`INFILL_CACHE`, `INFILL_ADAPTER`, …).
     ///   - executablePath: the running binary, to find `models/` installed beside it.
+    ///   - mergeAdapter: for `default`, whether to merge the diffusion adapter (false: the plain
+    ///     base model, as `infill model forward --attention causal` probes it).
     ///   - warn: receives one line when the default adapter is missing.
     /// - Throws: ``ModelFileError`` for missing or unusable files.
     public static func load(
         _ spec: String, environment: [String: String] = ProcessInfo.processInfo.environment,
-        executablePath: String? = CommandLine.arguments.first, warn: (String) -> Void = { _ in }
+        executablePath: String? = CommandLine.arguments.first, mergeAdapter: Bool = true,
+        warn: (String) -> Void = { _ in }
     ) throws -> Result {
         let started = ContinuousClock.now
         var result: Result
@@ -32,8 +35,8 @@ public enum ModelLoader {
             guard FileManager.default.fileExists(atPath: base) else {
                 throw ModelFileError(base, "the default base model is not there; run `infill model fetch` first")
             }
-            let adapter = adapterFolder(environment: environment, executablePath: executablePath)
-            if adapter == nil {
+            let adapter = mergeAdapter ? adapterFolder(environment: environment, executablePath: executablePath) : nil
+            if mergeAdapter && adapter == nil {
                 warn("diffusion adapter '\(defaultAdapterName)' not found (set INFILL_ADAPTER or run from the repository); using the base model in bidirectional mode")
             }
             result = try loadGGUF(path: base, adapterFolder: adapter, name: BaseModel.name)
