@@ -84,7 +84,7 @@ public enum ToneCatalog {
 
     /// A pipeline's custom tone.
     public static func custom(_ name: String, _ spec: CustomTone) -> Tone {
-        var weights: [String: Double] = [:]
+        var weights = spec.base.flatMap { builtIn($0.value)?.weights } ?? [:]
         for word in spec.prefer { weights[word.value.lowercased()] = 1 }
         for word in spec.avoid { weights[word.value.lowercased()] = -1 }
         return Tone(name: name, weights: weights, strength: spec.strength, instruction: spec.instruction)

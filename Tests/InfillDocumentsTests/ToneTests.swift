@@ -30,6 +30,14 @@ import Testing
         #expect(tone.score("") == 0)
     }
 
+    @Test func customTonesCanExtendABuiltIn() throws {
+        let spec = try PipelineSpec.parse("tones:\n  quiet: {base: formal, strength: 0, avoid: [therefore]}", file: "p.yaml")
+        let tone = ToneCatalog.custom("quiet", try #require(spec.tones["quiet"]))
+        #expect(tone.weights["furthermore"] == 1 && tone.weights["therefore"] == -1)
+        #expect(ToneBiasCompiler.bias(for: tone, tokenizer: WordTokenizer(words: ["furthermore"]), samplableVocabularySize: 300).isEmpty)
+        #expect(throws: DocumentError.self) { try PipelineSpec.parse("tones:\n  q: {base: formul}", file: "p.yaml") }
+    }
+
     @Test func biasFavoursPreferredAndPenalisesAvoidedTokens() throws {
         let tokenizer = WordTokenizer(words: ["we", "our", "synergy", "un"])
         let spec = try PipelineSpec.parse("tones:\n  house: {prefer: [we, our, unusual], avoid: [synergy], strength: 2}", file: "p.yaml")
