@@ -27,6 +27,21 @@ import Testing
         #expect(EngineFixtures.relativeError(full[0].values, full[1].values) > 1e-3)
     }
 
+    @Test func longCanvasAttentionInRowBlocksMatchesAShortRun() throws {
+        // 2 query heads per key/value head × 500 rows spans several score blocks; causal outputs of
+        // the first 300 positions must equal those of the 300-token prefix run in one block.
+        var config = Self.model.model.transformer.config
+        config.contextLength = 1024
+        let t = Transformer(config: config, weights: Self.model.model.transformer.weights)
+        let tokens = (0..<500).map { TokenID(($0 * 37 + 11) % 400) }
+        let rows = [0, 150, 280, 299]
+        let long = try t.logits(sequences: [tokens], outputRows: [rows], attention: .causal)[0]
+        let short = try t.logits(sequences: [Array(tokens[0..<300])], outputRows: [rows], attention: .causal)[0]
+        #expect(EngineFixtures.relativeError(long.values, short.values) < 1e-5)
+        let bidirectional = try t.logits(sequences: [tokens], outputRows: [[499]], attention: .bidirectional)[0]
+        #expect(bidirectional.values.allSatisfy { $0.isFinite })
+    }
+
     @Test func predictAppliesTheLogitShift() throws {
         let m = Self.model.model
         #expect(m.logitShift)

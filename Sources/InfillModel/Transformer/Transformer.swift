@@ -142,17 +142,25 @@ public struct Transformer: Sendable {
                     }
                     let k = base + qw + kvHead * hd
                     let v = base + qw + kvw + kvHead * hd
-                    cblas_sgemm(
-                        CblasRowMajor, CblasNoTrans, CblasTrans, Int32(group * length), Int32(length), Int32(hd),
-                        scale, scratch.queries, Int32(hd), k, Int32(fused), 0, scratch.scores, Int32(length))
-                    for row in 0..<(group * length) {
-                        let i = row % length
-                        let visible = attention == .causal ? i + 1 : length
-                        FastMath.softmax(scratch.scores + row * length, count: visible, total: length)
+                    // Query rows in blocks, so the score buffer stays small for long canvases.
+                    var first = 0
+                    while first < group * length {
+                        let count = min(Scratch.scoreRows, group * length - first)
+                        let block = scratch.queries + first * hd
+                        cblas_sgemm(
+                            CblasRowMajor, CblasNoTrans, CblasTrans, Int32(count), Int32(length), Int32(hd),
+                            scale, block, Int32(hd), k, Int32(fused), 0, scratch.scores, Int32(length))
+                        for r in 0..<count {
+                            let i = (first + r) % length
+                            let visible = attention == .causal ? i + 1 : length
+                            FastMath.softmax(scratch.scores + r * length, count: visible, total: length)
+                        }
+                        // The block's queries are no longer needed: its outputs overwrite them.
+                        cblas_sgemm(
+                            CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(count), Int32(hd), Int32(length),
+                            1, scratch.scores, Int32(length), v, Int32(fused), 0, block, Int32(hd))
+                        first += count
                     }
-                    cblas_sgemm(
-                        CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(group * length), Int32(hd), Int32(length),
-                        1, scratch.scores, Int32(length), v, Int32(fused), 0, scratch.queries, Int32(hd))
                     for g in 0..<group {
                         let head = kvHead * group + g
                         for i in 0..<length {
@@ -244,6 +252,8 @@ public struct Transformer: Sendable {
 /// Scratch buffers of one forward pass, allocated once per call.
 private struct Scratch {
     let x, xn, qkv, attn, gateUp, scores, queries, cos, sin: UnsafeMutablePointer<Float>
+    /// Query rows whose attention scores are held at once.
+    static let scoreRows = 768
 
     init(rows: Int, hidden: Int, fused: Int, query: Int, mlp: Int, longest: Int, half: Int, group: Int, headDimension: Int) {
         x = .allocate(capacity: rows * hidden)
@@ -251,7 +261,7 @@ private struct Scratch {
         qkv = .allocate(capacity: rows * fused)
         attn = .allocate(capacity: rows * query)
         gateUp = .allocate(capacity: rows * mlp)
-        scores = .allocate(capacity: group * longest * longest)
+        scores = .allocate(capacity: min(Self.scoreRows, group * longest) * longest)
         queries = .allocate(capacity: group * longest * headDimension)
         cos = .allocate(capacity: longest * half)
         sin = .allocate(capacity: longest * half)
