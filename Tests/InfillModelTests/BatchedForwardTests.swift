@@ -42,6 +42,26 @@ import Testing
         #expect(bidirectional.values.allSatisfy { $0.isFinite })
     }
 
+    @Test func concurrentWorkersGetTheSameLogits() async throws {
+        let m = Self.model.model
+        let requests = (0..<8).map { k in
+            PredictionRequest(tokens: (0..<(20 + k * 7)).map { TokenID(($0 * 13 + k) % 400) }, positions: [3, 10, 19])
+        }
+        let serial = try requests.map { try m.predict([$0])[0] }
+        let parallel = try await withThrowingTaskGroup(of: (Int, LogitMatrix).self) { group in
+            for (k, request) in requests.enumerated() {
+                group.addTask { (k, try m.predict([request])[0]) }
+            }
+            var results = [LogitMatrix?](repeating: nil, count: requests.count)
+            for try await (k, logits) in group { results[k] = logits }
+            return results
+        }
+        for k in requests.indices {
+            // BLAS may split work differently under concurrency: equal up to summation order.
+            #expect(EngineFixtures.relativeError(parallel[k]?.values ?? [], serial[k].values) < 1e-5)
+        }
+    }
+
     @Test func predictAppliesTheLogitShift() throws {
         let m = Self.model.model
         #expect(m.logitShift)
