@@ -27,17 +27,34 @@ public struct ConstraintCompiler: Sendable {
     /// wanted inside a document, so every gap biases them down to nothing.
     public let specialTokenBias: [TokenID: Float]
 
+    /// Tokens that are only whitespace with a line break: an in-line field must stay on its line
+    /// (banned), a block field gets a mild penalty (``lineBreakPenalty``) so that small models do
+    /// not pad a paragraph with empty lines.
+    public let lineBreakTokens: [TokenID]
+    /// The logit penalty of line-break tokens in a block field.
+    public static let lineBreakPenalty: Float = -3
+
     public init(tokenizer: any Tokenizer, model: any DenoisingModel) {
         self.tokenizer = tokenizer
         self.model = model
         self.tokensPerWord = LengthBudget.tokensPerWord(tokenizer)
         var bias: [TokenID: Float] = [:]
+        var breaks: [TokenID] = []
         let count = min(tokenizer.vocabularySize, model.samplableVocabularySize)
         for raw in 0..<count {
             let id = TokenID(raw)
-            if id != model.nullTokenID, id != model.maskTokenID, tokenizer.isSpecial(id) { bias[id] = -1e4 }
+            guard id != model.nullTokenID, id != model.maskTokenID else { continue }
+            if tokenizer.isSpecial(id) {
+                bias[id] = -1e4
+                continue
+            }
+            let bytes = tokenizer.bytes(of: id)
+            if bytes.contains(0x0A), bytes.allSatisfy({ $0 == 0x0A || $0 == 0x0D || $0 == 0x20 || $0 == 0x09 }) {
+                breaks.append(id)
+            }
         }
         self.specialTokenBias = bias
+        self.lineBreakTokens = breaks
     }
 
     /// The keyword's tokens as pinned in the canvas.
@@ -81,8 +98,10 @@ public struct ConstraintCompiler: Sendable {
         if field.spec.tokens == nil { budget.maskTokens = max(budget.maskTokens, keywordTotal + 2) }
         budget.maskTokens = min(budget.maskTokens, limit)
         let banned = field.spec.avoid.flatMap { bannedSequences(for: $0.value) }
+        var bias = toneBias.merging(specialTokenBias) { _, special in special }
+        for id in lineBreakTokens { bias[id] = field.isInline ? -1e4 : Self.lineBreakPenalty }
         let constraints = GapConstraints(
-            keywords: keywords, bannedSequences: banned, logitBias: toneBias.merging(specialTokenBias) { _, special in special },
+            keywords: keywords, bannedSequences: banned, logitBias: bias,
             allowsNullTail: budget.minTokens < budget.maskTokens, minTokens: budget.minTokens)
         return CompiledField(budget: budget, constraints: constraints)
     }

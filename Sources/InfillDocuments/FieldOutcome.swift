@@ -26,7 +26,7 @@ public struct FieldOutcome: Sendable {
     /// at the end of a sentence where one is in range, never cutting a keyword.
     static func make(raw: String, tokenCount: Int, field: PlannedField, tokenizer: any Tokenizer) -> FieldOutcome {
         var text = raw
-        if field.isInline { text = collapseLineBreaks(text) }
+        text = field.isInline ? collapseLineBreaks(text) : collapseBlankLines(text)
         text = text.trimmingSpaces()
         var tokens = tokenCount
         let keywords = field.spec.keywords.map(\.value)
@@ -60,6 +60,24 @@ public struct FieldOutcome: Sendable {
         score += toneScore ?? 0
         return FieldOutcome(text: text, tokens: tokens, words: words, keywordsFound: found, avoidedFound: avoided,
                             toneScore: toneScore, violations: violations, score: score)
+    }
+
+    /// Runs of blank lines become one blank line (a paragraph break), trailing spaces on lines go.
+    static func collapseBlankLines(_ text: String) -> String {
+        var lines: [Substring] = []
+        var blank = 0
+        for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
+            let trimmed = line.reversed().drop { $0 == " " || $0 == "\t" || $0 == "\r" }
+            let kept = line.prefix(trimmed.count)
+            if kept.isEmpty {
+                blank += 1
+                if blank > 1 { continue }
+            } else {
+                blank = 0
+            }
+            lines.append(kept)
+        }
+        return lines.joined(separator: "\n")
     }
 
     /// Runs of whitespace that contain a line break become one space.

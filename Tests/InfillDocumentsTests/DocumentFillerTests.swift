@@ -162,6 +162,21 @@ import Testing
         #expect(model.forwardPasses == 0)
     }
 
+    @Test func blankLineRunsCollapseInBlockFields() {
+        #expect(FieldOutcome.collapseBlankLines("a  \n\n\n\nb\n\nc\n") == "a\n\nb\n\nc\n")
+        #expect(FieldOutcome.collapseLineBreaks("a \n\n b\tc") == "a b\tc")
+    }
+
+    @Test func inlineFieldsCannotBreakTheLine() throws {
+        // A model that would love to write line breaks: in-line fields must not.
+        let model = TestModels.prose(favouring: "\n\nab ")
+        let filler = DocumentFiller(model: TestModels.loaded(model), library: .empty)
+        let filled = try filler.fill(name: "x.md", contents: Array("Item: {{a | tokens: 5-12}} end\n".utf8))
+        let doc = String(decoding: filled.documentBytes, as: UTF8.self)
+        #expect(doc.split(separator: "\n").count == 1)
+        #expect(doc.hasPrefix("Item: ") && doc.hasSuffix(" end\n"))
+    }
+
     @Test func outputNamesFollowThePattern() {
         var output = OutputSpec()
         output.name = "{stem}-filled.{ext}"
