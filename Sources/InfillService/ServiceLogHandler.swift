@@ -40,7 +40,7 @@ public struct ServiceLogHandler: LogHandler {
     static func render(level: Logger.Level, message: String, metadata: Logger.Metadata, timestamp: Date?) -> String {
         var parts: [String] = []
         if let timestamp {
-            parts.append(timestamp.formatted(.iso8601.year().month().day().time(includingFractionalSeconds: true)))
+            parts.append(timestamp.formatted(.iso8601))
         }
         parts.append(level.rawValue)
         parts.append(message)

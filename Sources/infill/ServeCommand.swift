@@ -49,6 +49,11 @@ struct ServeCommand: AsyncParsableCommand {
         } catch {
             throw CLIError.usage(error.description)
         }
+        // Fail on a missing pipelines folder before the (slow) model load.
+        var isFolder: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: settings.pipelines, isDirectory: &isFolder), isFolder.boolValue else {
+            throw CLIError.usage("\(settings.pipelines): the pipelines folder does not exist (set 'pipelines:' in the config or --pipelines)")
+        }
         let modelOptions = try ModelOptions.parse(["--model", settings.model, "--threads", String(settings.threadsPerWorker)])
         let loaded = try modelOptions.load()
         let processor: PipelineDocumentProcessor

@@ -185,5 +185,23 @@ import Glibc
         let run = try sandbox.start(["--once"])
         #expect(run.wait() == 2)
         #expect(run.log.contains("infill.yaml:2:1: unknown key 'workrs' (did you mean 'workers'?)"))
+        let missing = try sandbox.start(["--once", "--config", sandbox.path("none.yaml")])
+        #expect(missing.wait() == 2)
+        #expect(missing.log.contains("none.yaml: cannot read the config file"))
+        try sandbox.write("infill.yaml", "pipelines: nowhere\n")
+        let noPipelines = try sandbox.start(["--once"])
+        #expect(noPipelines.wait() == 2)
+        #expect(noPipelines.log.contains("nowhere: the pipelines folder does not exist"))
+    }
+
+    @Test func aSecondDaemonOnTheSameSpoolIsRefused() throws {
+        let sandbox = try ServeSandbox()
+        let first = try sandbox.start()
+        #expect(sandbox.eventually { first.log.contains("ready") })
+        let second = try sandbox.start()
+        #expect(second.wait() == 2)
+        #expect(second.log.contains("already using the spool"))
+        first.signal(SIGTERM)
+        #expect(first.wait() == 0)
     }
 }
