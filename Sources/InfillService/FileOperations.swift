@@ -24,10 +24,13 @@ enum RenameOutcome: Equatable {
 /// Foundation's `FileManager` hides `errno` and has no fsync or no-replace rename, which the spool
 /// protocol depends on, hence the direct calls.
 enum FileOperations {
-    /// `stat(2)` of `path`, or nil when it does not exist (or cannot be stat'ed).
+    /// `lstat(2)` of `path`, or nil when it does not exist (or cannot be stat'ed).
+    ///
+    /// A symbolic link is not a regular file: the daemon never follows links dropped into the
+    /// inbox (one could point at a file only the daemon may read).
     static func stamp(_ path: String) -> FileStamp? {
         var info = stat()
-        guard stat(path, &info) == 0 else { return nil }
+        guard lstat(path, &info) == 0 else { return nil }
         let modified = Int64(info.st_mtim.tv_sec) * 1_000_000_000 + Int64(info.st_mtim.tv_nsec)
         return FileStamp(
             size: Int64(info.st_size), modified: modified,
@@ -106,7 +109,7 @@ enum FileOperations {
 
     /// Reads a whole file.
     static func read(_ path: String) throws(SystemError) -> [UInt8] {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)
         guard fd >= 0 else { throw SystemError("open", path) }
         defer { close(fd) }
         var bytes: [UInt8] = []

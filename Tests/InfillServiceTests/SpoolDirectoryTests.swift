@@ -112,6 +112,8 @@ import Testing
         let spool = try makeSpool(folder)
         for name in [".hidden", "x.tmp", "y.part", "ok.md"] { try folder.write("z", to: "inbox/" + name) }
         try FileManager.default.createDirectory(atPath: folder.layout.inbox + "/sub", withIntermediateDirectories: false)
+        // A link could point at a file only the daemon may read: never followed.
+        try FileManager.default.createSymbolicLink(atPath: folder.layout.inbox + "/link.md", withDestinationPath: folder.layout.inbox + "/ok.md")
         #expect(try spool.inboxNames() == ["ok.md"])
     }
 
