@@ -7441,7 +7441,6 @@ enum ToneLexiconData {
     +boost
     +great
     +best
-    +new
     +unbelievable
     +extraordinary
     -adequate
