@@ -77,10 +77,21 @@ public struct ConstraintCompiler: Sendable {
         return out
     }
 
-    /// Compiles one field; `toneBias` is the (cached) bias of its tone, if any.
+    /// Repetition guard: banned sequences `[t, t, t]` for each of `tripled` and `[t, t]` for each
+    /// of `doubled`. Small models fall into loops ("the the the", a keyword or a tone word over and
+    /// over); legitimate prose almost never repeats a token three times in a row.
+    public static func repetitionBans(tripled: Set<TokenID>, doubled: Set<TokenID>) -> [[TokenID]] {
+        doubled.sorted().map { [$0, $0] } + tripled.subtracting(doubled).sorted().map { [$0, $0, $0] }
+    }
+
+    /// Most tokens a field's repetition guard covers (each is a banned sequence checked per commit).
+    public static let repetitionGuardLimit = 600
+
+    /// Compiles one field; `toneBias` is the (cached) bias of its tone, if any; `contextTokens`
+    /// are the document's own tokens, guarded against being tripled.
     ///
     /// - Throws: ``DocumentError`` at the keyword when the keywords cannot fit the field's length.
-    public func compile(_ field: PlannedField, toneBias: [TokenID: Float]) throws -> CompiledField {
+    public func compile(_ field: PlannedField, toneBias: [TokenID: Float], contextTokens: Set<TokenID> = []) throws -> CompiledField {
         let keywords = field.spec.keywords.map { keywordTokens($0.value) }
         let keywordTotal = keywords.reduce(0) { $0 + $1.count }
         if let tokens = field.spec.tokens, keywordTotal > tokens.max, let first = field.spec.keywords.first {
@@ -97,7 +108,14 @@ public struct ConstraintCompiler: Sendable {
                                        tokensPerWord: tokensPerWord, keywordTokens: keywordTotal)
         if field.spec.tokens == nil { budget.maskTokens = max(budget.maskTokens, keywordTotal + 2) }
         budget.maskTokens = min(budget.maskTokens, limit)
-        let banned = field.spec.avoid.flatMap { bannedSequences(for: $0.value) }
+        var banned = field.spec.avoid.flatMap { bannedSequences(for: $0.value) }
+        // Keyword tokens and the most favoured tone tokens may not even double; the document's
+        // own tokens may not triple.
+        var doubled = Set(keywords.flatMap { $0 })
+        for (id, value) in toneBias.sorted(by: { ($0.value, $1.key) > ($1.value, $0.key) }).prefix(Self.repetitionGuardLimit / 2)
+        where value > 0 { doubled.insert(id) }
+        let tripled = Set(contextTokens.sorted().prefix(Self.repetitionGuardLimit))
+        banned += Self.repetitionBans(tripled: tripled, doubled: doubled)
         var bias = toneBias.merging(specialTokenBias) { _, special in special }
         for id in lineBreakTokens { bias[id] = field.isInline ? -1e4 : Self.lineBreakPenalty }
         let constraints = GapConstraints(

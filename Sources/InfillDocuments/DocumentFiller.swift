@@ -59,8 +59,14 @@ public final class DocumentFiller: Sendable {
     /// Compiles every field of a plan for this model: the token-level checks (keywords that
     /// cannot fit) without sampling anything.
     public func compile(_ plan: DocumentPlan) throws -> [CompiledField] {
-        try plan.fields.map { field in
-            try compiler.compile(field, toneBias: toneBias(field.tone, pipeline: plan.pipeline))
+        // The document's own words are what a small model loops on: guard those tokens.
+        var context: Set<TokenID> = []
+        for piece in plan.pieces {
+            if case .text(let bytes) = piece { context.formUnion(model.tokenizer.encode(String(decoding: bytes, as: UTF8.self))) }
+        }
+        context = context.filter { !model.tokenizer.isSpecial($0) }
+        return try plan.fields.map { field in
+            try compiler.compile(field, toneBias: toneBias(field.tone, pipeline: plan.pipeline), contextTokens: context)
         }
     }
 

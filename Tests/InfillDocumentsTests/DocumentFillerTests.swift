@@ -162,6 +162,16 @@ import Testing
         #expect(model.forwardPasses == 0)
     }
 
+    @Test func repetitionGuardStopsLoopsOnDocumentWords() throws {
+        // A model that wants "zz" forever; "z" is in the document, so "zzz" may never appear.
+        let model = TestModels.prose(favouring: "z")
+        let filler = DocumentFiller(model: TestModels.loaded(model), library: .empty)
+        let filled = try filler.fill(name: "x.md", contents: Array("Buzz: {{a | tokens: 10-20}}\n".utf8))
+        let text = filled.report.fields[0].text
+        #expect(!text.contains("zzz"), "\(text)")
+        #expect(text.filter { $0 == "z" }.count >= 3)
+    }
+
     @Test func blankLineRunsCollapseInBlockFields() {
         #expect(FieldOutcome.collapseBlankLines("a  \n\n\n\nb\n\nc\n") == "a\n\nb\n\nc\n")
         #expect(FieldOutcome.collapseLineBreaks("a \n\n b\tc") == "a b\tc")
