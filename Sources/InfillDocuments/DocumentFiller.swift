@@ -64,6 +64,10 @@ public final class DocumentFiller: Sendable {
         for piece in plan.pieces {
             if case .text(let bytes) = piece { context.formUnion(model.tokenizer.encode(String(decoding: bytes, as: UTF8.self))) }
         }
+        // Every field's keywords too: a keyword pinned in one gap is an easy loop in another.
+        for field in plan.fields {
+            for keyword in field.spec.keywords { context.formUnion(compiler.keywordTokens(keyword.value)) }
+        }
         context = context.filter { !model.tokenizer.isSpecial($0) }
         return try plan.fields.map { field in
             try compiler.compile(field, toneBias: toneBias(field.tone, pipeline: plan.pipeline), contextTokens: context)
