@@ -18,9 +18,12 @@ public struct LengthBound: Sendable, Hashable, CustomStringConvertible {
 
     /// Parses `N` or `A-B` from a YAML scalar, refusing a minimum above the maximum.
     static func decode(_ node: YAMLNode, what: String, limit: Int) throws -> LengthBound {
-        let text = try node.string(what).trimmingSpaces()
-        let parts = text.split(separator: "-", omittingEmptySubsequences: false).map { $0.trimmingSpaces() }
         let hint = "write a number (at most N) or a range such as 20-40"
+        guard case .scalar(let raw, false, _) = node.kind else {
+            throw DocumentError("\(what) must be a number or a range, found \(node.kindName)", at: node.location, hint: hint)
+        }
+        let text = raw.trimmingSpaces()
+        let parts = text.split(separator: "-", omittingEmptySubsequences: false).map { $0.trimmingSpaces() }
         let bound: LengthBound
         if parts.count == 1, let n = Int(parts[0]) {
             bound = LengthBound(min: 1, max: n)

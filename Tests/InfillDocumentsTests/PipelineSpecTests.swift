@@ -70,6 +70,7 @@ import Testing
         #expect(error("sampling: {algorithm: entropie}")?.hint == "did you mean 'entropy'?")
         #expect(error("fields: [a, b]")?.message.contains("mapping") == true)
         #expect(error("fields:\n  a:\n    keywords: {x: 1}")?.message.contains("list") == true)
+        #expect(error("fields:\n  a: {words: [1, 2]}")?.message == "'words' of field 'a' must be a number or a range, found a list")
         #expect(error("output: {report: maybe}")?.message.contains("true or false") == true)
         #expect(error("output: {front_matter: hide}")?.message.contains("keep, drop") == true)
         #expect(error("output: {name: \"../x\"}")?.message.contains("plain file name") == true)
