@@ -15,9 +15,11 @@ fetch: build
 demo: fetch
 	rm -rf demo && mkdir -p demo/inbox
 	cp pipelines/examples/* demo/inbox/
-	$(BIN) serve --once --inbox demo/inbox --outbox demo/outbox --failed demo/failed \
-		--state demo/.infill --pipelines pipelines --settle-ms 0
-	@echo "filled documents and reports:" && ls -1 demo/outbox
+	@status=0; $(BIN) serve --once --inbox demo/inbox --outbox demo/outbox --failed demo/failed \
+		--state demo/.infill --pipelines pipelines --settle-ms 0 || status=$$?; \
+	echo "filled documents and reports (demo/outbox):"; ls -1 demo/outbox; \
+	if [ -n "$$(ls demo/failed 2>/dev/null)" ]; then echo "failed (demo/failed, see *.error.json):"; ls -1 demo/failed; fi; \
+	exit $$status
 
 # The whole test suite (fetches the base model first so the model-parity tests run).
 test:
