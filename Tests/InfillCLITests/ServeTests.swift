@@ -118,7 +118,7 @@ import Glibc
 
     @Test func slowlyWrittenFileIsNotClaimedBeforeItSettles() throws {
         let sandbox = try ServeSandbox()
-        let daemon = try sandbox.start(["--settle-ms", "400"])
+        let daemon = try sandbox.start(["--settle-ms", "1000"])
         let path = sandbox.path("inbox/slow.note.md")
         let text = ServeSandbox.template(9)
         let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
@@ -128,7 +128,8 @@ import Glibc
         let pieces = [0, bytes.count / 4, bytes.count / 2, 3 * bytes.count / 4, bytes.count]
         for i in 0..<(pieces.count - 1) {
             _ = bytes[pieces[i]..<pieces[i + 1]].withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
-            usleep(250_000)
+            // Pauses well below the settle time, so even a loaded machine keeps the file unsettled.
+            usleep(200_000)
             #expect(FileManager.default.fileExists(atPath: path), "claimed while still being written")
         }
         close(fd)

@@ -148,7 +148,7 @@ import Testing
     @Test func slowlyWrittenFileIsNotClaimedBeforeItSettles() async throws {
         let folder = TemporaryFolder()
         let processor = EchoProcessor()
-        let daemon = Self.start(try Self.makeService(folder, processor) { $0.settleMilliseconds = 300 })
+        let daemon = Self.start(try Self.makeService(folder, processor) { $0.settleMilliseconds = 600 })
         try await Task.sleep(for: .milliseconds(100))
         let path = folder.layout.inbox + "/slow.md"
         _ = FileManager.default.createFile(atPath: path, contents: nil)
