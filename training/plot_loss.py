@@ -45,8 +45,8 @@ def main() -> int:
     if args.evals and Path(args.evals).exists():
         ev = list(csv.DictReader(open(args.evals)))
         et = [float(r["tokens"]) / 1e6 for r in ev]
-        ax.plot(et, [float(r["diffusion_nll"]) for r in ev], "o-", color="C3", label="held-out infill NLL (diffusion)")
-        ax.plot(et, [float(r["ar_prefix_nll"]) for r in ev], "--", color="k", lw=1, label="held-out NLL, AR parent (prefix only)")
+        ax.plot(et, [float(r["diffusion_nll"]) for r in ev], "o", color="C3", label="held-out span NLL, diffusion (evaluate.py)")
+        ax.plot(et, [float(r["ar_prefix_nll"]) for r in ev], "x", color="k", label="same spans, AR parent, prefix only")
     ax.set_xlabel("training tokens (millions)")
     ax.set_ylabel("nats per masked token")
     ax.set_ylim(0, min(10, np.nanmax(ce) + 0.5))
