@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -31,11 +32,17 @@ struct Infill: AsyncParsableCommand {
             Glibc.exit(error.exitCode)
         } catch {
             // Help, version and usage errors keep ArgumentParser's own rendering; usage errors exit 2.
-            let code = exitCode(for: error)
-            if code == .success || code == .validationFailure || error is CleanExit {
+            if exitCode(for: error) == .success || error is CleanExit {
                 exit(withError: error)
             }
-            printError(fullMessage(for: error))
+            // Usage errors (ArgumentParser would exit 64) and anything unexpected: one line, exit 2.
+            let message = message(for: error)
+                .split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }
+                .filter { !$0.isEmpty }.joined(separator: " ")
+            printError(message.isEmpty ? "\(error)" : message)
+            if exitCode(for: error) == .validationFailure {
+                printError("see 'infill help' for usage")
+            }
             Glibc.exit(2)
         }
     }
