@@ -106,16 +106,9 @@ struct SgemmPeakBench: BenchSection {
         var peak = 0.0, burst = 0.0
         let window = context.quick ? 0.3 : 1.0
         for size in context.quick ? [512, 1024] : [512, 1024, 1536] {
-            let a = [Float](repeating: 0.5, count: size * size)
-            let b = [Float](repeating: 0.25, count: size * size)
-            var c = [Float](repeating: 0, count: size * size)
-            let call = {
-                c.withUnsafeMutableBufferPointer { out in
-                    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(size), Int32(size), Int32(size),
-                                1, a, Int32(size), b, Int32(size), 0, out.baseAddress, Int32(size))
-                }
-            }
-            let flops = 2 * pow(Double(size), 3)
+            var sgemm = SquareSgemm(size: size)
+            let call = { sgemm.call() }
+            let flops = sgemm.flops
             let single = BenchCommand.bestSeconds(repetitions: 5, call)
             burst = max(burst, flops / single / 1e9)
             let calls = max(1, Int(window / single))
@@ -144,16 +137,9 @@ struct ForwardBench: BenchSection {
         let transformer = context.model.model.transformer
         let peak = context.results[SgemmPeakBench.name]?["peak_gflops"] ?? 0
         var result: [String: Double] = [:]
-        let size = 1024
-        let a = [Float](repeating: 0.5, count: size * size), b = [Float](repeating: 0.25, count: size * size)
-        var c = [Float](repeating: 0, count: size * size)
-        let sgemmCall = {
-            c.withUnsafeMutableBufferPointer { out in
-                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(size), Int32(size), Int32(size),
-                            1, a, Int32(size), b, Int32(size), 0, out.baseAddress, Int32(size))
-            }
-        }
-        let sgemmFlops = 2 * pow(Double(size), 3)
+        var sgemm = SquareSgemm(size: 1024)
+        let sgemmCall = { sgemm.call() }
+        let sgemmFlops = sgemm.flops
         let sgemmSingle = BenchCommand.bestSeconds(repetitions: 3, sgemmCall)
         for canvas in [256, 1024] where canvas <= transformer.config.contextLength {
             var generator = SystemRandomNumberGenerator()
