@@ -105,7 +105,7 @@ import Testing
             return reason.contains("Q6_K") && reason.contains(first.name)
         }
         // Random corruption of header bytes never crashes: it either opens or throws.
-        var generator = SplitMix(seed: 7)
+        var generator = SeededGenerator(seed: 7)
         for _ in 0..<200 {
             var damaged = bytes
             let position = Int(generator.next() % 4000)
@@ -180,17 +180,4 @@ func findSubsequence(_ needle: [UInt8], in haystack: [UInt8]) -> Int? {
         if Array(haystack[i..<(i + needle.count)]) == needle { return i }
     }
     return nil
-}
-
-/// A tiny deterministic generator for corruption tests.
-struct SplitMix: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
 }
