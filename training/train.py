@@ -27,6 +27,9 @@ sys.path.insert(0, str(HERE))
 from gguf_base import load_base, build_tokenizer, DEFAULT_GGUF  # noqa: E402
 from model import build_model  # noqa: E402
 from data import load_documents, DiffusionBatcher  # noqa: E402
+from document_data import DocumentBatcher, encode_documents, load_distilled  # noqa: E402
+from distill import GENRES  # noqa: E402
+from adapter_io import load_adapter_into  # noqa: E402
 
 
 def lr_at(step: int, progress: float, args) -> float:
@@ -69,6 +72,20 @@ def diffusion_loss(model, batch):
     return (w * ce).sum() / w.sum(), ce.mean().detach(), len(pos)
 
 
+def document_loss(model, batch):
+    """Masked-diffusion loss of a DocBatch: weights already hold 1/t and the constant normaliser."""
+    L = batch.ids.shape[1]
+    lens = torch.tensor(batch.lengths)
+    keys = torch.arange(L)[None, :] < lens[:, None]               # padding is never attended to
+    key_mask = keys[:, None, None, :].expand(-1, 1, L, L)
+    h = model.hidden(batch.ids, key_mask=key_mask)
+    b_idx, pos = batch.masked.nonzero(as_tuple=True)
+    logits = model.logits_from_hidden(h[b_idx, pos - 1])
+    ce = F.cross_entropy(logits, batch.targets[b_idx, pos], reduction="none")
+    w = batch.weight[b_idx, pos]
+    return (w * ce).sum(), ce.mean().detach(), len(pos)
+
+
 def save_ckpt(path: Path, model, opt, state: dict, batcher):
     tmp = path.with_suffix(".tmp")
     torch.save({"trainable": model.trainable_state(), "opt": opt.state_dict(), "state": state,
@@ -102,6 +119,11 @@ def main() -> int:
     ap.add_argument("--clip", type=float, default=1.0)
     ap.add_argument("--ckpt-minutes", type=float, default=10.0)
     ap.add_argument("--seed", type=int, default=1234)
+    ap.add_argument("--regime", choices=["windows", "document"], default="windows",
+                    help="windows: random 128-token windows of --corpus (v0.1); document: whole distilled "
+                         "documents with template-like gaps and null tails (document_data.py)")
+    ap.add_argument("--distill", default=str(HERE / "scratch/distill"), help="distill.py output (document regime)")
+    ap.add_argument("--init-adapter", default=None, help="start from this exported adapter folder")
     ap.add_argument("--max-steps", type=int, default=0, help="stop after this many steps (0 = no limit)")
     args = ap.parse_args()
     budget_s = 60 * (args.budget_minutes or args.max_minutes)
@@ -113,8 +135,13 @@ def main() -> int:
 
     cfg, sd, reader = load_base(Path(args.gguf))
     tok = build_tokenizer(reader)
-    docs = load_documents(Path(args.corpus), tok, args.length + 1, scratch / "train_tokens.npz")
-    print(f"corpus: {len(docs)} documents, {sum(len(d) for d in docs)} tokens", flush=True)
+    if args.regime == "document":
+        raw = load_distilled(Path(args.distill), set(GENRES), heldout=False)
+        docs = encode_documents(raw, tok)
+        print(f"corpus: {len(docs)} distilled documents, {sum(len(d.ids) for d in docs)} tokens", flush=True)
+    else:
+        docs = load_documents(Path(args.corpus), tok, args.length + 1, scratch / "train_tokens.npz")
+        print(f"corpus: {len(docs)} documents, {sum(len(d) for d in docs)} tokens", flush=True)
     model = build_model(cfg, sd, args.rank, args.alpha)
     del sd
     for name, p in model.named_parameters():
@@ -124,7 +151,11 @@ def main() -> int:
     opt = torch.optim.AdamW([{"params": lora, "weight_decay": args.weight_decay},
                              {"params": other, "weight_decay": 0.0}],
                             lr=args.lr, betas=(0.9, 0.98))
-    batcher = DiffusionBatcher(docs, args.length, args.seed)
+    if args.init_adapter and not args.resume:
+        load_adapter_into(model, Path(args.init_adapter))
+        print(f"initialised from {args.init_adapter}", flush=True)
+    batcher = (DocumentBatcher(docs, args.length, args.seed) if args.regime == "document"
+               else DiffusionBatcher(docs, args.length, args.seed))
     state = {"step": 0, "tokens": 0, "train_seconds": 0.0}
     if args.resume and ckpt_path.exists():
         ck = torch.load(ckpt_path, weights_only=False)
@@ -167,22 +198,23 @@ def main() -> int:
         torch.set_num_threads(threads)
         t0 = time.time()
         batch = batcher.sample(args.batch)
-        loss, ce, nm = diffusion_loss(model, batch)
+        loss, ce, nm = (document_loss if args.regime == "document" else diffusion_loss)(model, batch)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         gn = float(torch.nn.utils.clip_grad_norm_(model.parameters(), args.clip))
         opt.step()
         dt = time.time() - t0
         state["step"] += 1
-        state["tokens"] += args.batch * args.length
+        ntok = sum(batch.lengths) if args.regime == "document" else args.batch * args.length
+        state["tokens"] += ntok
         state["train_seconds"] = base_seconds + (time.time() - start)
         wr.writerow([state["step"], state["tokens"], f"{state['train_seconds']/60:.3f}", f"{loss.item():.4f}",
                      f"{ce.item():.4f}", nm, f"{lr:.3e}", f"{gn:.3f}", model.causal_layers,
-                     f"{args.batch*args.length/dt:.1f}", threads])
+                     f"{ntok/dt:.1f}", threads])
         if state["step"] % 10 == 0:
             fh.flush()
             print(f"step {state['step']} loss {loss.item():.3f} ce {ce.item():.3f} gn {gn:.2f} lr {lr:.2e} "
-                  f"causal {model.causal_layers} {args.batch*args.length/dt:.0f} tok/s threads {threads}", flush=True)
+                  f"causal {model.causal_layers} {ntok/dt:.0f} tok/s threads {threads}", flush=True)
         if time.time() - last_ckpt >= 60 * args.ckpt_minutes:
             save_ckpt(ckpt_path, model, opt, state, batcher)
             last_ckpt = time.time()
