@@ -8,7 +8,7 @@ public enum ConfigurationLoader {
     public static let keys = [
         "inbox", "outbox", "failed", "state", "pipelines", "workers", "threads_per_worker", "model",
         "settle_ms", "watch", "rescan_ms", "queue_limit", "max_attempts", "retry_backoff_ms",
-        "stop_timeout_s", "keep_done", "log_level",
+        "stop_timeout_s", "keep_done", "log_level", "max_input_bytes", "quarantine", "quarantine_after",
     ]
 
     static let logLevels = ["trace", "debug", "info", "notice", "warning", "error", "critical"]
@@ -64,6 +64,9 @@ public enum ConfigurationLoader {
             case "outbox": configuration.outbox = try path(file, key, value)
             case "failed": configuration.failed = try path(file, key, value)
             case "state": configuration.state = try path(file, key, value)
+            case "quarantine": configuration.quarantine = try path(file, key, value)
+            case "max_input_bytes": configuration.maxInputBytes = try integer(file, key, value, in: 1...(1 << 30))
+            case "quarantine_after": configuration.quarantineAfter = try integer(file, key, value, in: 1...100)
             case "pipelines": configuration.pipelines = try path(file, key, value)
             case "model": configuration.model = try path(file, key, value)
             case "workers": configuration.workers = try integer(file, key, value, in: 1...256)

@@ -125,6 +125,11 @@ actor Dispatcher {
         checkBatchFinished()
     }
 
+    /// Counts a failure that never became a job (a file name that is not UTF-8).
+    func countFailure() {
+        failed += 1
+    }
+
     private func checkBatchFinished() {
         guard let snapshot, snapshot.isEmpty, queue.isEmpty, running.isEmpty, retrying.isEmpty else { return }
         stop()

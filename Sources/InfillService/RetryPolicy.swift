@@ -21,4 +21,13 @@ public struct RetryPolicy: Sendable, Equatable {
         let delay = initialDelayMilliseconds.multipliedReportingOverflow(by: 1 << doublings)
         return delay.overflow ? maximumDelayMilliseconds : min(delay.partialValue, maximumDelayMilliseconds)
     }
+
+    /// The delay after failed attempt number `attempt` when the failure is the spool's, not the
+    /// document's (disk full, quota): never gives up, backs off to ``maximumDelayMilliseconds``
+    /// (as Postfix defers mail while its queue filesystem is full).
+    public func deferralDelayMilliseconds(afterAttempt attempt: Int) -> Int {
+        let doublings = min(max(0, attempt - 1), 30)
+        let delay = max(1, initialDelayMilliseconds).multipliedReportingOverflow(by: 1 << doublings)
+        return delay.overflow ? maximumDelayMilliseconds : min(delay.partialValue, maximumDelayMilliseconds)
+    }
 }

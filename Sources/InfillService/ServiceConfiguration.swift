@@ -14,6 +14,8 @@ public struct ServiceConfiguration: Sendable, Equatable {
     public var outbox = "./outbox"
     public var failed = "./failed"
     public var state = "./.infill"
+    /// Where inputs that keep killing the daemon go; nil = `STATE/quarantine`.
+    public var quarantine: String?
     public var pipelines = "./pipelines"
     /// Documents processed at once.
     public var workers = 2
@@ -36,6 +38,14 @@ public struct ServiceConfiguration: Sendable, Equatable {
     public var stopTimeoutSeconds = 30.0
     /// Keep committed inputs in `state/done/` instead of removing them.
     public var keepDone = false
+    /// The largest input file that is read; larger ones go to `failed/` unread.
+    public var maxInputBytes = ServiceConfiguration.defaultMaxInputBytes
+    /// Runs that may start a document without finishing it (a crash, kill -9, the OOM killer)
+    /// before the next start quarantines it instead of trying again.
+    public var quarantineAfter = 3
+
+    /// 1 MiB: far more than any template, far less than what would hurt the daemon.
+    public static let defaultMaxInputBytes = 1 << 20
     /// swift-log level: trace, debug, info, notice, warning, error, critical.
     public var logLevel = "info"
 
@@ -43,7 +53,7 @@ public struct ServiceConfiguration: Sendable, Equatable {
 
     /// The spool folders.
     public var layout: SpoolLayout {
-        SpoolLayout(inbox: inbox, outbox: outbox, failed: failed, state: state)
+        SpoolLayout(inbox: inbox, outbox: outbox, failed: failed, state: state, quarantine: quarantine)
     }
 
     /// The effective queue bound.
@@ -63,6 +73,7 @@ public struct ServiceConfiguration: Sendable, Equatable {
         outbox = resolve(outbox)
         failed = resolve(failed)
         state = resolve(state)
+        quarantine = quarantine.map(resolve)
         pipelines = resolve(pipelines)
         if model != "default" && (model.contains("/") || model.hasSuffix(".gguf")) { model = resolve(model) }
     }

@@ -18,6 +18,8 @@ public final class SpoolDirectory: Sendable {
     private let outboxLock = Mutex(())
     private let failedLock = Mutex(())
     private let lockDescriptor = Mutex<Int32>(-1)
+    /// Numbers the staging files of this process.
+    private let stagingCounter = Atomic<Int>(0)
 
     public init(layout: SpoolLayout, keepDone: Bool = false) {
         self.layout = layout
@@ -28,29 +30,31 @@ public final class SpoolDirectory: Sendable {
         lockDescriptor.withLock { if $0 >= 0 { close($0) } }
     }
 
-    /// Creates the folders, checks that the inbox and the state folder share a filesystem, and
-    /// takes the spool lock so a second daemon cannot work on the same spool.
+    /// Creates the folders, checks that everything renamed between them shares a filesystem, takes
+    /// the spool lock so a second daemon cannot work on the same spool, and drops the staging files
+    /// of a run that was killed mid-write.
     public func prepare() throws(SpoolError) {
         do {
             // The inbox is group-writable and setgid where the systemd guide sets it up; only
             // create it here, never change an existing folder's mode.
             try FileOperations.makeDirectories(layout.inbox)
-            for path in [layout.outbox, layout.failed, layout.state, layout.processing,
-                         layout.outboxTemporary, layout.failedTemporary] {
+            for path in [layout.outbox, layout.failed, layout.state] {
                 try FileOperations.makeDirectories(path)
             }
-            if keepDone { try FileOperations.makeDirectories(layout.done) }
+            for path in [layout.processing, layout.staging, layout.attempts, layout.quarantine] + (keepDone ? [layout.done] : []) {
+                try FileOperations.makeDirectories(path, mode: 0o700)
+            }
         } catch {
             throw SpoolError.setup(error.description)
         }
-        var inboxInfo = stat(), stateInfo = stat()
-        if stat(layout.inbox, &inboxInfo) == 0, stat(layout.processing, &stateInfo) == 0,
-           inboxInfo.st_dev != stateInfo.st_dev {
+        // The daemon removes files in these: a link in place of one could lead anywhere.
+        for path in [layout.processing, layout.staging, layout.attempts] where !FileOperations.isRealDirectory(path) {
             throw SpoolError.setup(
-                "state folder \(layout.state) is not on the same filesystem as the inbox \(layout.inbox); "
-                    + "claiming needs an atomic rename between them: put state next to the inbox")
+                "\(path) is not a directory (a symbolic link or another file is in its place); "
+                    + "remove it and start again")
         }
-        let fd = open(layout.lockFile, O_RDWR | O_CREAT | O_CLOEXEC, 0o640)
+        try requireSameFilesystem()
+        let fd = open(layout.lockFile, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0o640)
         guard fd >= 0 else {
             throw SpoolError.setup(SystemError("open", layout.lockFile).description)
         }
@@ -62,31 +66,77 @@ public final class SpoolDirectory: Sendable {
         lockDescriptor.withLock { $0 = fd }
         // Staging files of a run that was killed mid-write: never published, safe to drop now that
         // this daemon holds the lock. Their documents are still claimed and will be redone.
-        for folder in [layout.outboxTemporary, layout.failedTemporary] {
-            for name in (try? FileOperations.list(folder)) ?? [] {
-                try? FileOperations.remove(folder + "/" + name)
+        do {
+            try FileOperations.removeFiles(in: layout.staging)
+        } catch {
+            throw SpoolError.setup(error.description)
+        }
+        // Counts of documents that are no longer claimed (a crash between release and clean-up).
+        let claimed = Set((try? FileOperations.list(layout.processing)) ?? [])
+        for name in (try? FileOperations.list(layout.attempts)) ?? [] where !claimed.contains(name) {
+            try? FileOperations.remove(layout.attempts + "/" + name)
+        }
+    }
+
+    /// Claims and commits are renames: the folders involved must share a filesystem.
+    private func requireSameFilesystem() throws(SpoolError) {
+        let pairs: [(String, String, String)] = [
+            (layout.inbox, layout.processing, "claiming"),
+            (layout.outbox, layout.staging, "publishing an output"),
+            (layout.failed, layout.staging, "failing a document"),
+            (layout.quarantine, layout.processing, "quarantining a document"),
+        ]
+        for (folder, state, what) in pairs {
+            if let a = FileOperations.device(folder), let b = FileOperations.device(state), a != b {
+                throw SpoolError.setup(
+                    "\(folder) is not on the same filesystem as the state folder \(layout.state); "
+                        + "\(what) needs an atomic rename between them: put them on one filesystem")
             }
         }
     }
 
+    /// What an inbox scan found.
+    public struct InboxScan: Sendable, Equatable {
+        /// Candidate files (regular, not ignored), in name order.
+        public var names: [String]
+        /// Names that are not UTF-8 (not ignored), as raw bytes: they cannot be filled, only reported.
+        public var undecodable: [[UInt8]]
+    }
+
     /// The inbox's candidate files (regular, not ignored), in name order.
     public func inboxNames() throws(SpoolError) -> [String] {
+        try scanInbox().names
+    }
+
+    /// The inbox's candidate files, and the names that are not UTF-8.
+    public func scanInbox() throws(SpoolError) -> InboxScan {
+        let entries: [FileOperations.DirectoryEntry]
         do {
-            return try FileOperations.list(layout.inbox)
-                .filter { !SpoolLayout.isIgnored($0) }
-                .filter { FileOperations.stamp(layout.inbox + "/" + $0)?.isRegularFile ?? false }
-                .sorted()
+            entries = try FileOperations.entries(layout.inbox)
         } catch {
             throw SpoolError.io(error)
         }
+        var scan = InboxScan(names: [], undecodable: [])
+        for entry in entries {
+            if let name = entry.name {
+                if !SpoolLayout.isIgnored(name), FileOperations.stamp(layout.inbox + "/" + name)?.isRegularFile ?? false {
+                    scan.names.append(name)
+                }
+            } else if !SpoolLayout.isIgnored(SpoolLayout.escaped(entry.bytes)),
+                      inboxStamp(entry.bytes)?.isRegularFile ?? false {
+                scan.undecodable.append(entry.bytes)
+            }
+        }
+        scan.names.sort()
+        scan.undecodable.sort { $0.lexicographicallyPrecedes($1) }
+        return scan
     }
 
-    /// Files left in `processing/` by a crash or a kill: to be processed again.
+    /// Everything left in `processing/` by a crash or a kill: to be processed again (what is not a
+    /// regular file is refused when it is read, and so reaches `failed/`).
     public func leftoverClaims() throws(SpoolError) -> [String] {
         do {
-            return try FileOperations.list(layout.processing)
-                .filter { FileOperations.stamp(layout.processing + "/" + $0)?.isRegularFile ?? false }
-                .sorted()
+            return try FileOperations.list(layout.processing).sorted()
         } catch {
             throw SpoolError.io(error)
         }
@@ -95,6 +145,11 @@ public final class SpoolDirectory: Sendable {
     /// The size and mtime of an inbox file, or nil when it is gone.
     public func inboxStamp(_ name: String) -> FileStamp? {
         FileOperations.stamp(layout.inbox + "/" + name)
+    }
+
+    /// ``inboxStamp(_:)`` for a name that is not UTF-8, given as raw bytes.
+    public func inboxStamp(_ name: [UInt8]) -> FileStamp? {
+        FileOperations.stamp(Array((layout.inbox + "/").utf8) + name)
     }
 
     /// The outcome of a claim.
@@ -120,14 +175,40 @@ public final class SpoolDirectory: Sendable {
         }
     }
 
-    /// The bytes of a claimed file.
-    public func readClaimed(_ name: String) throws(SpoolError) -> [UInt8] {
+    /// The bytes of a claimed file: refused (``SpoolError/refused(_:_:)``) when it is not a regular
+    /// file or larger than `limit` bytes, which is checked before anything is read.
+    public func readClaimed(_ name: String, limit: Int = ServiceConfiguration.defaultMaxInputBytes) throws(SpoolError) -> [UInt8] {
+        try InputFile.read(layout.processing + "/" + name, limit: limit)
+    }
+
+    // MARK: - Attempts across restarts
+
+    /// How many earlier runs started the claimed document `name` and never finished it (0 when
+    /// none did). Read before the work starts; see ``recordStart(_:count:)``.
+    public func unfinishedStarts(_ name: String) -> Int {
+        guard let bytes = try? FileOperations.read(layout.attempts + "/" + name),
+              let count = Int(String(decoding: bytes, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines))
+        else { return 0 }
+        return max(0, count)
+    }
+
+    /// Persists (fsynced) that `count` runs have now started `name`, before the work begins: a run
+    /// that is killed while filling it leaves the count behind for the next start to see.
+    public func recordStart(_ name: String, count: Int) throws(SpoolError) {
         do {
-            return try FileOperations.read(layout.processing + "/" + name)
+            try publish(Array("\(count)\n".utf8), as: name, in: layout.attempts, replacing: true)
+            FileOperations.syncDirectory(layout.attempts)
         } catch {
             throw SpoolError.io(error)
         }
     }
+
+    /// Forgets the start count of a document that finished (committed, failed, put back).
+    private func clearAttempts(_ name: String) {
+        try? FileOperations.remove(layout.attempts + "/" + name)
+    }
+
+    // MARK: - Commit, fail, quarantine, put back
 
     /// Where a committed document went.
     public struct Commit: Equatable, Sendable {
@@ -141,36 +222,41 @@ public final class SpoolDirectory: Sendable {
     ///
     /// A name already taken by identical bytes is reused (idempotent re-run); one taken by a
     /// different document is never overwritten: the output gets `stem-1.ext`, `stem-2.ext`, ….
+    /// The same holds for the report's name: a document that happens to be called
+    /// `NAME.report.json` is never replaced either.
     public func commit(_ name: String, _ result: ProcessedDocument) throws(SpoolError) -> Commit {
-        guard Self.isPlainName(result.outputName) else {
+        guard Self.isPlainName(result.outputName), result.outputName.utf8.count <= SpoolLayout.maxNameBytes else {
             throw SpoolError.badOutputName(result.outputName)
         }
         let commit: Commit
         do {
             commit = try outboxLock.withLock { _ throws(SystemError) -> Commit in
-                var n = 0
-                var chosen = result.outputName
-                var present = false
-                while true {
-                    chosen = SpoolLayout.alternative(result.outputName, n)
+                for n in 0..<Self.maxAlternatives {
+                    let chosen = SpoolLayout.alternative(result.outputName, n)
                     let path = layout.outbox + "/" + chosen
-                    guard let stamp = FileOperations.stamp(path) else { break }
-                    if stamp.isRegularFile, stamp.size == Int64(result.document.count),
-                       (try? FileOperations.read(path)) == result.document {
+                    var present = false
+                    if let stamp = FileOperations.stamp(path) {
+                        guard stamp.isRegularFile, stamp.size == Int64(result.document.count),
+                              (try? FileOperations.read(path)) == result.document
+                        else { continue }
                         present = true
-                        break
                     }
-                    n += 1
+                    // The report lands first, so whoever sees the document also finds its report.
+                    // A re-run refreshes its own report; a new document never takes a report
+                    // name that is in use.
+                    if let report = result.report,
+                       !(try publish(report, as: chosen + ".report.json", in: layout.outbox, replacing: present)) {
+                        continue
+                    }
+                    if !present, !(try publish(result.document, as: chosen, in: layout.outbox, replacing: false)) {
+                        // Someone took the name meanwhile: take our report back and try the next.
+                        if result.report != nil { try? FileOperations.remove(layout.outbox + "/" + chosen + ".report.json") }
+                        continue
+                    }
+                    FileOperations.syncDirectory(layout.outbox)
+                    return Commit(documentName: chosen, alreadyPresent: present)
                 }
-                // The report lands first, so whoever sees the document also finds its report.
-                if let report = result.report {
-                    try publish(report, as: chosen + ".report.json", in: layout.outbox, via: layout.outboxTemporary)
-                }
-                if !present {
-                    try publish(result.document, as: chosen, in: layout.outbox, via: layout.outboxTemporary)
-                }
-                FileOperations.syncDirectory(layout.outbox)
-                return Commit(documentName: chosen, alreadyPresent: present)
+                throw SystemError("choose a free name for", layout.outbox + "/" + result.outputName, code: EEXIST)
             }
         } catch {
             throw SpoolError.io(error)
@@ -181,40 +267,101 @@ public final class SpoolDirectory: Sendable {
 
     /// Moves a claimed input to `failed/` next to a `NAME.error.json` that says why.
     ///
-    /// Returns the name it got in `failed/` (`stem-N.ext` if the name was taken).
+    /// Returns the name it got in `failed/` (`stem-N.ext` if the name was taken, shortened when it
+    /// is too long to carry `.error.json`).
     public func fail(_ name: String, _ failure: DocumentFailure, attempts: Int) throws(SpoolError) -> String {
         let report = ErrorReport(failure: failure, document: name, attempts: attempts)
-        do {
-            return try failedLock.withLock { _ throws(SystemError) -> String in
-                var n = 0
-                while FileOperations.exists(layout.failed + "/" + SpoolLayout.alternative(name, n)) { n += 1 }
-                let chosen = SpoolLayout.alternative(name, n)
-                // The reason is written before the input moves: a crash in between leaves the input
-                // claimed (it is retried), never a failed input without its reason.
-                try publish(report.json(), as: chosen + ".error.json", in: layout.failed, via: layout.failedTemporary)
-                try FileOperations.rename(layout.processing + "/" + name, layout.failed + "/" + chosen)
-                FileOperations.syncDirectory(layout.failed)
-                return chosen
+        let chosen = try failedLock.withLock { _ throws(SpoolError) -> String in
+            try file(layout.processing + "/" + name, as: name, report: report.json(), into: layout.failed)
+        }
+        clearAttempts(name)
+        return chosen
+    }
+
+    /// Moves a claimed input that kept killing the daemon to the quarantine folder, next to a
+    /// `NAME.error.json` that says so. Returns its name there.
+    public func quarantine(_ name: String, _ failure: DocumentFailure, starts: Int) throws(SpoolError) -> String {
+        let report = ErrorReport(failure: failure, document: name, attempts: starts)
+        let chosen = try failedLock.withLock { _ throws(SpoolError) -> String in
+            try file(layout.processing + "/" + name, as: name, report: report.json(), into: layout.quarantine)
+        }
+        clearAttempts(name)
+        return chosen
+    }
+
+    /// Moves an inbox file whose name is not UTF-8 straight to `failed/` under an escaped name
+    /// (`caf%E9.md`), next to an error report that says why. Returns the name it got, or nil when
+    /// the file vanished first.
+    public func rejectUndecodable(_ bytes: [UInt8]) throws(SpoolError) -> String? {
+        let escaped = SpoolLayout.escaped(bytes)
+        let failure = DocumentFailure(
+            message: "the file name is not valid UTF-8, so it cannot be filled", file: escaped,
+            hint: "rename the file to a UTF-8 name and drop it again")
+        let report = ErrorReport(failure: failure, document: escaped, attempts: 0)
+        let source = Array((layout.inbox + "/").utf8) + bytes
+        return try failedLock.withLock { _ throws(SpoolError) -> String? in
+            var missing = false
+            let chosen = try file(source, as: escaped, report: report.json(), into: layout.failed, sourceMissing: &missing)
+            return missing ? nil : chosen
+        }
+    }
+
+    private func file(_ source: String, as name: String, report: [UInt8], into folder: String) throws(SpoolError) -> String {
+        var missing = false
+        return try file(Array(source.utf8), as: name, report: report, into: folder, sourceMissing: &missing)
+    }
+
+    /// Publishes `report` as `CHOSEN.error.json` in `folder`, then renames `source` to `CHOSEN`,
+    /// where CHOSEN is the first free alternative of `name` (shortened to fit). The reason is
+    /// written before the input moves: a crash in between leaves the input where it was (it is
+    /// retried), never a failed input without its reason. Neither rename replaces anything.
+    private func file(
+        _ source: [UInt8], as name: String, report: [UInt8], into folder: String, sourceMissing: inout Bool
+    ) throws(SpoolError) -> String {
+        let base = SpoolLayout.shortened(name, toBytes: SpoolLayout.maxNameBytes)
+        let described = String(decoding: source, as: UTF8.self)
+        do throws(SystemError) {
+            for n in 0..<Self.maxAlternatives {
+                let chosen = SpoolLayout.alternative(base, n)
+                let target = folder + "/" + chosen
+                if FileOperations.exists(target) { continue }
+                guard try publish(report, as: chosen + ".error.json", in: folder, replacing: false) else { continue }
+                switch try FileOperations.renameNoReplace(source, target, describing: described) {
+                case .renamed:
+                    FileOperations.syncDirectory(folder)
+                    return chosen
+                case .targetExists:
+                    try? FileOperations.remove(target + ".error.json")
+                case .sourceMissing:
+                    try? FileOperations.remove(target + ".error.json")
+                    sourceMissing = true
+                    return chosen
+                }
             }
+            throw SystemError("choose a free name for", folder + "/" + base, code: EEXIST)
         } catch {
             throw SpoolError.io(error)
         }
     }
 
-    /// Returns a claimed input to the inbox (shutdown before it was done); a new file of the same
-    /// name that arrived meanwhile is not replaced: the returned file then gets `stem-N.ext`.
-    public func putBack(_ name: String) throws(SpoolError) -> String {
+    /// Returns a claimed input to the inbox under its own name (shutdown before it was done), so
+    /// it still matches its pipeline's pattern. When a new file of that name arrived meanwhile,
+    /// nothing is replaced or renamed: the claim stays in `processing/` and is requeued at the
+    /// next start. Returns nil in that case.
+    public func putBack(_ name: String) throws(SpoolError) -> String? {
         do {
-            var n = 0
-            while true {
-                let target = SpoolLayout.alternative(name, n)
-                switch try FileOperations.renameNoReplace(layout.processing + "/" + name, layout.inbox + "/" + target) {
-                case .renamed:
-                    FileOperations.syncDirectory(layout.inbox)
-                    return target
-                case .sourceMissing: return name
-                case .targetExists: n += 1
-                }
+            switch try FileOperations.renameNoReplace(layout.processing + "/" + name, layout.inbox + "/" + name) {
+            case .renamed:
+                FileOperations.syncDirectory(layout.inbox)
+                clearAttempts(name)
+                return name
+            case .sourceMissing:
+                clearAttempts(name)
+                return name
+            case .targetExists:
+                // Not this document's fault: the next start should not count it as a crash.
+                clearAttempts(name)
+                return nil
             }
         } catch {
             throw SpoolError.io(error)
@@ -234,17 +381,46 @@ public final class SpoolDirectory: Sendable {
         } catch {
             throw SpoolError.io(error)
         }
+        clearAttempts(name)
     }
 
-    /// Writes `bytes` to `temporary/NAME.PID`, fsyncs, and renames it to `folder/NAME`.
-    private func publish(_ bytes: [UInt8], as name: String, in folder: String, via temporary: String) throws(SystemError) {
-        let staging = temporary + "/" + name + "." + String(getpid())
-        try FileOperations.writeDurably(bytes, to: staging)
+    /// How many `stem-N.ext` alternatives are tried before giving up on a name.
+    static let maxAlternatives = 10_000
+
+    /// Writes `bytes` to a fresh file in `state/staging` (exclusive create, no links followed),
+    /// fsyncs, and renames it to `folder/NAME`. Without `replacing`, an existing `folder/NAME` is
+    /// left alone and false is returned.
+    @discardableResult
+    private func publish(_ bytes: [UInt8], as name: String, in folder: String, replacing: Bool) throws(SystemError) -> Bool {
+        let staging = try stage(bytes)
         do {
-            try FileOperations.rename(staging, folder + "/" + name)
+            if replacing {
+                try FileOperations.rename(staging, folder + "/" + name)
+                return true
+            }
+            switch try FileOperations.renameNoReplace(staging, folder + "/" + name) {
+            case .renamed: return true
+            case .targetExists, .sourceMissing:
+                try? FileOperations.remove(staging)
+                return false
+            }
         } catch {
             try? FileOperations.remove(staging)
             throw error
+        }
+    }
+
+    /// Writes `bytes` durably to a new, uniquely named file in the staging folder; returns its path.
+    private func stage(_ bytes: [UInt8]) throws(SystemError) -> String {
+        while true {
+            let number = stagingCounter.add(1, ordering: .relaxed).newValue
+            let path = layout.staging + "/\(getpid())-\(number)"
+            do {
+                try FileOperations.writeDurably(bytes, to: path)
+                return path
+            } catch where error.code == EEXIST {
+                continue  // a leftover of an earlier process with the same pid
+            }
         }
     }
 

@@ -6,6 +6,8 @@ public enum SpoolError: Error, Sendable, CustomStringConvertible {
     case io(SystemError)
     /// The processor produced an output name that is not a plain file name.
     case badOutputName(String)
+    /// A claimed input is not something the daemon fills (a FIFO, a huge file, …); permanent.
+    case refused(String, InputRefusal)
 
     /// True when retrying later may succeed (disk full, out of memory).
     public var isTransient: Bool {
@@ -18,7 +20,9 @@ public enum SpoolError: Error, Sendable, CustomStringConvertible {
         case .setup(let message): message
         case .io(let error): error.description
         case .badOutputName(let name):
-            "output name '\(name)' is not a plain file name (it must not be empty or contain '/')"
+            "output name '\(name)' is not a plain file name (it must not be empty or contain '/', "
+                + "and at most \(SpoolLayout.maxNameBytes) bytes long)"
+        case .refused(let path, let refusal): "\(path): \(refusal)"
         }
     }
 }

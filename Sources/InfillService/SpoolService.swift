@@ -15,6 +15,10 @@ public struct SpoolServiceOptions: Sendable, Equatable {
     public var queueLimit: Int
     public var retry: RetryPolicy
     public var stopTimeoutSeconds: Double
+    /// The largest input read; larger ones fail unread.
+    public var maxInputBytes: Int
+    /// Unfinished starts after which a document is quarantined instead of started again.
+    public var quarantineAfter: Int
     /// Batch mode: process what is in the inbox now (no settle wait), then return.
     public var once: Bool
 
@@ -26,6 +30,8 @@ public struct SpoolServiceOptions: Sendable, Equatable {
         queueLimit = configuration.effectiveQueueLimit
         retry = configuration.retryPolicy
         stopTimeoutSeconds = configuration.stopTimeoutSeconds
+        maxInputBytes = configuration.maxInputBytes
+        quarantineAfter = configuration.quarantineAfter
         self.once = once
     }
 }
@@ -76,8 +82,9 @@ public final class SpoolService: Service, Sendable {
         }
         var watcher: InotifyWatcher?
         if options.once {
-            let names = try spool.inboxNames()
-            await dispatcher.setSnapshot(names.map { job($0, claimed: false) })
+            let scan = try spool.scanInbox()
+            for raw in scan.undecodable { await reject(raw) }
+            await dispatcher.setSnapshot(scan.names.map { job($0, claimed: false) })
         } else if options.watch == .inotify {
             // Watch first, then scan (the first tick rescans): files that arrived before the watch
             // produce no events.
@@ -190,9 +197,17 @@ public final class SpoolService: Service, Sendable {
         }
         let started = SystemdNotifier.monotonicNanoseconds()
         logger.debug("claimed", metadata: ["document": "\(name)", "pipeline": "\(job.pipeline)", "attempt": "\(job.attempt)"])
+        if name.utf8.count > SpoolLayout.maxNameBytes {
+            let failure = DocumentFailure(
+                message: "the file name is \(name.utf8.count) bytes long; at most \(SpoolLayout.maxNameBytes) are allowed",
+                file: name, hint: "rename the file to a shorter name and drop it again")
+            await settle(job, failure, pipeline: job.pipeline, timing: "0.00")
+            return
+        }
+        if job.attempt == 1, await quarantinedInstead(job) { return }
         let outcome: ProcessOutcome?
         do {
-            let contents = try spool.readClaimed(name)
+            let contents = try spool.readClaimed(name, limit: options.maxInputBytes)
             let processor = self.processor, progress = self.progress
             outcome = await work.run {
                 let handler = DocumentProgressHandler(
@@ -206,6 +221,8 @@ public final class SpoolService: Service, Sendable {
                     return .failed(DocumentFailure(message: "\(error)", file: name))
                 }
             }
+        } catch SpoolError.refused(_, let refusal) {
+            outcome = .failed(DocumentFailure(message: refusal.description, file: name, hint: refusal.hint))
         } catch {
             outcome = .failed(DocumentFailure(
                 message: "cannot read the document: \(error)", file: name,
@@ -233,7 +250,9 @@ public final class SpoolService: Service, Sendable {
                     message: "cannot write the output: \(error)", file: name,
                     hint: error.isTransient ? "free disk space in the outbox's filesystem" : nil,
                     isPermanent: !error.isTransient)
-                await settle(job, failure, pipeline: document.pipeline, timing: timing)
+                // Disk full or over quota is the spool's trouble, not the document's: deferred
+                // with a long backoff until it goes away, never failed for it.
+                await settle(job, failure, pipeline: document.pipeline, timing: timing, deferring: error.isTransient)
             }
         case .failed(let failure):
             await settle(job, failure, pipeline: job.pipeline, timing: timing)
@@ -241,10 +260,12 @@ public final class SpoolService: Service, Sendable {
     }
 
     /// A failed attempt: retry with backoff when transient and attempts are left, else fail.
-    private func settle(_ job: SpoolJob, _ failure: DocumentFailure, pipeline: String, timing: String) async {
+    /// `deferring`: the spool's own trouble (disk full), retried without a limit.
+    private func settle(_ job: SpoolJob, _ failure: DocumentFailure, pipeline: String, timing: String, deferring: Bool = false) async {
         var failure = failure
         if !failure.isPermanent {
-            if let delay = options.retry.delayMilliseconds(afterAttempt: job.attempt) {
+            let retry = options.retry
+            if let delay = deferring ? retry.deferralDelayMilliseconds(afterAttempt: job.attempt) : retry.delayMilliseconds(afterAttempt: job.attempt) {
                 logger.warning("document will be retried", metadata: [
                     "document": "\(job.name)", "pipeline": "\(pipeline)", "seconds": "\(timing)",
                     "result": "retry", "attempt": "\(job.attempt)", "delay_ms": "\(delay)", "error": "\(failure)",
@@ -279,11 +300,68 @@ public final class SpoolService: Service, Sendable {
 
     private func putBack(_ name: String, reason: String) {
         do {
-            let back = try spool.putBack(name)
-            logger.notice("document put back into the inbox", metadata: ["document": "\(name)", "as": "\(back)", "result": "put back", "reason": "\(reason)"])
+            if let back = try spool.putBack(name) {
+                logger.notice("document put back into the inbox", metadata: ["document": "\(name)", "as": "\(back)", "result": "put back", "reason": "\(reason)"])
+            } else {
+                logger.notice("a new file of the same name is in the inbox; the document stays in processing/ for the next start",
+                              metadata: ["document": "\(name)", "result": "kept claimed", "reason": "\(reason)"])
+            }
         } catch {
             logger.critical("cannot put a document back; it stays in processing/ and is requeued on the next start",
                             metadata: ["document": "\(name)", "error": "\(error)"])
+        }
+    }
+
+    /// Counts this start on disk before the work begins; a document that earlier runs started
+    /// ``SpoolServiceOptions/quarantineAfter`` times without finishing (each time the daemon was
+    /// killed while on it) is moved to the quarantine instead. True when it was quarantined.
+    private func quarantinedInstead(_ job: SpoolJob) async -> Bool {
+        let name = job.name
+        // A fresh claim has no history: a count left by an unrelated document of that name is stale.
+        let previous = job.claimed ? spool.unfinishedStarts(name) : 0
+        if previous >= options.quarantineAfter {
+            let failure = DocumentFailure(
+                message: "the daemon stopped \(previous) times while working on this document "
+                    + "(killed, crashed or out of memory), so it was not started again",
+                file: name,
+                hint: "check the log and the document's size and pipeline; move it back into the inbox to try again")
+            do {
+                let held = try spool.quarantine(name, failure, starts: previous)
+                logger.error("document quarantined", metadata: [
+                    "document": "\(name)", "pipeline": "\(job.pipeline)", "result": "quarantined",
+                    "quarantined_as": "\(held)", "starts": "\(previous)",
+                ])
+            } catch {
+                logger.critical("cannot quarantine a document; it stays in processing/", metadata: [
+                    "document": "\(name)", "error": "\(error)",
+                ])
+            }
+            await dispatcher.finished(name, result: .failed)
+            return true
+        }
+        do {
+            try spool.recordStart(name, count: previous + 1)
+        } catch {
+            // Only the crash count is lost; the document itself is safe in processing/.
+            logger.warning("cannot record the start of a document", metadata: ["document": "\(name)", "error": "\(error)"])
+        }
+        return false
+    }
+
+    /// Moves an inbox file whose name is not UTF-8 to `failed/` under an escaped name.
+    private func reject(_ raw: [UInt8]) async {
+        let escaped = SpoolLayout.escaped(raw)
+        do {
+            guard let failedName = try spool.rejectUndecodable(raw) else { return }
+            logger.error("document failed", metadata: [
+                "document": "\(escaped)", "result": "failed", "failed_as": "\(failedName)",
+                "error": "the file name is not valid UTF-8",
+            ])
+            await dispatcher.countFailure()
+        } catch {
+            logger.error("cannot move a file whose name is not UTF-8 to failed/", metadata: [
+                "document": "\(escaped)", "error": "\(error)",
+            ])
         }
     }
 
@@ -307,13 +385,16 @@ public final class SpoolService: Service, Sendable {
     /// Every tick: take watcher events, rescan when due, settle-check candidates, queue the settled
     /// ones while there is room; then STATUS and WATCHDOG.
     private func tickLoop() async {
-        var tracker = SettleTracker(settleMilliseconds: options.settleMilliseconds)
+        var tracker = SettleTracker(settleMilliseconds: options.settleMilliseconds, capacity: max(64, options.queueLimit * 4))
         let tick = Int64(min(250, max(20, options.settleMilliseconds / 5))) * 1_000_000
         let rescanEvery = Int64(options.watch == .poll ? min(options.rescanMilliseconds, 1000) : options.rescanMilliseconds) * 1_000_000
-        let trackLimit = max(64, options.queueLimit * 4)
         var lastRescan = Int64.min / 2
         var lastWatchdog = Int64.min / 2
         var scanErrorLogged = false
+        /// Names that are not UTF-8, with their stamp at the previous rescan: rejected once unchanged.
+        var undecodable: [[UInt8]: FileStamp] = [:]
+        /// Inbox files seen but not watched yet: every slot was taken.
+        var waiting: Set<String> = []
         while await dispatcher.accepting {
             let now = SystemdNotifier.monotonicNanoseconds()
             if !options.once {
@@ -324,21 +405,24 @@ public final class SpoolService: Service, Sendable {
                 if rescan || now - lastRescan >= rescanEvery {
                     lastRescan = now
                     do {
-                        let all = try spool.inboxNames()
-                        names.formUnion(all)
-                        let present = Set(all)
-                        for name in tracker.names where !present.contains(name) { tracker.forget(name) }
+                        let scan = try spool.scanInbox()
+                        names.formUnion(scan.names)
+                        let present = Set(scan.names)
+                        tracker.keep(only: present)
+                        waiting.formIntersection(present)
+                        var seen: [[UInt8]: FileStamp] = [:]
+                        for raw in scan.undecodable {
+                            guard let stamp = spool.inboxStamp(raw) else { continue }
+                            if undecodable[raw] == stamp { await reject(raw) } else { seen[raw] = stamp }
+                        }
+                        undecodable = seen
                         scanErrorLogged = false
                     } catch {
                         if !scanErrorLogged { logger.error("cannot list the inbox", metadata: ["error": "\(error)"]) }
                         scanErrorLogged = true
                     }
                 }
-                for name in names.sorted() where !tracker.contains(name) && tracker.count < trackLimit {
-                    if await !dispatcher.isKnown(name) {
-                        _ = tracker.observe(name, spool.inboxStamp(name), now: now)
-                    }
-                }
+                // Watched files first (a settled one is queued and frees its slot), then newcomers.
                 for name in tracker.names.sorted() {
                     guard tracker.observe(name, spool.inboxStamp(name), now: now) else { continue }
                     if await dispatcher.isKnown(name) {
@@ -347,6 +431,13 @@ public final class SpoolService: Service, Sendable {
                         tracker.forget(name)
                     }
                 }
+                var candidates: [String] = []
+                for name in names.union(waiting) where !tracker.contains(name) {
+                    if await !dispatcher.isKnown(name) { candidates.append(name) }
+                }
+                tracker.admit(candidates, now: now) { spool.inboxStamp($0) }
+                // Those still without a slot wait for one (until a rescan finds them gone).
+                waiting = Set(candidates.filter { !tracker.contains($0) })
             }
             if let interval = notifier.watchdogIntervalMicroseconds, now - lastWatchdog >= Int64(interval) * 1000 {
                 lastWatchdog = now

@@ -75,7 +75,7 @@ import Glibc
         for index in [0, count / 2, count - 1] {
             #expect(sandbox.read("outbox/k\(index).md") == reference.read("outbox/k\(index).md"))
         }
-        #expect(sandbox.names("outbox/.tmp").isEmpty)
+        #expect(sandbox.names(".infill/staging").isEmpty)
     }
 
     @Test func sigtermDrainsAndExitsZeroWithoutLosingDocuments() throws {

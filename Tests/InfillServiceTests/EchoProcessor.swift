@@ -16,12 +16,19 @@ final class EchoProcessor: DocumentProcessor {
     let reloads = Atomic<Int>(0)
     let concurrent = Atomic<Int>(0)
     let maxConcurrent = Atomic<Int>(0)
+    /// Called at the start of every ``process(name:contents:progress:)``, on the worker's thread.
+    let onProcess: @Sendable (String) -> Void
+
+    init(onProcess: @escaping @Sendable (String) -> Void = { _ in }) {
+        self.onProcess = onProcess
+    }
 
     func pipelineName(forFileNamed name: String) -> String {
         name.hasSuffix(".b") ? "reverse" : "upper"
     }
 
     func process(name: String, contents: [UInt8], progress: DocumentProgressHandler) throws -> ProcessedDocument {
+        onProcess(name)
         let now = concurrent.add(1, ordering: .relaxed).newValue
         defer { concurrent.subtract(1, ordering: .relaxed) }
         while true {

@@ -59,6 +59,37 @@ import Testing
         var tracker = SettleTracker(settleMilliseconds: 0)
         do { let r = tracker.observe("a", FileStamp(size: 5, modified: 1, isRegularFile: true), now: 0); #expect(r) }
     }
+
+    @Test func filesThatKeepChangingGiveTheirSlotsUpToWaitingOnes() {
+        var tracker = SettleTracker(settleMilliseconds: 100, capacity: 2, patienceMilliseconds: 500)
+        var size: Int64 = 0
+        // a and b change at every look; c is complete but has to wait for a slot.
+        let churning: (String) -> FileStamp? = { name in
+            FileStamp(size: name == "c" ? 1 : size, modified: 0, isRegularFile: true)
+        }
+        #expect(tracker.admit(["a", "b", "c"], now: 0, stamp: churning) == ["a", "b"])
+        for step in 1...5 {
+            size += 1
+            let now = Int64(step) * 100 * ms
+            for name in tracker.names { _ = tracker.observe(name, churning(name), now: now) }
+            // Past the patience (500 ms), the oldest churner is benched and c gets its slot.
+            #expect(tracker.admit(["c"], now: now, stamp: churning) == (step < 5 ? [] : ["c"]))
+        }
+        #expect(tracker.contains("c") && tracker.count == 2)
+        do { let r = tracker.observe("c", churning("c"), now: 600 * ms); #expect(r) }
+        tracker.forget("c")
+        // The benched churner comes back after names never benched.
+        #expect(tracker.admit(["a", "d"], now: 700 * ms, stamp: churning) == ["d"])
+    }
+
+    @Test func aSettledFileWaitingForQueueRoomKeepsItsSlot() {
+        var tracker = SettleTracker(settleMilliseconds: 100, capacity: 1, patienceMilliseconds: 200)
+        let stamp = FileStamp(size: 1, modified: 1, isRegularFile: true)
+        tracker.admit(["a"], now: 0) { _ in stamp }
+        do { let r = tracker.observe("a", stamp, now: 150 * ms); #expect(r) }
+        #expect(tracker.admit(["b"], now: 1000 * ms) { _ in stamp }.isEmpty)
+        #expect(tracker.contains("a"))
+    }
 }
 
 @Suite struct RetryPolicyTests {
@@ -68,6 +99,13 @@ import Testing
         #expect(policy.delayMilliseconds(afterAttempt: 2) == 200)
         #expect(policy.delayMilliseconds(afterAttempt: 3) == 250)
         #expect(policy.delayMilliseconds(afterAttempt: 4) == nil)
+    }
+
+    @Test func spoolFailuresAreDeferredForeverWithACappedBackoff() {
+        let policy = RetryPolicy(maxAttempts: 2, initialDelayMilliseconds: 100, maximumDelayMilliseconds: 250)
+        #expect(policy.deferralDelayMilliseconds(afterAttempt: 1) == 100)
+        #expect(policy.deferralDelayMilliseconds(afterAttempt: 2) == 200)
+        #expect(policy.deferralDelayMilliseconds(afterAttempt: 1000) == 250)
     }
 
     @Test func hugeAttemptCountsDoNotOverflow() {

@@ -26,7 +26,7 @@ import Testing
         #expect(folder.read("outbox/a.out") == "HELLO")
         #expect(folder.read("outbox/a.out.report.json") == "{}")
         #expect(folder.names("state/processing").isEmpty)
-        #expect(folder.names("outbox/.tmp").isEmpty)
+        #expect(folder.names("state/staging").isEmpty)
     }
 
     @Test func claimingAVanishedFileIsNotAnError() throws {
@@ -86,15 +86,14 @@ import Testing
         #expect(second.contains("\"file\" : null"))
     }
 
-    @Test func putBackNeverReplacesANewFile() throws {
+    @Test func putBackReturnsTheFileUnderItsOwnName() throws {
         let folder = TemporaryFolder()
         let spool = try makeSpool(folder)
-        try folder.drop("a.md", "old")
-        _ = try spool.claim("a.md")
-        try folder.drop("a.md", "new")
-        #expect(try spool.putBack("a.md") == "a-1.md")
-        #expect(folder.read("inbox/a.md") == "new")
-        #expect(folder.read("inbox/a-1.md") == "old")
+        try folder.drop("a.note.md", "old")
+        _ = try spool.claim("a.note.md")
+        #expect(try spool.putBack("a.note.md") == "a.note.md")
+        #expect(folder.read("inbox/a.note.md") == "old")
+        #expect(folder.names("state/processing").isEmpty)
     }
 
     @Test func leftoverClaimsAreFoundAfterACrash() throws {

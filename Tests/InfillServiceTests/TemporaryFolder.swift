@@ -24,7 +24,7 @@ final class TemporaryFolder: @unchecked Sendable {
 
     /// Drops a file into the inbox the way well-behaved writers do: write a dotfile, rename in.
     func drop(_ name: String, _ text: String) throws {
-        let staging = layout.inbox + "/." + name + ".staging"
+        let staging = layout.inbox + "/.drop-" + UUID().uuidString
         try Data(text.utf8).write(to: URL(fileURLWithPath: staging))
         guard rename(staging, layout.inbox + "/" + name) == 0 else { throw CocoaError(.fileWriteUnknown) }
     }

@@ -1,0 +1,185 @@
+import Foundation
+import Synchronization
+import Testing
+@testable import InfillService
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The daemon against poison pills and unlucky inboxes: oversize inputs, FIFOs, documents that
+/// keep killing it, files that never settle, names it cannot use.
+@Suite(.serialized) struct HostileServiceTests {
+    typealias Helpers = SpoolServiceTests
+
+    func inbox(_ folder: TemporaryFolder) throws {
+        try FileManager.default.createDirectory(atPath: folder.layout.inbox, withIntermediateDirectories: true)
+    }
+
+    func errorJSON(_ folder: TemporaryFolder, _ relative: String) throws -> [String: Any] {
+        let text = try #require(folder.read(relative))
+        return try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])
+    }
+
+    @Test func anOversizeInputFailsWithoutBeingRead() async throws {
+        let folder = TemporaryFolder()
+        let processor = EchoProcessor()
+        try inbox(folder)
+        // 16 MiB, sparse: costs no disk, but would cost memory if it were read whole.
+        let path = folder.layout.inbox + "/huge.md"
+        #expect(FileManager.default.createFile(atPath: path, contents: nil))
+        #expect(truncate(path, 16 << 20) == 0)
+        try folder.drop("small.md", "fine\n")
+        let service = try Helpers.makeService(folder, processor, once: true)
+        try await service.run()
+        #expect(processor.attempts.withLock { $0["huge.md"] } == nil)
+        #expect(folder.read("outbox/small.out") == "FINE\n")
+        let json = try errorJSON(folder, "failed/huge.md.error.json")
+        #expect((json["error"] as? String)?.contains("16777216 bytes") == true)
+        #expect((json["hint"] as? String)?.contains("max_input_bytes") == true)
+        #expect(FileManager.default.fileExists(atPath: folder.layout.failed + "/huge.md"))
+    }
+
+    @Test func theInputLimitIsConfigurable() async throws {
+        let folder = TemporaryFolder()
+        let processor = EchoProcessor()
+        try inbox(folder)
+        try folder.drop("a.md", String(repeating: "x", count: 100))
+        try folder.drop("b.md", String(repeating: "x", count: 10))
+        let service = try Helpers.makeService(folder, processor, once: true) { $0.maxInputBytes = 50 }
+        try await service.run()
+        #expect(folder.names("failed") == ["a.md", "a.md.error.json"])
+        #expect(folder.names("outbox") == ["b.out", "b.out.report.json"])
+    }
+
+    @Test(.timeLimit(.minutes(1))) func aFIFOInProcessingGoesToFailedInsteadOfBlockingAWorker() async throws {
+        let folder = TemporaryFolder()
+        let processor = EchoProcessor()
+        // As if it had been swapped in after the settle check and claimed.
+        try FileManager.default.createDirectory(atPath: folder.layout.processing, withIntermediateDirectories: true)
+        #expect(mkfifo(folder.layout.processing + "/pipe.md", 0o644) == 0)
+        let service = try Helpers.makeService(folder, processor, once: true)
+        try await service.run()
+        let json = try errorJSON(folder, "failed/pipe.md.error.json")
+        #expect((json["error"] as? String)?.contains("not a regular file") == true)
+        #expect(folder.names("state/processing").isEmpty)
+    }
+
+    @Test func aDocumentThatKeepsKillingTheDaemonIsQuarantined() async throws {
+        let folder = TemporaryFolder()
+        let processor = EchoProcessor()
+        // Three earlier runs claimed it and died before finishing (OOM kill, kill -9, ...).
+        for directory in [folder.layout.processing, folder.layout.state + "/attempts"] {
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        }
+        try folder.write("poison\n", to: "state/processing/pill.md")
+        try folder.write("3\n", to: "state/attempts/pill.md")
+        try folder.write("once\n", to: "state/processing/unlucky.md")
+        try folder.write("1\n", to: "state/attempts/unlucky.md")
+        let service = try Helpers.makeService(folder, processor, once: true)
+        try await service.run()
+        #expect(processor.attempts.withLock { $0["pill.md"] } == nil)
+        #expect(folder.read("state/quarantine/pill.md") == "poison\n")
+        let json = try errorJSON(folder, "state/quarantine/pill.md.error.json")
+        #expect((json["error"] as? String)?.contains("3 times") == true)
+        #expect(json["attempts"] as? Int == 3)
+        // One interrupted run is bad luck, not a poison pill: processed again.
+        #expect(folder.read("outbox/unlucky.out") == "ONCE\n")
+        #expect(folder.names("state/processing").isEmpty)
+        #expect(folder.names("state/attempts").isEmpty)
+    }
+
+    @Test func eachStartIsCountedOnDiskBeforeTheWorkBegins() async throws {
+        let folder = TemporaryFolder()
+        let seen = CountSpy(path: folder.layout.state + "/attempts/a.md")
+        let processor = EchoProcessor(onProcess: { _ in seen.look() })
+        try inbox(folder)
+        try folder.drop("a.md", "a\n")
+        let service = try Helpers.makeService(folder, processor, once: true)
+        try await service.run()
+        #expect(seen.text.withLock { $0 } == "1\n")
+        #expect(folder.names("state/attempts").isEmpty)
+    }
+
+    @Test func filesThatNeverSettleCannotStarveTheOthers() async throws {
+        let folder = TemporaryFolder()
+        let processor = EchoProcessor()
+        try inbox(folder)
+        // More churning files than the settle tracker has slots, all named before the good one.
+        let churners = (0..<80).map { String(format: "a%02d.md", $0) }
+        for name in churners { try folder.write("0", to: "inbox/" + name) }
+        let churning = Task.detached {
+            var round = 0
+            while !Task.isCancelled {
+                round += 1
+                for name in churners { try? folder.write(String(repeating: "x", count: round % 50 + 1), to: "inbox/" + name) }
+                try? await Task.sleep(for: .milliseconds(10))
+            }
+        }
+        defer { churning.cancel() }
+        let daemon = Helpers.start(try Helpers.makeService(folder, processor) { $0.settleMilliseconds = 200 })
+        try await Task.sleep(for: .milliseconds(300))
+        try folder.drop("z.md", "last\n")
+        #expect(await Helpers.eventually(15) { folder.read("outbox/z.out") == "LAST\n" })
+        churning.cancel()
+        try await daemon.stop()
+    }
+
+    @Test func aNameTooLongForItsErrorReportStillFails() async throws {
+        let folder = TemporaryFolder()
+        let processor = EchoProcessor()
+        try inbox(folder)
+        let name = String(repeating: "l", count: 250) + ".md"
+        try folder.drop(name, "FAIL\n")
+        let service = try Helpers.makeService(folder, processor, once: true)
+        try await service.run()
+        #expect(folder.names("state/processing").isEmpty)
+        let failed = folder.names("failed")
+        #expect(failed.count == 2)
+        #expect(failed.contains { $0.hasSuffix(".md.error.json") })
+    }
+
+    @Test func aNameThatIsNotUTF8IsReportedInFailed() async throws {
+        let folder = TemporaryFolder()
+        let processor = EchoProcessor()
+        try inbox(folder)
+        let raw: [UInt8] = Array(folder.layout.inbox.utf8) + Array("/caf".utf8) + [0xE9] + Array(".md".utf8) + [0]
+        let fd = raw.withUnsafeBufferPointer { $0.withMemoryRebound(to: CChar.self) { open($0.baseAddress!, O_CREAT | O_WRONLY, 0o644) } }
+        #expect(fd >= 0)
+        close(fd)
+        let service = try Helpers.makeService(folder, processor, once: true)
+        try await service.run()
+        #expect(folder.names("inbox").isEmpty)
+        #expect(folder.names("failed") == ["caf%E9.md", "caf%E9.md.error.json"])
+        let json = try errorJSON(folder, "failed/caf%E9.md.error.json")
+        #expect((json["error"] as? String)?.contains("UTF-8") == true)
+        let summary = await service.summary
+        #expect(summary.failed == 1)
+    }
+
+    @Test func outputsAreGroupWritableUnderTheServiceUmask() async throws {
+        let folder = TemporaryFolder()
+        let processor = EchoProcessor()
+        try inbox(folder)
+        try folder.drop("a.md", "a\n")
+        try folder.drop("b.md", "FAIL\n")
+        let service = try Helpers.makeService(folder, processor, once: true)
+        let previous = umask(0o007)
+        defer { umask(previous) }
+        try await service.run()
+        for path in ["outbox/a.out", "outbox/a.out.report.json", "failed/b.md.error.json"] {
+            let attributes = try FileManager.default.attributesOfItem(atPath: folder.path + "/" + path)
+            #expect((attributes[.posixPermissions] as? Int) == 0o660, "\(path)")
+        }
+    }
+}
+
+/// Reads a file from the processor's thread, to see what the daemon wrote before processing.
+final class CountSpy: Sendable {
+    let path: String
+    let text = Mutex<String?>(nil)
+    init(path: String) { self.path = path }
+    func look() {
+        let contents = FileManager.default.contents(atPath: path).map { String(decoding: $0, as: UTF8.self) }
+        text.withLock { $0 = contents }
+    }
+}
