@@ -3,9 +3,23 @@ SWIFT ?= swift
 CONFIG ?= release
 BIN = .build/$(CONFIG)/infill
 
-.PHONY: build demo test fetch bench clean
+.PHONY: deps build demo test fetch bench clean
 
-build:
+# What the build needs from the system (OpenBLAS through pkg-config). Installed with apt-get when
+# run as root or with password-less sudo; otherwise one line says exactly what to run.
+DEPS = libopenblas-dev pkg-config
+deps:
+	@if pkg-config --exists openblas 2>/dev/null; then exit 0; fi; \
+	if [ "$$(id -u)" = 0 ]; then sudo=""; \
+	elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then sudo="sudo"; \
+	else echo "make: OpenBLAS and pkg-config are missing: run 'sudo apt-get install -y $(DEPS)', then make $(or $(MAKECMDGOALS),build) again" >&2; exit 1; fi; \
+	if ! command -v apt-get >/dev/null 2>&1; then \
+		echo "make: OpenBLAS and pkg-config are missing and there is no apt-get: install OpenBLAS (with its openblas.pc) and pkg-config, then make $(or $(MAKECMDGOALS),build) again" >&2; exit 1; fi; \
+	echo "make: installing $(DEPS) with apt-get"; \
+	$$sudo env DEBIAN_FRONTEND=noninteractive apt-get update -q && \
+	$$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -q $(DEPS)
+
+build: deps
 	$(SWIFT) build -c $(CONFIG) --product infill
 
 fetch: build
@@ -22,7 +36,7 @@ demo: fetch
 	exit $$status
 
 # The whole test suite (fetches the base model first so the model-parity tests run).
-test:
+test: deps
 	$(SWIFT) build --product infill
 	.build/debug/infill model fetch
 	$(SWIFT) test
