@@ -11,6 +11,16 @@ import Testing
         #expect(configuration.settleMilliseconds == 500)
         #expect(configuration.model == "default")
         #expect(configuration.watch == .inotify)
+        #expect(configuration.maxInputBytes == 1 << 20)
+        #expect(configuration.quarantineAfter == 3)
+        #expect(configuration.layout.quarantine == "./.infill/quarantine")
+    }
+
+    @Test func inputLimitsAreBounded() {
+        let error = #expect(throws: ConfigurationError.self) {
+            try ConfigurationLoader.parse("max_input_bytes: 0\n", file: "infill.yaml")
+        }
+        #expect(error?.description == "infill.yaml:1:18: 'max_input_bytes' must be between 1 and 1073741824, not 0")
     }
 
     @Test func readsEveryKey() throws {
@@ -32,8 +42,13 @@ import Testing
             stop_timeout_s: 1.5
             keep_done: true
             log_level: debug
+            max_input_bytes: 4096
+            quarantine: held
+            quarantine_after: 5
             """
         let c = try ConfigurationLoader.parse(text, file: "infill.yaml")
+        #expect(c.maxInputBytes == 4096 && c.quarantine == "held" && c.quarantineAfter == 5)
+        #expect(c.layout.quarantine == "held")
         #expect(c.inbox == "/srv/in" && c.outbox == "out" && c.failed == "bad" && c.state == ".st")
         #expect(c.pipelines == "specs" && c.workers == 3 && c.threadsPerWorker == 2 && c.model == "/models/x.gguf")
         #expect(c.settleMilliseconds == 0 && c.watch == .poll && c.rescanMilliseconds == 250)
