@@ -41,14 +41,16 @@ public final class SpoolDirectory: Sendable {
             for path in [layout.outbox, layout.failed, layout.state] {
                 try FileOperations.makeDirectories(path)
             }
-            for path in [layout.processing, layout.staging, layout.attempts, layout.quarantine] + (keepDone ? [layout.done] : []) {
+            for path in [layout.processing, layout.staging, layout.attempts, layout.commits, layout.quarantine]
+                + (keepDone ? [layout.done] : []) {
                 try FileOperations.makeDirectories(path, mode: 0o700)
             }
         } catch {
             throw SpoolError.setup(error.description)
         }
         // The daemon removes files in these: a link in place of one could lead anywhere.
-        for path in [layout.processing, layout.staging, layout.attempts] where !FileOperations.isRealDirectory(path) {
+        for path in [layout.processing, layout.staging, layout.attempts, layout.commits]
+        where !FileOperations.isRealDirectory(path) {
             throw SpoolError.setup(
                 "\(path) is not a directory (a symbolic link or another file is in its place); "
                     + "remove it and start again")
@@ -71,10 +73,13 @@ public final class SpoolDirectory: Sendable {
         } catch {
             throw SpoolError.setup(error.description)
         }
-        // Counts of documents that are no longer claimed (a crash between release and clean-up).
+        // Counts and journals of documents that are no longer claimed (a crash between release
+        // and clean-up).
         let claimed = Set((try? FileOperations.list(layout.processing)) ?? [])
-        for name in (try? FileOperations.list(layout.attempts)) ?? [] where !claimed.contains(name) {
-            try? FileOperations.remove(layout.attempts + "/" + name)
+        for folder in [layout.attempts, layout.commits] {
+            for name in (try? FileOperations.list(folder)) ?? [] where !claimed.contains(name) {
+                try? FileOperations.remove(folder + "/" + name)
+            }
         }
     }
 
@@ -194,7 +199,9 @@ public final class SpoolDirectory: Sendable {
 
     /// Persists (fsynced) that `count` runs have now started `name`, before the work begins: a run
     /// that is killed while filling it leaves the count behind for the next start to see.
-    public func recordStart(_ name: String, count: Int) throws(SpoolError) {
+    /// `fresh`: a new claim from the inbox, whose name may carry a stale journal.
+    public func recordStart(_ name: String, count: Int, fresh: Bool = false) throws(SpoolError) {
+        if fresh { clearJournal(name) }
         do {
             try publish(Array("\(count)\n".utf8), as: name, in: layout.attempts, replacing: true)
             FileOperations.syncDirectory(layout.attempts)
@@ -203,9 +210,31 @@ public final class SpoolDirectory: Sendable {
         }
     }
 
-    /// Forgets the start count of a document that finished (committed, failed, put back).
+    /// Forgets the start count and the journal of a document that finished (committed, failed,
+    /// put back).
     private func clearAttempts(_ name: String) {
         try? FileOperations.remove(layout.attempts + "/" + name)
+        clearJournal(name)
+    }
+
+    // MARK: - Commit journal
+
+    /// The name an earlier run of this claim chose in `folder`, if it got as far as choosing one.
+    private func journaled(_ name: String, in folder: String) -> String? {
+        guard let bytes = try? FileOperations.read(layout.commits + "/" + name) else { return nil }
+        let lines = String(decoding: bytes, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false)
+        guard lines.count >= 2, lines[0] == folder, !lines[1].isEmpty else { return nil }
+        return String(lines[1])
+    }
+
+    /// Records (fsynced) that the claim `name` is about to be published as `folder/chosen`.
+    private func journal(_ name: String, folder: String, chosen: String) throws(SystemError) {
+        try publish(Array("\(folder)\n\(chosen)\n".utf8), as: name, in: layout.commits, replacing: true)
+        FileOperations.syncDirectory(layout.commits)
+    }
+
+    private func clearJournal(_ name: String) {
+        try? FileOperations.remove(layout.commits + "/" + name)
     }
 
     // MARK: - Commit, fail, quarantine, put back
@@ -231,29 +260,45 @@ public final class SpoolDirectory: Sendable {
         let commit: Commit
         do {
             commit = try outboxLock.withLock { _ throws(SystemError) -> Commit in
+                let earlier = journaled(name, in: layout.outbox)
                 for n in 0..<Self.maxAlternatives {
                     let chosen = SpoolLayout.alternative(result.outputName, n)
                     let path = layout.outbox + "/" + chosen
+                    let reportName = chosen + ".report.json"
+                    // Journaled by an earlier run of this very claim, which was killed mid-commit.
+                    let ours = chosen == earlier
                     var present = false
                     if let stamp = FileOperations.stamp(path) {
+                        if ours {
+                            // That run published the document (and its report) completely: done.
+                            FileOperations.syncDirectory(layout.outbox)
+                            return Commit(documentName: chosen, alreadyPresent: true)
+                        }
                         guard stamp.isRegularFile, stamp.size == Int64(result.document.count),
                               (try? FileOperations.read(path)) == result.document
                         else { continue }
                         present = true
                     }
+                    // A new document never takes a report name that is in use by someone else.
+                    if result.report != nil, !present, !ours, FileOperations.exists(layout.outbox + "/" + reportName) { continue }
+                    if !ours {
+                        try journal(name, folder: layout.outbox, chosen: chosen)
+                        Failpoint.commitAfterJournal.hit()
+                    }
                     // The report lands first, so whoever sees the document also finds its report.
-                    // A re-run refreshes its own report; a new document never takes a report
-                    // name that is in use.
+                    // A re-run refreshes its own report.
                     if let report = result.report,
-                       !(try publish(report, as: chosen + ".report.json", in: layout.outbox, replacing: present)) {
+                       !(try publish(report, as: reportName, in: layout.outbox, replacing: present || ours)) {
                         continue
                     }
+                    Failpoint.commitAfterReport.hit()
                     if !present, !(try publish(result.document, as: chosen, in: layout.outbox, replacing: false)) {
                         // Someone took the name meanwhile: take our report back and try the next.
-                        if result.report != nil { try? FileOperations.remove(layout.outbox + "/" + chosen + ".report.json") }
+                        if result.report != nil { try? FileOperations.remove(layout.outbox + "/" + reportName) }
                         continue
                     }
                     FileOperations.syncDirectory(layout.outbox)
+                    Failpoint.commitAfterDocument.hit()
                     return Commit(documentName: chosen, alreadyPresent: present)
                 }
                 throw SystemError("choose a free name for", layout.outbox + "/" + result.outputName, code: EEXIST)
@@ -272,7 +317,7 @@ public final class SpoolDirectory: Sendable {
     public func fail(_ name: String, _ failure: DocumentFailure, attempts: Int) throws(SpoolError) -> String {
         let report = ErrorReport(failure: failure, document: name, attempts: attempts)
         let chosen = try failedLock.withLock { _ throws(SpoolError) -> String in
-            try file(layout.processing + "/" + name, as: name, report: report.json(), into: layout.failed)
+            try file(layout.processing + "/" + name, as: name, report: report.json(), into: layout.failed, journalAs: name)
         }
         clearAttempts(name)
         return chosen
@@ -283,7 +328,7 @@ public final class SpoolDirectory: Sendable {
     public func quarantine(_ name: String, _ failure: DocumentFailure, starts: Int) throws(SpoolError) -> String {
         let report = ErrorReport(failure: failure, document: name, attempts: starts)
         let chosen = try failedLock.withLock { _ throws(SpoolError) -> String in
-            try file(layout.processing + "/" + name, as: name, report: report.json(), into: layout.quarantine)
+            try file(layout.processing + "/" + name, as: name, report: report.json(), into: layout.quarantine, journalAs: name)
         }
         clearAttempts(name)
         return chosen
@@ -301,31 +346,40 @@ public final class SpoolDirectory: Sendable {
         let source = Array((layout.inbox + "/").utf8) + bytes
         return try failedLock.withLock { _ throws(SpoolError) -> String? in
             var missing = false
-            let chosen = try file(source, as: escaped, report: report.json(), into: layout.failed, sourceMissing: &missing)
+            let chosen = try file(source, as: escaped, report: report.json(), into: layout.failed, journalAs: nil, sourceMissing: &missing)
             return missing ? nil : chosen
         }
     }
 
-    private func file(_ source: String, as name: String, report: [UInt8], into folder: String) throws(SpoolError) -> String {
+    private func file(
+        _ source: String, as name: String, report: [UInt8], into folder: String, journalAs key: String?
+    ) throws(SpoolError) -> String {
         var missing = false
-        return try file(Array(source.utf8), as: name, report: report, into: folder, sourceMissing: &missing)
+        return try file(Array(source.utf8), as: name, report: report, into: folder, journalAs: key, sourceMissing: &missing)
     }
 
     /// Publishes `report` as `CHOSEN.error.json` in `folder`, then renames `source` to `CHOSEN`,
     /// where CHOSEN is the first free alternative of `name` (shortened to fit). The reason is
     /// written before the input moves: a crash in between leaves the input where it was (it is
-    /// retried), never a failed input without its reason. Neither rename replaces anything.
+    /// retried), never a failed input without its reason. Neither rename replaces anything but
+    /// the claim's own error report, which the journal (under `key`) identifies after a crash.
     private func file(
-        _ source: [UInt8], as name: String, report: [UInt8], into folder: String, sourceMissing: inout Bool
+        _ source: [UInt8], as name: String, report: [UInt8], into folder: String, journalAs key: String?,
+        sourceMissing: inout Bool
     ) throws(SpoolError) -> String {
+        let earlier = key.flatMap { journaled($0, in: folder) }
         let base = SpoolLayout.shortened(name, toBytes: SpoolLayout.maxNameBytes)
         let described = String(decoding: source, as: UTF8.self)
         do throws(SystemError) {
             for n in 0..<Self.maxAlternatives {
                 let chosen = SpoolLayout.alternative(base, n)
                 let target = folder + "/" + chosen
-                if FileOperations.exists(target) { continue }
-                guard try publish(report, as: chosen + ".error.json", in: folder, replacing: false) else { continue }
+                let ours = chosen == earlier
+                // The input has not moved yet, so a file at its target name is someone else's.
+                if FileOperations.exists(target) || (!ours && FileOperations.exists(target + ".error.json")) { continue }
+                if let key, !ours { try journal(key, folder: folder, chosen: chosen) }
+                guard try publish(report, as: chosen + ".error.json", in: folder, replacing: ours) else { continue }
+                Failpoint.failAfterErrorReport.hit()
                 switch try FileOperations.renameNoReplace(source, target, describing: described) {
                 case .renamed:
                     FileOperations.syncDirectory(folder)

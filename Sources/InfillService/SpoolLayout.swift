@@ -1,5 +1,6 @@
 /// The folders of one spool: where users drop files, where results and failures go, and the
-/// daemon's own state (`processing/`, `staging/`, `attempts/`, `quarantine/`), which must be on the
+/// daemon's own state (`processing/`, `staging/`, `attempts/`, `commits/`,
+/// `quarantine/`), which must be on the
 /// inbox's filesystem.
 ///
 /// Everything the daemon writes first lives in `state/` (not writable by the inbox group): files
@@ -30,6 +31,9 @@ public struct SpoolLayout: Sendable, Equatable {
     public var staging: String { state + "/staging" }
     /// How many runs started each claimed document without finishing it (`state/attempts/NAME`).
     public var attempts: String { state + "/attempts" }
+    /// Where each claim's output is going (`state/commits/NAME`): journaled before anything is
+    /// published, so a run killed halfway through a commit is finished, not duplicated, by the next.
+    public var commits: String { state + "/commits" }
     /// The lock file that keeps a second daemon off the same spool.
     public var lockFile: String { state + "/lock" }
 

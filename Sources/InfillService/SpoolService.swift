@@ -340,7 +340,7 @@ public final class SpoolService: Service, Sendable {
             return true
         }
         do {
-            try spool.recordStart(name, count: previous + 1)
+            try spool.recordStart(name, count: previous + 1, fresh: !job.claimed)
         } catch {
             // Only the crash count is lost; the document itself is safe in processing/.
             logger.warning("cannot record the start of a document", metadata: ["document": "\(name)", "error": "\(error)"])

@@ -44,4 +44,42 @@ import Glibc
         #expect(reason.contains("max_input_bytes"))
         #expect(!FileManager.default.fileExists(atPath: sandbox.path("outbox/.tmp")))
     }
+
+    /// The spool's own folders are empty once every claim is settled.
+    func expectStateIsClean(_ sandbox: ServeSandbox, sourceLocation: SourceLocation = #_sourceLocation) {
+        for folder in ["processing", "staging", "attempts", "commits"] {
+            #expect(sandbox.names(".infill/" + folder).isEmpty, "\(folder)", sourceLocation: sourceLocation)
+        }
+    }
+
+    @Test(arguments: ["commit-after-journal", "commit-after-report", "commit-after-document", "fail-after-error-report"])
+    func aKillAtEachCommitStepLosesAndDuplicatesNothing(failpoint: String) throws {
+        let sandbox = try ServeSandbox()
+        try sandbox.drop("a.note.md", ServeSandbox.template(1))
+        try sandbox.drop("b.note.md", ServeSandbox.malformed)
+        let crashed = try sandbox.start(["--once", "--workers", "1"], environment: ["INFILL_FAILPOINTS": failpoint])
+        #expect(crashed.wait() == SIGKILL, "\(crashed.log)")
+        let restart = try sandbox.start(["--once"])
+        #expect(restart.wait() == 1, "\(restart.log)")
+        #expect(sandbox.names("outbox") == ["a.md", "a.md.report.json"])
+        #expect(sandbox.read("outbox/a.md")?.hasSuffix("End of note 1.\n") == true)
+        #expect(sandbox.names("failed") == ["b.note.md", "b.note.md.error.json"])
+        #expect(sandbox.read("failed/b.note.md") == ServeSandbox.malformed)
+        #expect(sandbox.names("inbox").isEmpty)
+        expectStateIsClean(sandbox)
+    }
+
+    @Test(arguments: ["commit-after-report", "commit-after-document"])
+    func aRestartWithAnotherThreadCountFinishesTheCommitOnce(failpoint: String) throws {
+        let sandbox = try ServeSandbox()
+        try sandbox.drop("a.note.md", ServeSandbox.template(1))
+        let crashed = try sandbox.start(["--once", "--threads-per-worker", "1"], environment: ["INFILL_FAILPOINTS": failpoint])
+        #expect(crashed.wait() == SIGKILL, "\(crashed.log)")
+        // Another BLAS thread count may sum in another order; the journal, not byte equality,
+        // tells the restart that the output in the outbox is this claim's own.
+        let restart = try sandbox.start(["--once", "--threads-per-worker", "3"])
+        #expect(restart.wait() == 0, "\(restart.log)")
+        #expect(sandbox.names("outbox") == ["a.md", "a.md.report.json"])
+        expectStateIsClean(sandbox)
+    }
 }
