@@ -8,12 +8,18 @@ import Glibc
 public enum WatchEvent: Sendable, Equatable {
     /// A file was moved in or closed after writing (a hint: confirm with a settle check).
     case file(String)
+    /// A file was opened (for reading or writing: inotify does not say which).
+    case opened(String)
+    /// A file was closed (after writing or not).
+    case closed(String)
+    /// A file was moved out or removed.
+    case gone(String)
     /// Events were lost (the kernel queue overflowed): rescan the whole folder.
     case rescan
 }
 
-/// An inotify watch on one folder (IN_MOVED_TO | IN_CLOSE_WRITE), read on its own thread with
-/// poll(2) so ``stop()`` takes effect within a fraction of a second.
+/// An inotify watch on one folder (moves in and out, opens, closes, removals), read on its own
+/// thread with poll(2) so ``stop()`` takes effect within a fraction of a second.
 ///
 /// inotify is a hint, not the truth: the caller scans after ``start(_:)`` returns and rescans
 /// periodically; events for ignored names (dotfiles, `*.tmp`, `*.part`) are dropped here.
@@ -30,7 +36,7 @@ public final class InotifyWatcher: Sendable {
         guard fd >= 0 else {
             throw SpoolError.setup("inotify is not available (\(SystemError("inotify_init1", directory).description)); set 'watch: poll'")
         }
-        let mask = UInt32(IN_MOVED_TO | IN_CLOSE_WRITE | IN_ONLYDIR)
+        let mask = UInt32(IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE | IN_OPEN | IN_CLOSE_WRITE | IN_CLOSE_NOWRITE | IN_ONLYDIR)
         if inotify_add_watch(fd, directory, mask) < 0 {
             let error = SystemError("inotify_add_watch", directory)
             close(fd)
@@ -80,10 +86,22 @@ public final class InotifyWatcher: Sendable {
                     let bytes = UnsafeRawBufferPointer(start: buffer + offset + headerSize, count: nameLength)
                     let end = bytes.firstIndex(of: 0) ?? nameLength
                     let name = String(decoding: bytes[0..<end], as: UTF8.self)
-                    if !SpoolLayout.isIgnored(name) { handler(.file(name)) }
+                    if !SpoolLayout.isIgnored(name) {
+                        for event in Self.events(header.mask, name) { handler(event) }
+                    }
                 }
                 offset += headerSize + nameLength
             }
         }
+    }
+
+    /// The events one inotify record stands for, in order.
+    static func events(_ mask: UInt32, _ name: String) -> [WatchEvent] {
+        var events: [WatchEvent] = []
+        if mask & UInt32(IN_OPEN) != 0 { events.append(.opened(name)) }
+        if mask & UInt32(IN_CLOSE_WRITE | IN_CLOSE_NOWRITE) != 0 { events.append(.closed(name)) }
+        if mask & UInt32(IN_MOVED_FROM | IN_DELETE) != 0 { events.append(.gone(name)) }
+        if mask & UInt32(IN_MOVED_TO | IN_CLOSE_WRITE) != 0 { events.append(.file(name)) }
+        return events
     }
 }

@@ -83,6 +83,11 @@ struct SettleTracker {
         return settleNanoseconds == 0
     }
 
+    /// Restarts the settle clock of a watched file as if it had changed (it is held open).
+    mutating func restart(_ name: String, now: Int64) {
+        observations[name]?.since = now
+    }
+
     /// Stops watching `name` (claimed, queued or gone) and forgets that it was ever benched.
     mutating func forget(_ name: String) {
         observations[name] = nil

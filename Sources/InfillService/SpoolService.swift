@@ -50,8 +50,8 @@ public final class SpoolService: Service, Sendable {
     private let logger: Logger
     private let dispatcher: Dispatcher
     private let progress = ProgressBoard()
-    /// Names reported by the inotify thread since the last tick, and whether a rescan is due.
-    private let events = Mutex<(names: Set<String>, rescan: Bool)>(([], true))
+    /// What the inotify thread reported since the last tick, and the files held open.
+    private let events = Mutex(InboxEvents())
     private let lastStatus = Mutex<String>("")
     private let stopping = Atomic<Bool>(false)
 
@@ -90,12 +90,7 @@ public final class SpoolService: Service, Sendable {
             // produce no events.
             let inotify = try InotifyWatcher(directory: spool.layout.inbox)
             inotify.start { [self] event in
-                self.events.withLock { state in
-                    switch event {
-                    case .file(let name): state.names.insert(name)
-                    case .rescan: state.rescan = true
-                    }
-                }
+                self.events.withLock { $0.record(event) }
             }
             watcher = inotify
         }
@@ -398,11 +393,9 @@ public final class SpoolService: Service, Sendable {
         while await dispatcher.accepting {
             let now = SystemdNotifier.monotonicNanoseconds()
             if !options.once {
-                var (names, rescan) = events.withLock { state in
-                    defer { state = ([], false) }
-                    return state
-                }
-                if rescan || now - lastRescan >= rescanEvery {
+                let taken = events.withLock { $0.take() }
+                var names = taken.names
+                if taken.rescan || now - lastRescan >= rescanEvery {
                     lastRescan = now
                     do {
                         let scan = try spool.scanInbox()
@@ -424,6 +417,11 @@ public final class SpoolService: Service, Sendable {
                 }
                 // Watched files first (a settled one is queued and frees its slot), then newcomers.
                 for name in tracker.names.sorted() {
+                    // Held open (a writer may only be pausing): not settled, whatever stat says.
+                    if taken.open.contains(name) {
+                        tracker.restart(name, now: now)
+                        continue
+                    }
                     guard tracker.observe(name, spool.inboxStamp(name), now: now) else { continue }
                     if await dispatcher.isKnown(name) {
                         tracker.forget(name)

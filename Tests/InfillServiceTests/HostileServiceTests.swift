@@ -124,6 +124,38 @@ import Glibc
         try await daemon.stop()
     }
 
+    @Test func aWriterThatPausesWithTheFileOpenIsNotCutShort() async throws {
+        let folder = TemporaryFolder()
+        let processor = EchoProcessor()
+        let daemon = Helpers.start(try Helpers.makeService(folder, processor) { $0.settleMilliseconds = 100 })
+        try await Task.sleep(for: .milliseconds(300))
+        let path = folder.layout.inbox + "/paused.md"
+        #expect(FileManager.default.createFile(atPath: path, contents: nil))
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
+        try handle.write(contentsOf: Data("first half\n".utf8))
+        // Six settle times without a change, but still open for writing.
+        try await Task.sleep(for: .milliseconds(600))
+        #expect(FileManager.default.fileExists(atPath: path), "claimed while the writer still held it open")
+        try handle.write(contentsOf: Data("second half\n".utf8))
+        try handle.close()
+        #expect(await Helpers.eventually { folder.read("outbox/paused.out") != nil })
+        #expect(folder.read("outbox/paused.out") == "FIRST HALF\nSECOND HALF\n")
+        try await daemon.stop()
+    }
+
+    @Test func openCountsNeverKeepALaterFileWaiting() {
+        var events = InboxEvents()
+        events.record(.closed("early.md"))  // opened before the watch began
+        events.record(.opened("a.md"))
+        events.record(.opened("a.md"))
+        events.record(.closed("a.md"))
+        events.record(.opened("moved.md"))
+        events.record(.gone("moved.md"))
+        #expect(events.take().open == ["a.md"])
+        events.record(.rescan)
+        #expect(events.take().open.isEmpty)
+    }
+
     @Test func aNameTooLongForItsErrorReportStillFails() async throws {
         let folder = TemporaryFolder()
         let processor = EchoProcessor()
