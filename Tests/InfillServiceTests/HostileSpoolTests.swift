@@ -116,6 +116,18 @@ import Glibc
         #expect(folder.names("state/processing").isEmpty)
     }
 
+    @Test func aFailedFolderOnAnotherFilesystemIsRefusedAtStartUp() throws {
+        let folder = TemporaryFolder()
+        // EXDEV: a failure could never be renamed into failed/, and would be refilled at every start.
+        let other = "/dev/shm/infill-service-tests-" + UUID().uuidString
+        guard let here = FileOperations.device(folder.path), let there = FileOperations.device("/dev/shm"), here != there else { return }
+        defer { try? FileManager.default.removeItem(atPath: other) }
+        var layout = folder.layout
+        layout.failed = other
+        let error = #expect(throws: SpoolError.self) { try SpoolDirectory(layout: layout).prepare() }
+        #expect(error?.description.contains("\(other) is not on the same filesystem as the state folder") == true)
+    }
+
     @Test func alternativesOfLongNamesStayWithinTheLimit() {
         let long = String(repeating: "é", count: 120) + ".brief.md"
         let shortened = SpoolLayout.shortened(long, toBytes: 100)
