@@ -9,6 +9,7 @@ public enum ConfigurationLoader {
         "inbox", "outbox", "failed", "state", "pipelines", "workers", "threads_per_worker", "model",
         "settle_ms", "watch", "rescan_ms", "queue_limit", "max_attempts", "retry_backoff_ms",
         "stop_timeout_s", "keep_done", "log_level", "max_input_bytes", "quarantine", "quarantine_after",
+        "document_timeout_s",
     ]
 
     static let logLevels = ["trace", "debug", "info", "notice", "warning", "error", "critical"]
@@ -77,6 +78,7 @@ public enum ConfigurationLoader {
             case "max_attempts": configuration.maxAttempts = try integer(file, key, value, in: 1...100)
             case "retry_backoff_ms": configuration.retryBackoffMilliseconds = try integer(file, key, value, in: 0...3_600_000)
             case "stop_timeout_s": configuration.stopTimeoutSeconds = try number(file, key, value, in: 0...3600)
+            case "document_timeout_s": configuration.documentTimeoutSeconds = try number(file, key, value, in: 0...86400)
             case "keep_done": configuration.keepDone = try boolean(file, key, value)
             case "watch":
                 let word = try string(file, key, value)

@@ -2,18 +2,26 @@ import Foundation
 import Synchronization
 
 /// One piece of blocking work (filling a document) on its own thread, which the daemon can give
-/// up on: ``abandon()`` makes ``run(_:)`` return nil at once, and the thread's late result is
-/// dropped.
+/// up on: ``abandon(_:)`` makes ``run(_:)`` return nil at once, and the thread's late result is
+/// dropped. The work sees ``isWanted`` turn false and may stop early.
 ///
 /// The work runs on a dedicated thread rather than in Swift's cooperative pool, whose few threads
 /// (one per core) must stay free for the watcher, signals and status updates while documents are
 /// being filled.
 final class InFlightWork<Result: Sendable>: Sendable {
+    /// Why the daemon gave up on the work.
+    enum AbandonReason: Sendable, Equatable {
+        /// The stop timeout ran out during shutdown.
+        case shutdown
+        /// The document's own deadline (`document_timeout_s`) passed.
+        case deadline
+    }
+
     private enum State {
         case idle
         case waiting(CheckedContinuation<Result?, Never>)
         case finished
-        case abandoned
+        case abandoned(AbandonReason)
     }
 
     private let state = Mutex<State>(.idle)
@@ -45,16 +53,16 @@ final class InFlightWork<Result: Sendable>: Sendable {
         }
     }
 
-    /// Gives up on the work unless it already finished; true when it was given up.
+    /// Gives up on the work unless it already finished (or was given up); true when it was given up.
     @discardableResult
-    func abandon() -> Bool {
+    func abandon(_ reason: AbandonReason = .shutdown) -> Bool {
         let (abandoned, waiting) = state.withLock { state -> (Bool, CheckedContinuation<Result?, Never>?) in
             switch state {
             case .idle:
-                state = .abandoned
+                state = .abandoned(reason)
                 return (true, nil)
             case .waiting(let continuation):
-                state = .abandoned
+                state = .abandoned(reason)
                 return (true, continuation)
             case .finished, .abandoned:
                 return (false, nil)
@@ -65,10 +73,13 @@ final class InFlightWork<Result: Sendable>: Sendable {
     }
 
     /// False once abandoned: the work may stop early.
-    var isWanted: Bool {
+    var isWanted: Bool { abandonReason == nil }
+
+    /// Why the work was given up, or nil while it is wanted.
+    var abandonReason: AbandonReason? {
         state.withLock { state in
-            if case .abandoned = state { return false }
-            return true
+            if case .abandoned(let reason) = state { return reason }
+            return nil
         }
     }
 }

@@ -36,6 +36,8 @@ public struct ServiceConfiguration: Sendable, Equatable {
     public var retryBackoffMilliseconds = 1000
     /// How long SIGTERM waits for in-flight documents before putting them back into the inbox.
     public var stopTimeoutSeconds = 30.0
+    /// How long one document may take before it is given up and failed; 0 = no limit.
+    public var documentTimeoutSeconds = 900.0
     /// Keep committed inputs in `state/done/` instead of removing them.
     public var keepDone = false
     /// The largest input file that is read; larger ones go to `failed/` unread.

@@ -17,6 +17,8 @@ public struct SpoolServiceOptions: Sendable, Equatable {
     public var stopTimeoutSeconds: Double
     /// The largest input read; larger ones fail unread.
     public var maxInputBytes: Int
+    /// How long one document may take before it is given up and failed; 0 = no limit.
+    public var documentTimeoutSeconds: Double
     /// Unfinished starts after which a document is quarantined instead of started again.
     public var quarantineAfter: Int
     /// Batch mode: process what is in the inbox now (no settle wait), then return.
@@ -31,6 +33,7 @@ public struct SpoolServiceOptions: Sendable, Equatable {
         retry = configuration.retryPolicy
         stopTimeoutSeconds = configuration.stopTimeoutSeconds
         maxInputBytes = configuration.maxInputBytes
+        documentTimeoutSeconds = configuration.documentTimeoutSeconds
         quarantineAfter = configuration.quarantineAfter
         self.once = once
     }
@@ -204,6 +207,13 @@ public final class SpoolService: Service, Sendable {
         do {
             let contents = try spool.readClaimed(name, limit: options.maxInputBytes)
             let processor = self.processor, progress = self.progress
+            let timeout = options.documentTimeoutSeconds
+            // The deadline gives the work up; the processor sees isWanted turn false.
+            let deadline = timeout > 0 ? Task {
+                try await Task.sleep(for: .milliseconds(Int64(timeout * 1000)))
+                work.abandon(.deadline)
+            } : nil
+            defer { deadline?.cancel() }
             outcome = await work.run {
                 let handler = DocumentProgressHandler(
                     report: { progress.update(name, step: $0, total: $1) },
@@ -228,6 +238,12 @@ public final class SpoolService: Service, Sendable {
         let seconds = Double(SystemdNotifier.monotonicNanoseconds() - started) / 1e9
         let timing = String(format: "%.2f", seconds)
         switch outcome {
+        case nil where work.abandonReason == .deadline:
+            let limit = String(format: "%g", options.documentTimeoutSeconds)
+            let failure = DocumentFailure(
+                message: "filling took longer than document_timeout_s (\(limit) s) and was given up", file: name,
+                hint: "use fewer fields, steps or candidates, or raise document_timeout_s in infill.yaml")
+            await settle(job, failure, pipeline: job.pipeline, timing: timing)
         case nil:
             putBack(name, reason: "stop timeout")
             await dispatcher.finished(name, result: .putBack)

@@ -45,10 +45,11 @@ import Testing
             max_input_bytes: 4096
             quarantine: held
             quarantine_after: 5
+            document_timeout_s: 60
             """
         let c = try ConfigurationLoader.parse(text, file: "infill.yaml")
         #expect(c.maxInputBytes == 4096 && c.quarantine == "held" && c.quarantineAfter == 5)
-        #expect(c.layout.quarantine == "held")
+        #expect(c.layout.quarantine == "held" && c.documentTimeoutSeconds == 60)
         #expect(c.inbox == "/srv/in" && c.outbox == "out" && c.failed == "bad" && c.state == ".st")
         #expect(c.pipelines == "specs" && c.workers == 3 && c.threadsPerWorker == 2 && c.model == "/models/x.gguf")
         #expect(c.settleMilliseconds == 0 && c.watch == .poll && c.rescanMilliseconds == 250)

@@ -100,6 +100,26 @@ import Glibc
         #expect(folder.names("state/attempts").isEmpty)
     }
 
+    @Test func aDocumentPastItsDeadlineIsGivenUpAndFailed() async throws {
+        let folder = TemporaryFolder()
+        let processor = EchoProcessor()
+        try inbox(folder)
+        try folder.drop("endless.md", "SLOW 60000\n")
+        try folder.drop("quick.md", "quick\n")
+        let service = try Helpers.makeService(folder, processor, once: true) {
+            $0.documentTimeoutSeconds = 0.3
+            $0.workers = 1
+        }
+        let started = Date()
+        try await service.run()
+        #expect(Date().timeIntervalSince(started) < 10)
+        let json = try errorJSON(folder, "failed/endless.md.error.json")
+        #expect((json["error"] as? String)?.contains("document_timeout_s (0.3 s)") == true)
+        #expect(folder.read("outbox/quick.out") == "QUICK\n")
+        // The processor was told (isWanted) and stopped.
+        #expect(await Helpers.eventually(5) { processor.concurrent.load(ordering: .relaxed) == 0 })
+    }
+
     @Test func filesThatNeverSettleCannotStarveTheOthers() async throws {
         let folder = TemporaryFolder()
         let processor = EchoProcessor()
