@@ -126,6 +126,7 @@ enum FileOperations {
     /// Atomic `rename(2)`; replaces an existing target.
     static func rename(_ from: String, _ to: String) throws(SystemError) {
         if Glibc.rename(from, to) != 0 { throw SystemError("rename", "\(from) -> \(to)") }
+        DurabilityLog.record(.rename(from: from, to: to), path: to)
     }
 
     private typealias RenameAt2 = @convention(c) (
@@ -152,6 +153,7 @@ enum FileOperations {
                 renameNoReplace(source, target, describing: "\(describing) -> \(to)")
             }
         }
+        if case .success(.renamed) = result { DurabilityLog.record(.rename(from: describing, to: to), path: to) }
         return try result.get()
     }
 
@@ -229,7 +231,9 @@ enum FileOperations {
             }
             offset += n
         }
-        if failure == nil && fsync(fd) != 0 { failure = SystemError("fsync", path) }
+        if failure == nil {
+            if fsync(fd) != 0 { failure = SystemError("fsync", path) } else { DurabilityLog.record(.fsyncFile(path), path: path) }
+        }
         if close(fd) != 0 && failure == nil { failure = SystemError("close", path) }
         if let failure {
             unlink(path)
@@ -242,13 +246,17 @@ enum FileOperations {
     static func syncDirectory(_ path: String) {
         let fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         guard fd >= 0 else { return }
-        fsync(fd)
+        if fsync(fd) == 0 { DurabilityLog.record(.fsyncDirectory(path), path: path) }
         close(fd)
     }
 
     /// Removes a file; a missing file is not an error.
     static func remove(_ path: String) throws(SystemError) {
-        if unlink(path) != 0 && errno != ENOENT { throw SystemError("remove", path) }
+        if unlink(path) == 0 {
+            DurabilityLog.record(.unlink(path), path: path)
+        } else if errno != ENOENT {
+            throw SystemError("remove", path)
+        }
     }
 }
 

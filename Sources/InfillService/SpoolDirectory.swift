@@ -287,9 +287,10 @@ public final class SpoolDirectory: Sendable {
                     }
                     // The report lands first, so whoever sees the document also finds its report.
                     // A re-run refreshes its own report.
-                    if let report = result.report,
-                       !(try publish(report, as: reportName, in: layout.outbox, replacing: present || ours)) {
-                        continue
+                    if let report = result.report {
+                        guard try publish(report, as: reportName, in: layout.outbox, replacing: present || ours) else { continue }
+                        // Durable before the document appears: a power cut never leaves it without.
+                        FileOperations.syncDirectory(layout.outbox)
                     }
                     Failpoint.commitAfterReport.hit()
                     if !present, !(try publish(result.document, as: chosen, in: layout.outbox, replacing: false)) {
@@ -379,6 +380,8 @@ public final class SpoolDirectory: Sendable {
                 if FileOperations.exists(target) || (!ours && FileOperations.exists(target + ".error.json")) { continue }
                 if let key, !ours { try journal(key, folder: folder, chosen: chosen) }
                 guard try publish(report, as: chosen + ".error.json", in: folder, replacing: ours) else { continue }
+                // The reason is durable before the input moves next to it.
+                FileOperations.syncDirectory(folder)
                 Failpoint.failAfterErrorReport.hit()
                 switch try FileOperations.renameNoReplace(source, target, describing: described) {
                 case .renamed:
