@@ -20,6 +20,8 @@ public final class SpoolDirectory: Sendable {
     private let lockDescriptor = Mutex<Int32>(-1)
     /// Numbers the staging files of this process.
     private let stagingCounter = Atomic<Int>(0)
+    /// Test seam: the next publishes into the outbox fail with this errno (count, code).
+    private let injectedOutboxFailures = Mutex<(count: Int, code: Int32)>((0, 0))
 
     public init(layout: SpoolLayout, keepDone: Bool = false) {
         self.layout = layout
@@ -449,6 +451,9 @@ public final class SpoolDirectory: Sendable {
     /// left alone and false is returned.
     @discardableResult
     private func publish(_ bytes: [UInt8], as name: String, in folder: String, replacing: Bool) throws(SystemError) -> Bool {
+        if folder == layout.outbox, let code = takeInjectedFailure() {
+            throw SystemError("write", folder + "/" + name, code: code)
+        }
         let staging = try stage(bytes)
         do {
             if replacing {
@@ -464,6 +469,19 @@ public final class SpoolDirectory: Sendable {
         } catch {
             try? FileOperations.remove(staging)
             throw error
+        }
+    }
+
+    /// Makes the next `count` publishes into the outbox fail with `code` (tests: disk full).
+    func injectOutboxFailures(_ count: Int, code: Int32) {
+        injectedOutboxFailures.withLock { $0 = (count, code) }
+    }
+
+    private func takeInjectedFailure() -> Int32? {
+        injectedOutboxFailures.withLock { state in
+            guard state.count > 0 else { return nil }
+            state.count -= 1
+            return state.code
         }
     }
 

@@ -120,6 +120,20 @@ import Glibc
         #expect(await Helpers.eventually(5) { processor.concurrent.load(ordering: .relaxed) == 0 })
     }
 
+    @Test func aFullDiskIsWaitedOutNotFailedForGood() async throws {
+        let folder = TemporaryFolder()
+        let processor = EchoProcessor()
+        try inbox(folder)
+        try folder.drop("a.md", "a\n")
+        // One attempt only for the document's own transient failures: the spool's are deferred.
+        let service = try Helpers.makeService(folder, processor, once: true) { $0.maxAttempts = 1 }
+        service.spool.injectOutboxFailures(5, code: ENOSPC)
+        try await service.run()
+        #expect(folder.read("outbox/a.out") == "A\n")
+        #expect(folder.names("failed").isEmpty)
+        #expect(processor.attempts.withLock { $0["a.md"] } == 6)
+    }
+
     @Test func filesThatNeverSettleCannotStarveTheOthers() async throws {
         let folder = TemporaryFolder()
         let processor = EchoProcessor()
