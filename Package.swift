@@ -16,6 +16,11 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        // The daemon's HTTP endpoint (/metrics, /status, /healthz); default traits off (no
+        // swift-configuration, which the project does not use).
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1", traits: []),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     ],
     targets: [
         // Layer 0: OpenBLAS through a system-library shim (`libopenblas-dev`).
@@ -41,15 +46,28 @@ let package = Package(
             dependencies: [
                 "InfillDocuments",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "Yams", package: "Yams"),
             ]
         ),
+        // Layer 5: the daemon's HTTP endpoint (Prometheus metrics, JSON status, health check).
+        .target(
+            name: "InfillHTTP",
+            dependencies: [
+                "InfillService",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
         .executableTarget(
             name: "infill",
             dependencies: [
-                "InfillModel", "InfillSampling", "InfillDocuments", "InfillService",
+                "InfillModel", "InfillSampling", "InfillDocuments", "InfillService", "InfillHTTP",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -59,6 +77,14 @@ let package = Package(
         .testTarget(name: "InfillSamplingTests", dependencies: ["InfillSampling", "InfillModelTestKit"]),
         .testTarget(name: "InfillDocumentsTests", dependencies: ["InfillDocuments", "InfillModelTestKit"]),
         .testTarget(name: "InfillServiceTests", dependencies: ["InfillService", "InfillModelTestKit"]),
+        .testTarget(
+            name: "InfillHTTPTests",
+            dependencies: [
+                "InfillHTTP", "InfillService",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
         // End-to-end tests of the built `infill` binary.
         .testTarget(name: "InfillCLITests", dependencies: ["infill"]),
     ]

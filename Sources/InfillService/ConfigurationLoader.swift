@@ -9,7 +9,7 @@ public enum ConfigurationLoader {
         "inbox", "outbox", "failed", "state", "pipelines", "workers", "threads_per_worker", "model",
         "settle_ms", "watch", "rescan_ms", "queue_limit", "max_attempts", "retry_backoff_ms",
         "stop_timeout_s", "keep_done", "log_level", "max_input_bytes", "quarantine", "quarantine_after",
-        "document_timeout_s",
+        "document_timeout_s", "http",
     ]
 
     static let logLevels = ["trace", "debug", "info", "notice", "warning", "error", "critical"]
@@ -80,6 +80,7 @@ public enum ConfigurationLoader {
             case "stop_timeout_s": configuration.stopTimeoutSeconds = try number(file, key, value, in: 0...3600)
             case "document_timeout_s": configuration.documentTimeoutSeconds = try number(file, key, value, in: 0...86400)
             case "keep_done": configuration.keepDone = try boolean(file, key, value)
+            case "http": configuration.http = try httpAddress(file, key, value)
             case "watch":
                 let word = try string(file, key, value)
                 guard let mode = ServiceConfiguration.WatchMode(rawValue: word) else {
@@ -155,6 +156,20 @@ public enum ConfigurationLoader {
         case "false", "no", "off": return false
         default: throw error(file, node, "'\(key)' must be true or false, not '\(text)'")
         }
+    }
+
+    /// `http: 127.0.0.1:9464`, `http: 9464` (loopback), `http: "[::1]:9464"`; `off`, `false` or
+    /// an empty value turn the endpoint off.
+    private static func httpAddress(_ file: String, _ key: String, _ node: Node) throws(ConfigurationError) -> HTTPAddress? {
+        let text = try scalar(file, key, node, expected: "an address such as 127.0.0.1:9464").string
+        if node.tag.rawValue == Tag.Name.null.rawValue || ["", "off", "false", "no", "~", "null"].contains(text.lowercased()) {
+            return nil
+        }
+        guard let address = HTTPAddress(parsing: text) else {
+            throw error(file, node, "'\(key)' must be HOST:PORT (such as 127.0.0.1:9464), [IPV6]:PORT or a port, not '\(text)'",
+                        hint: "a bare port listens on the loopback only; 'off' turns the endpoint off")
+        }
+        return address
     }
 
     private static func yamlError(_ error: YamlError, file: String) -> ConfigurationError {

@@ -18,19 +18,61 @@ public protocol DocumentProcessor: Sendable {
     func reload() throws -> String
 }
 
+/// Where one document's filling stands: the fields of the canvas being sampled, the sampler's
+/// step in it, and the forward passes so far.
+public struct DocumentProgress: Sendable, Equatable {
+    /// The fields being filled now (empty when the processor does not say).
+    public var fields: [String]
+    /// Fields finished before the current canvas, and the document's field count (0 = unknown).
+    public var fieldsDone: Int
+    public var fieldsTotal: Int
+    /// Denoising steps done in the current canvas, and its most steps.
+    public var step: Int
+    public var totalSteps: Int
+    /// Forward passes of the whole document so far.
+    public var forwardPasses: Int
+
+    public init(fields: [String] = [], fieldsDone: Int = 0, fieldsTotal: Int = 0, step: Int, totalSteps: Int, forwardPasses: Int = 0) {
+        self.fields = fields
+        self.fieldsDone = fieldsDone
+        self.fieldsTotal = fieldsTotal
+        self.step = step
+        self.totalSteps = totalSteps
+        self.forwardPasses = forwardPasses
+    }
+
+    /// How much of the document is done, 0...1: finished fields count whole, the current canvas's
+    /// fields by their share of its steps.
+    public var fraction: Double {
+        let canvas = totalSteps > 0 ? min(1, Double(step) / Double(totalSteps)) : 0
+        guard fieldsTotal > 0 else { return canvas }
+        let done = Double(fieldsDone) + canvas * Double(max(1, fields.count))
+        return min(1, max(0, done / Double(fieldsTotal)))
+    }
+}
+
 /// Receives progress of one document: denoising steps done out of the total, and a way to ask
 /// whether the work is still wanted (false after the stop timeout ran out).
 public struct DocumentProgressHandler: Sendable {
-    private let report: @Sendable (_ step: Int, _ total: Int) -> Void
+    private let report: @Sendable (DocumentProgress) -> Void
     private let wanted: @Sendable () -> Bool
 
     public init(report: @escaping @Sendable (Int, Int) -> Void, isWanted: @escaping @Sendable () -> Bool) {
-        self.report = report
+        self.report = { report($0.step, $0.totalSteps) }
+        self.wanted = isWanted
+    }
+
+    /// A handler that receives the whole ``DocumentProgress`` (fields, steps, forward passes).
+    public init(update: @escaping @Sendable (DocumentProgress) -> Void, isWanted: @escaping @Sendable () -> Bool) {
+        self.report = update
         self.wanted = isWanted
     }
 
     /// Records that `step` of `total` denoising steps are done.
-    public func step(_ step: Int, of total: Int) { report(step, total) }
+    public func step(_ step: Int, of total: Int) { report(DocumentProgress(step: step, totalSteps: total)) }
+
+    /// Records where the document stands.
+    public func update(_ progress: DocumentProgress) { report(progress) }
 
     /// False once the daemon gave up on this document (it will be put back into the inbox).
     public var isWanted: Bool { wanted() }

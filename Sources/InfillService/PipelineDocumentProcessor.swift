@@ -49,7 +49,9 @@ public final class PipelineDocumentProcessor: DocumentProcessor {
         let filler = current.withLock { $0 }
         do {
             let filled = try filler.fill(name: name, contents: contents, file: name) { update in
-                progress.step(update.step, of: update.totalSteps)
+                progress.update(DocumentProgress(
+                    fields: update.fields, fieldsDone: update.fieldsDone, fieldsTotal: update.fieldsTotal,
+                    step: update.step, totalSteps: update.totalSteps, forwardPasses: update.forwardPasses))
             }
             return ProcessedDocument(
                 outputName: filled.outputName, document: filled.documentBytes, report: filled.reportBytes,

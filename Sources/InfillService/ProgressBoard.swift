@@ -1,12 +1,35 @@
 import Synchronization
 
-/// The step progress of the documents being filled, written by worker threads and read for the
-/// systemd STATUS line.
+/// The progress of the documents being filled, written by worker threads and read for the systemd
+/// STATUS line and the HTTP `/status` page.
 final class ProgressBoard: Sendable {
-    private let entries = Mutex<[String: (step: Int, total: Int)]>([:])
+    private struct Entry {
+        var worker: Int
+        var pipeline: String
+        var attempt: Int
+        /// Monotonic nanoseconds when the worker started on it.
+        var started: Int64
+        var progress: DocumentProgress?
+    }
 
-    func update(_ name: String, step: Int, total: Int) {
-        entries.withLock { $0[name] = (step, total) }
+    private let entries = Mutex<[String: Entry]>([:])
+
+    /// A worker started on `name`.
+    func begin(_ name: String, worker: Int, pipeline: String, attempt: Int, now: Int64) {
+        entries.withLock { $0[name] = Entry(worker: worker, pipeline: pipeline, attempt: attempt, started: now) }
+    }
+
+    /// Records the progress of a document begun earlier; returns the forward passes added since
+    /// the previous update (0 for a document not on the board).
+    @discardableResult
+    func update(_ name: String, _ progress: DocumentProgress) -> Int {
+        entries.withLock { entries in
+            guard var entry = entries[name] else { return 0 }
+            let before = entry.progress?.forwardPasses ?? 0
+            entry.progress = progress
+            entries[name] = entry
+            return max(0, progress.forwardPasses - before)
+        }
     }
 
     func remove(_ name: String) {
@@ -17,8 +40,29 @@ final class ProgressBoard: Sendable {
     func describe(_ names: [String]) -> [String] {
         entries.withLock { entries in
             names.map { name in
-                entries[name].map { "\(name) \($0.step)/\($0.total)" } ?? name
+                entries[name]?.progress.map { "\(name) \($0.step)/\($0.totalSteps)" } ?? name
             }
+        }
+    }
+
+    /// Every document on the board by worker, with its elapsed time and an ETA from its progress.
+    func snapshot(now: Int64) -> [Int: ServiceStatus.Document] {
+        entries.withLock { entries in
+            var byWorker: [Int: ServiceStatus.Document] = [:]
+            for (name, entry) in entries {
+                let elapsed = Double(max(0, now - entry.started)) / 1e9
+                let progress = entry.progress
+                let fraction = progress?.fraction ?? 0
+                // Linear in the work done so far; none before the first step.
+                let eta = fraction > 0 ? elapsed * (1 - fraction) / fraction : nil
+                byWorker[entry.worker] = ServiceStatus.Document(
+                    name: name, pipeline: entry.pipeline, attempt: entry.attempt,
+                    fields: progress?.fields ?? [], fieldsDone: progress?.fieldsDone ?? 0,
+                    fieldsTotal: progress?.fieldsTotal ?? 0, step: progress?.step ?? 0,
+                    totalSteps: progress?.totalSteps ?? 0, forwardPasses: progress?.forwardPasses ?? 0,
+                    fraction: fraction, elapsedSeconds: elapsed, etaSeconds: eta)
+            }
+            return byWorker
         }
     }
 }

@@ -50,6 +50,8 @@ public struct ServiceConfiguration: Sendable, Equatable {
     public static let defaultMaxInputBytes = 1 << 20
     /// swift-log level: trace, debug, info, notice, warning, error, critical.
     public var logLevel = "info"
+    /// Where `/metrics`, `/status` and `/healthz` are served; nil (the default) = no HTTP endpoint.
+    public var http: HTTPAddress?
 
     public init() {}
 

@@ -50,6 +50,8 @@ public final class SpoolService: Service, Sendable {
     public let processor: any DocumentProcessor
     public let options: SpoolServiceOptions
     public let notifier: SystemdNotifier
+    /// Updated as documents finish and every tick; no-op handlers unless the HTTP endpoint is on.
+    public let metrics: ServiceMetrics
     private let logger: Logger
     private let dispatcher: Dispatcher
     private let progress = ProgressBoard()
@@ -57,15 +59,18 @@ public final class SpoolService: Service, Sendable {
     private let events = Mutex(InboxEvents())
     private let lastStatus = Mutex<String>("")
     private let stopping = Atomic<Bool>(false)
+    private let startedAt = SystemdNotifier.monotonicNanoseconds()
 
     public init(
         spool: SpoolDirectory, processor: any DocumentProcessor, options: SpoolServiceOptions,
-        notifier: SystemdNotifier = SystemdNotifier(environment: [:]), logger: Logger
+        notifier: SystemdNotifier = SystemdNotifier(environment: [:]), metrics: ServiceMetrics = .disabled,
+        logger: Logger
     ) {
         self.spool = spool
         self.processor = processor
         self.options = options
         self.notifier = notifier
+        self.metrics = metrics
         self.logger = logger
         self.dispatcher = Dispatcher(capacity: options.queueLimit)
     }
@@ -110,9 +115,9 @@ public final class SpoolService: Service, Sendable {
 
         await withGracefulShutdownHandler {
             await withTaskGroup(of: Bool.self) { group in
-                for _ in 0..<max(1, options.workers) {
+                for worker in 0..<max(1, options.workers) {
                     group.addTask {
-                        await self.workerLoop()
+                        await self.workerLoop(worker)
                         return true
                     }
                 }
@@ -162,13 +167,13 @@ public final class SpoolService: Service, Sendable {
         SpoolJob(name: name, pipeline: processor.pipelineName(forFileNamed: name), claimed: claimed, attempt: attempt)
     }
 
-    private func workerLoop() async {
+    private func workerLoop(_ worker: Int) async {
         while let job = await dispatcher.next() {
-            await handle(job)
+            await handle(job, worker: worker)
         }
     }
 
-    private func handle(_ job: SpoolJob) async {
+    private func handle(_ job: SpoolJob, worker: Int) async {
         let name = job.name
         if !job.claimed {
             guard await dispatcher.accepting else {
@@ -194,6 +199,8 @@ public final class SpoolService: Service, Sendable {
             return
         }
         let started = SystemdNotifier.monotonicNanoseconds()
+        progress.begin(name, worker: worker, pipeline: job.pipeline, attempt: job.attempt, now: started)
+        defer { progress.remove(name) }
         logger.debug("claimed", metadata: ["document": "\(name)", "pipeline": "\(job.pipeline)", "attempt": "\(job.attempt)"])
         if name.utf8.count > SpoolLayout.maxNameBytes {
             let failure = DocumentFailure(
@@ -206,7 +213,7 @@ public final class SpoolService: Service, Sendable {
         let outcome: ProcessOutcome?
         do {
             let contents = try spool.readClaimed(name, limit: options.maxInputBytes)
-            let processor = self.processor, progress = self.progress
+            let processor = self.processor, progress = self.progress, forwardPasses = metrics.forwardPasses
             let timeout = options.documentTimeoutSeconds
             // The deadline gives the work up; the processor sees isWanted turn false.
             let deadline = timeout > 0 ? Task {
@@ -216,7 +223,10 @@ public final class SpoolService: Service, Sendable {
             defer { deadline?.cancel() }
             outcome = await work.run {
                 let handler = DocumentProgressHandler(
-                    report: { progress.update(name, step: $0, total: $1) },
+                    update: { update in
+                        let added = progress.update(name, update)
+                        if added > 0 { forwardPasses.increment(by: Int64(added)) }
+                    },
                     isWanted: { work.isWanted })
                 do {
                     return .processed(try processor.process(name: name, contents: contents, progress: handler))
@@ -255,6 +265,8 @@ public final class SpoolService: Service, Sendable {
                     "result": "\(commit.alreadyPresent ? "done (identical output already present)" : "done")",
                     "output": "\(commit.documentName)",
                 ])
+                metrics.done.increment()
+                metrics.documentSeconds.recordNanoseconds(SystemdNotifier.monotonicNanoseconds() - started)
                 await dispatcher.finished(name, result: .done)
             } catch {
                 let failure = DocumentFailure(
@@ -281,6 +293,7 @@ public final class SpoolService: Service, Sendable {
                     "document": "\(job.name)", "pipeline": "\(pipeline)", "seconds": "\(timing)",
                     "result": "retry", "attempt": "\(job.attempt)", "delay_ms": "\(delay)", "error": "\(failure)",
                 ])
+                metrics.retried.increment()
                 await dispatcher.finished(job.name, result: .retrying)
                 let next = SpoolJob(name: job.name, pipeline: job.pipeline, claimed: true, attempt: job.attempt + 1)
                 let dispatcher = self.dispatcher
@@ -299,6 +312,7 @@ public final class SpoolService: Service, Sendable {
                 "document": "\(job.name)", "pipeline": "\(pipeline)", "seconds": "\(timing)", "result": "failed",
                 "failed_as": "\(failedName)", "error": "\(failure)",
             ])
+            metrics.failed.increment()
         } catch {
             // The input stays in processing/ and is tried again on the next start.
             logger.critical("cannot move a failed document to failed/; it stays in processing/", metadata: [
@@ -342,6 +356,7 @@ public final class SpoolService: Service, Sendable {
                     "document": "\(name)", "pipeline": "\(job.pipeline)", "result": "quarantined",
                     "quarantined_as": "\(held)", "starts": "\(previous)",
                 ])
+                metrics.quarantined.increment()
             } catch {
                 logger.critical("cannot quarantine a document; it stays in processing/", metadata: [
                     "document": "\(name)", "error": "\(error)",
@@ -368,6 +383,7 @@ public final class SpoolService: Service, Sendable {
                 "document": "\(escaped)", "result": "failed", "failed_as": "\(failedName)",
                 "error": "the file name is not valid UTF-8",
             ])
+            metrics.failed.increment()
             await dispatcher.countFailure()
         } catch {
             logger.error("cannot move a file whose name is not UTF-8 to failed/", metadata: [
@@ -474,7 +490,30 @@ public final class SpoolService: Service, Sendable {
         return parts.joined(separator: ", ")
     }
 
+    /// The counts and what each worker fills, for the HTTP `/status` page.
+    public func status() async -> ServiceStatus {
+        let counts = await dispatcher.counts
+        let now = SystemdNotifier.monotonicNanoseconds()
+        let documents = progress.snapshot(now: now)
+        let workers = (0..<max(1, options.workers)).map { ServiceStatus.Worker(worker: $0, document: documents[$0]) }
+        let accepting = await dispatcher.accepting
+        return ServiceStatus(
+            state: stopping.load(ordering: .acquiring) || !accepting ? "stopping" : "running",
+            uptimeSeconds: Double(now - startedAt) / 1e9, queued: counts.queued, retrying: counts.retrying,
+            done: counts.done, failed: counts.failed, workers: workers)
+    }
+
+    /// The gauges: queue depth, retries waiting, busy workers.
+    private func recordGauges() async {
+        let counts = await dispatcher.counts
+        metrics.queueDepth.record(counts.queued)
+        metrics.retrying.record(counts.retrying)
+        metrics.busyWorkers.record(counts.running.count)
+        metrics.workers.record(max(1, options.workers))
+    }
+
     private func publishStatus() async {
+        await recordGauges()
         let text = await statusText()
         let changed = lastStatus.withLock { last -> Bool in
             defer { last = text }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import InfillHTTP
 import InfillService
 import Logging
 
@@ -33,6 +34,7 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "inotify or poll.") var watch: String?
     @Option(help: "Seconds SIGTERM waits for in-flight documents before putting them back.") var stopTimeout: Double?
     @Option(help: "trace, debug, info, notice, warning, error or critical.") var logLevel: String?
+    @Option(help: "Serve /metrics, /status and /healthz on HOST:PORT (a bare port: loopback; 'off': none).") var http: String?
 
     func run() async throws {
         let settings = try resolveConfiguration()
@@ -55,7 +57,11 @@ struct ServeCommand: AsyncParsableCommand {
             throw CLIError.usage("\(settings.pipelines): the pipelines folder does not exist (set 'pipelines:' in the config or --pipelines)")
         }
         let modelOptions = try ModelOptions.parse(["--model", settings.model, "--threads", String(settings.threadsPerWorker)])
+        let loadClock = ContinuousClock()
+        let loadStarted = loadClock.now
         let loaded = try modelOptions.load()
+        let loadTime = loadClock.now - loadStarted
+        let loadSeconds = Double(loadTime.components.seconds) + Double(loadTime.components.attoseconds) * 1e-18
         let processor: PipelineDocumentProcessor
         do {
             processor = try PipelineDocumentProcessor(model: loaded, pipelinesDirectory: settings.pipelines)
@@ -70,13 +76,25 @@ struct ServeCommand: AsyncParsableCommand {
             "pipelines": "\(processor.pipelineNames.joined(separator: ","))",
         ])
 
+        let export = settings.http.map { _ in PrometheusExport() }
+        let metrics = export?.makeServiceMetrics() ?? .disabled
+        metrics.recordStart(
+            version: Infill.configuration.version, model: loaded.name, adapter: loaded.adapter,
+            modelLoadSeconds: loadSeconds, startTime: Date().timeIntervalSince1970)
         let service = SpoolService(
             spool: spool, processor: processor, options: SpoolServiceOptions(configuration: settings, once: once),
-            notifier: notifier, logger: logger)
+            notifier: notifier, metrics: metrics, logger: logger)
+        var endpoint: DaemonEndpoint?
+        if let address = settings.http, let export {
+            endpoint = DaemonEndpoint(address: address, export: export, logger: logger, status: { await service.status() })
+        }
         do {
-            try await service.runUntilStopped(logger: logger)
+            try await service.runUntilStopped(logger: logger, endpoint: endpoint)
         } catch let error as SpoolError {
             throw CLIError.usage(error.description)
+        } catch {
+            guard let address = settings.http else { throw error }
+            throw CLIError.usage("the HTTP endpoint on \(address) failed: \(error) (set 'http:' in the config or --http to a free port, or 'off')")
         }
         if once {
             let summary = await service.summary
@@ -124,6 +142,16 @@ struct ServeCommand: AsyncParsableCommand {
         if let stopTimeout {
             guard stopTimeout >= 0, stopTimeout.isFinite else { throw CLIError.usage("--stop-timeout must not be negative") }
             settings.stopTimeoutSeconds = stopTimeout
+        }
+        if let http {
+            if ["off", "false", "no", ""].contains(http.lowercased()) {
+                settings.http = nil
+            } else {
+                guard let address = HTTPAddress(parsing: http) else {
+                    throw CLIError.usage("--http must be HOST:PORT (such as 127.0.0.1:9464), [IPV6]:PORT, a port or 'off', not '\(http)'")
+                }
+                settings.http = address
+            }
         }
         if let logLevel {
             guard Logger.Level(rawValue: logLevel) != nil else {

@@ -1,0 +1,56 @@
+/// What the daemon is doing, for the HTTP `/status` page: its counts and what each worker fills.
+///
+/// Encoded as JSON with snake_case keys (`fields_done`, `eta_seconds`); an idle worker's
+/// `document` is null.
+public struct ServiceStatus: Sendable, Equatable, Encodable {
+    /// One document being filled.
+    public struct Document: Sendable, Equatable, Encodable {
+        public var name: String
+        /// The pipeline it was queued under.
+        public var pipeline: String
+        /// 1 for the first attempt.
+        public var attempt: Int
+        /// The fields of the canvas being sampled now.
+        public var fields: [String]
+        public var fieldsDone: Int
+        public var fieldsTotal: Int
+        /// The sampler's step in the current canvas, and its most steps.
+        public var step: Int
+        public var totalSteps: Int
+        public var forwardPasses: Int
+        /// How much of the document is done, 0...1.
+        public var fraction: Double
+        public var elapsedSeconds: Double
+        /// Seconds left at the pace so far; nil before the first step.
+        public var etaSeconds: Double?
+    }
+
+    /// One worker of the pool: the document it fills, or nil when idle.
+    public struct Worker: Sendable, Equatable, Encodable {
+        public var worker: Int
+        public var document: Document?
+
+        enum CodingKeys: String, CodingKey { case worker, document }
+
+        public func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(worker, forKey: .worker)
+            try container.encode(document, forKey: .document)  // null when idle
+        }
+    }
+
+    /// `running` or `stopping`.
+    public var state: String
+    public var uptimeSeconds: Double
+    /// Settled documents waiting for a worker.
+    public var queued: Int
+    /// Documents waiting for a retry's backoff.
+    public var retrying: Int
+    /// Documents committed and failed since the start.
+    public var done: Int
+    public var failed: Int
+    public var workers: [Worker]
+
+    /// Workers filling a document now.
+    public var busyWorkers: Int { workers.filter { $0.document != nil }.count }
+}
