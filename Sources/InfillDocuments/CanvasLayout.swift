@@ -80,13 +80,14 @@ struct CanvasLayout {
         return CanvasLayout(items: [.context(Array(left.suffix(keepLeft))), items[g], .context(Array(right.prefix(keepRight)))])
     }
 
-    /// The sampler's canvas.
-    func canvas(maskTokenID: TokenID, seed: UInt64) -> Canvas {
-        Canvas(segments: items.map { item in
+    /// The sampler's canvas, after the model's start token if it has one.
+    func canvas(maskTokenID: TokenID, startTokenID: TokenID?, seed: UInt64) -> Canvas {
+        let body: [CanvasSegment] = items.map { item in
             switch item {
             case .context(let ids): .context(ids)
             case .gap(_, let length, let constraints): .gap(length: length, constraints)
             }
-        }, maskTokenID: maskTokenID, seed: seed)
+        }
+        return Canvas(segments: (startTokenID.map { [.context([$0])] } ?? []) + body, maskTokenID: maskTokenID, seed: seed)
     }
 }

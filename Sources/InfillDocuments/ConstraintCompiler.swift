@@ -27,19 +27,26 @@ public struct ConstraintCompiler: Sendable {
     /// wanted inside a document, so every gap biases them down to nothing.
     public let specialTokenBias: [TokenID: Float]
 
-    /// Tokens that are only whitespace with a line break: an in-line field must stay on its line
-    /// (banned), a block field gets a mild penalty (``lineBreakPenalty``) so that small models do
-    /// not pad a paragraph with empty lines.
+    /// Tokens that are only whitespace with a line break: they end an in-line field (which
+    /// stays on its line).
     public let lineBreakTokens: [TokenID]
-    /// The logit penalty of line-break tokens in a block field.
-    public static let lineBreakPenalty: Float = -3
+    /// Tokens that are only whitespace holding a blank line: they end a block field, so a field
+    /// stops where its paragraph does instead of running on into a copy of the template's next
+    /// section.
+    public let paragraphBreakTokens: [TokenID]
+    /// Tokens with text and a line break in one (`".\n\n"`): banned in in-line fields, and those
+    /// with a blank line banned in block fields, so a field ends only through a clean break.
+    public let mixedBreakTokens: [TokenID]
+    public let mixedParagraphBreakTokens: [TokenID]
+    /// The sampler's rules against repeated words, n-grams and filler, shared by every field.
+    public let repetition: RepetitionGuard
 
     public init(tokenizer: any Tokenizer, model: any DenoisingModel) {
         self.tokenizer = tokenizer
         self.model = model
         self.tokensPerWord = LengthBudget.tokensPerWord(tokenizer)
         var bias: [TokenID: Float] = [:]
-        var breaks: [TokenID] = []
+        var breaks: [TokenID] = [], paragraphs: [TokenID] = [], mixed: [TokenID] = [], mixedParagraphs: [TokenID] = []
         let count = min(tokenizer.vocabularySize, model.samplableVocabularySize)
         for raw in 0..<count {
             let id = TokenID(raw)
@@ -49,12 +56,24 @@ public struct ConstraintCompiler: Sendable {
                 continue
             }
             let bytes = tokenizer.bytes(of: id)
-            if bytes.contains(0x0A), bytes.allSatisfy({ $0 == 0x0A || $0 == 0x0D || $0 == 0x20 || $0 == 0x09 }) {
+            guard bytes.contains(0x0A) else { continue }
+            let newlines = bytes.filter { $0 == 0x0A }.count
+            if bytes.allSatisfy({ $0 == 0x0A || $0 == 0x0D || $0 == 0x20 || $0 == 0x09 }) {
                 breaks.append(id)
+                if newlines >= 2 { paragraphs.append(id) }
+            } else {
+                mixed.append(id)
+                if newlines >= 2 { mixedParagraphs.append(id) }
             }
         }
         self.specialTokenBias = bias
         self.lineBreakTokens = breaks
+        self.paragraphBreakTokens = paragraphs
+        self.mixedBreakTokens = mixed
+        self.mixedParagraphBreakTokens = mixedParagraphs
+        // Three words' worth of tokens: a trigram for English BPE, about 13 bytes for a byte tokenizer.
+        let ngram = max(3, Int((3 * tokensPerWord / 1.3).rounded()))
+        self.repetition = RepetitionGuard(vocabularySize: count, bytes: { tokenizer.bytes(of: $0) }, ngram: ngram)
     }
 
     /// The keyword's tokens as pinned in the canvas.
@@ -117,10 +136,12 @@ public struct ConstraintCompiler: Sendable {
         let tripled = Set(contextTokens.sorted().prefix(Self.repetitionGuardLimit))
         banned += Self.repetitionBans(tripled: tripled, doubled: doubled)
         var bias = toneBias.merging(specialTokenBias) { _, special in special }
-        for id in lineBreakTokens { bias[id] = field.isInline ? -1e4 : Self.lineBreakPenalty }
+        for id in field.isInline ? mixedBreakTokens : mixedParagraphBreakTokens { bias[id] = -1e4 }
+        let ends = Set(field.isInline ? lineBreakTokens : paragraphBreakTokens)
         let constraints = GapConstraints(
             keywords: keywords, bannedSequences: banned, logitBias: bias,
-            allowsNullTail: budget.minTokens < budget.maskTokens, minTokens: budget.minTokens)
+            allowsNullTail: budget.minTokens < budget.maskTokens, minTokens: budget.minTokens,
+            endTokens: ends, repetition: repetition)
         return CompiledField(budget: budget, constraints: constraints)
     }
 }

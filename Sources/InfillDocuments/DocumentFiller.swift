@@ -159,13 +159,14 @@ public final class DocumentFiller: Sendable {
         var keys: [ResolvedSampling] = []
         for index in plan.fields.indices {
             var key = plan.fields[index].sampling
-            key.steps = 0
+            key.steps = nil
             if let g = keys.firstIndex(of: key) { groups[g].append(index) } else { keys.append(key); groups.append([index]) }
         }
         var units: [[Int]] = []
         for group in groups {
             let layout = CanvasLayout.build(plan: plan, unit: group, filled: [:], compiled: compiled, tokenizer: model.tokenizer)
-            if layout.length <= model.model.maxSequenceLength { units.append(group) } else { units += group.map { [$0] } }
+            let room = model.model.maxSequenceLength - (model.model.startTokenID == nil ? 0 : 1)
+            if layout.length <= room { units.append(group) } else { units += group.map { [$0] } }
         }
         return units
     }
@@ -196,10 +197,14 @@ public final class DocumentFiller: Sendable {
             ? documentSeed : settings.seed ^ (documentSeed ^ ResolvedSampling(plan.pipeline.sampling).seed)
         for attempt in 0..<Self.maxAttempts {
             var layout = CanvasLayout.build(plan: plan, unit: unit, filled: filled, compiled: budgets, tokenizer: model.tokenizer)
-            layout = layout.window(maxLength: model.model.maxSequenceLength)
+            let start = model.model.startTokenID
+            layout = layout.window(maxLength: model.model.maxSequenceLength - (start == nil ? 0 : 1))
             let seeds = (0..<candidates).map { DocumentSeed.canvas(unitSeed, pass: unitIndex, attempt: attempt, candidate: $0) }
-            let canvases = seeds.map { layout.canvas(maskTokenID: model.model.maskTokenID, seed: $0) }
-            let parameters = samplingParameters(settings, steps: unit.reduce(0) { $0 + plan.fields[$1].sampling.steps })
+            let canvases = seeds.map { layout.canvas(maskTokenID: model.model.maskTokenID, startTokenID: start, seed: $0) }
+            // Explicit per-field steps add up over the canvas; otherwise one per masked token.
+            let fieldSteps = unit.map { plan.fields[$0].sampling.steps }
+            let steps = fieldSteps.contains(nil) ? nil : fieldSteps.reduce(0) { $0 + ($1 ?? 0) }
+            let parameters = samplingParameters(settings, steps: steps)
             let names = unit.map { plan.fields[$0].name }
             let forwardsBefore = forwards
             let results: [SamplingResult]
@@ -266,11 +271,12 @@ public final class DocumentFiller: Sendable {
             at: field.location, hint: "loosen 'words'/'tokens', or raise 'candidates'")
     }
 
-    private func samplingParameters(_ s: ResolvedSampling, steps: Int) -> SamplingParameters {
+    private func samplingParameters(_ s: ResolvedSampling, steps: Int?) -> SamplingParameters {
         SamplingParameters(
-            steps: max(1, steps), algorithm: RemaskingAlgorithm(rawValue: s.algorithm) ?? .entropy,
+            steps: steps.map { max(1, $0) }, algorithm: RemaskingAlgorithm(rawValue: s.algorithm) ?? .entropy,
             blockLength: s.blockLength, threshold: s.threshold.map(Float.init), temperature: Float(s.temperature),
-            topP: s.topP.map(Float.init), topK: s.topK, seed: s.seed)
+            topP: s.topP.map(Float.init), topK: s.topK, seed: s.seed,
+            cache: CacheMode(rawValue: s.cache) ?? .dual, refreshInterval: s.refreshInterval)
     }
 
     private func samplingFailure(_ error: SamplingError, plan: DocumentPlan, layout: CanvasLayout) -> DocumentError {

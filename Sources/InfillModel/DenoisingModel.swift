@@ -57,9 +57,32 @@ public protocol DenoisingModel: Sendable {
     var nullTokenID: TokenID { get }
     /// The longest canvas one request may hold.
     var maxSequenceLength: Int { get }
+    /// The token every canvas starts with at position 0, if the model was trained with one.
+    ///
+    /// Under Dream's logit shift position 0 is never predicted, so a canvas that begins with a
+    /// gap would leave its first token untrained; a fixed start token avoids that.
+    var startTokenID: TokenID? { get }
 
     /// Predicts the requested positions of every sequence in one batched forward pass.
     ///
     /// - Returns: one ``LogitMatrix`` per request, with `request.positions.count` rows.
     func predict(_ requests: [PredictionRequest]) throws -> [LogitMatrix]
+}
+
+extension DenoisingModel {
+    /// No start token unless the model says so.
+    public var startTokenID: TokenID? { nil }
+}
+
+/// A denoiser that can reuse keys and values between steps (Fast-dLLM's approximate KV cache).
+///
+/// The sampler records a cache with a full pass at each block boundary, then recomputes only
+/// the active block's rows until the next refresh.
+public protocol CachingDenoisingModel: DenoisingModel {
+    /// Like ``DenoisingModel/predict(_:)``, recording every request's keys and values into its cache.
+    func predict(_ requests: [PredictionRequest], recordingInto caches: [KVCache]) throws -> [LogitMatrix]
+    /// Predicts after recomputing only `recompute` positions of each request (plus the rows the
+    /// model's own conventions need, such as the logit shift's previous row); every other
+    /// position's keys and values come from the request's cache.
+    func predict(_ requests: [PredictionRequest], recomputing: [[Int]], caches: [KVCache]) throws -> [LogitMatrix]
 }

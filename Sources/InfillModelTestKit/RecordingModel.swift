@@ -15,6 +15,7 @@ public final class RecordingModel: DenoisingModel {
     public var samplableVocabularySize: Int { base.samplableVocabularySize }
     public var maskTokenID: TokenID { base.maskTokenID }
     public var nullTokenID: TokenID { base.nullTokenID }
+    public var startTokenID: TokenID? { base.startTokenID }
     public var maxSequenceLength: Int { base.maxSequenceLength }
 
     /// Every batch seen so far, one entry per forward pass.

@@ -95,15 +95,24 @@ public struct GapConstraints: Sendable, Hashable {
     public var allowsNullTail: Bool
     /// The fewest non-null tokens the gap keeps (only matters with ``allowsNullTail``).
     public var minTokens: Int
+    /// Tokens that end the gap where they are chosen (for example a blank line in a paragraph
+    /// field): choosing one commits the null tail there instead. Where the tail is not allowed
+    /// yet they are not chosen at all.
+    public var endTokens: Set<TokenID>
+    /// Rules against repeated words, repeated n-grams and filler, checked before every commit.
+    public var repetition: RepetitionGuard?
 
     public init(
         keywords: [[TokenID]] = [], bannedSequences: [[TokenID]] = [], logitBias: [TokenID: Float] = [:],
-        allowsNullTail: Bool = false, minTokens: Int = 0
+        allowsNullTail: Bool = false, minTokens: Int = 0, endTokens: Set<TokenID> = [],
+        repetition: RepetitionGuard? = nil
     ) {
         self.keywords = keywords
         self.bannedSequences = bannedSequences
         self.logitBias = logitBias
         self.allowsNullTail = allowsNullTail
         self.minTokens = minTokens
+        self.endTokens = endTokens
+        self.repetition = repetition
     }
 }

@@ -24,6 +24,11 @@ struct CanvasRun {
     var finished = false
     var history: [[TokenID]]?
     var keywordOffsets: [[Int]]
+    /// The KV cache of this run (with ``SamplingParameters/cache``), the block it was recorded
+    /// for and the step of that block when it was.
+    var cache: KVCache?
+    var cachedBlock = -1
+    var cachedStep = 0
 
     init(index: Int, canvas: Canvas, model: any DenoisingModel, seed: UInt64) {
         self.index = index
@@ -65,6 +70,30 @@ struct CanvasRun {
         if block >= blocks.count { finished = true }
     }
 
+    /// Whether the next step must record the cache with a full pass.
+    func needsRefresh(interval: Int?) -> Bool {
+        guard cache != nil, cachedBlock == block else { return true }
+        if let interval, stepInBlock - cachedStep >= interval { return true }
+        return false
+    }
+
+    /// Notes that this step records the cache.
+    mutating func cacheRefreshed() {
+        cachedBlock = block
+        cachedStep = stepInBlock
+    }
+
+    /// The positions a cached step recomputes: the current block (dual), or everything from the
+    /// block's first position on (prefix).
+    func recomputeRows(_ mode: CacheMode) -> [Int] {
+        let positions = blocks[block]
+        guard let first = positions.first else { return [] }
+        switch mode {
+        case .prefix: return Array(first..<tokens.count)
+        case .dual, .none: return positions
+        }
+    }
+
     /// Still-masked positions of the current block.
     var activePositions: [Int] { blocks[block].filter(isMasked) }
 
@@ -89,10 +118,36 @@ struct CanvasRun {
         return g >= 0 ? gaps[g].constraints.logitBias : [:]
     }
 
-    /// Whether committing `token` at `p` now breaks a rule (null placement or a banned sequence).
+    /// Whether committing `token` at `p` now breaks a rule (null placement, an end token where
+    /// the gap may not end yet, a banned sequence, a repetition rule).
     func forbids(_ token: TokenID, at p: Int) -> Bool {
         if token == nullTokenID && !allowsNull(at: p) { return true }
-        return completesBanned(token, at: p)
+        return rejects(token, at: p)
+    }
+
+    /// Whether a sampled `token` may not be taken at `p` (the null token's own placement is
+    /// decided by the distribution, which excludes it where ``allowsNull(at:)`` is false).
+    func rejects(_ token: TokenID, at p: Int) -> Bool {
+        let g = gapOf[p]
+        guard g >= 0 else { return false }
+        let constraints = gaps[g].constraints
+        if constraints.endTokens.contains(token) {
+            // An end token becomes the null tail here; its own junction is checked as the null's.
+            return !allowsNull(at: p) || completesBanned(nullTokenID, at: p)
+        }
+        if completesBanned(token, at: p) { return true }
+        if token != nullTokenID, let rules = constraints.repetition {
+            let range = gaps[g].range
+            let gapTokens: [TokenID?] = range.map { q in
+                nullFilled[q] || tokens[q] == maskTokenID ? nil : tokens[q]
+            }
+            let left = neighbours(from: p - 1, step: -1, count: 4)
+            let right = neighbours(from: p + 1, step: 1, count: 4)
+            if rules.rejects(token, left: left, right: right, gapTokens: gapTokens, offset: p - range.lowerBound) {
+                return true
+            }
+        }
+        return false
     }
 
     /// Whether `token` at `p` would complete one of its gap's banned sequences with the tokens
@@ -145,9 +200,10 @@ struct CanvasRun {
         return out
     }
 
-    /// Writes `token` at `p`; a null fills the rest of the gap's masks too.
+    /// Writes `token` at `p`; a null (or one of the gap's end tokens) fills the rest of the
+    /// gap's masks with the null tail.
     mutating func commit(_ token: TokenID, at p: Int) {
-        if token == nullTokenID && gapOf[p] >= 0 {
+        if gapOf[p] >= 0 && (token == nullTokenID || gaps[gapOf[p]].constraints.endTokens.contains(token)) {
             let end = gaps[gapOf[p]].range.upperBound
             for q in p..<end where tokens[q] == maskTokenID {
                 tokens[q] = nullTokenID

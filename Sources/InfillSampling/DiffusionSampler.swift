@@ -49,6 +49,7 @@ public struct DiffusionSampler: Sendable {
             if runs[i].finished { runs[i].seconds = elapsed() } else { runs[i].advanceBlock() }
         }
         let totalSteps = runs.map { $0.blockSteps.reduce(0, +) }.max() ?? 0
+        let caching = parameters.cache != .none && parameters.blockLength != nil ? model as? any CachingDenoisingModel : nil
         var step = 0
         while runs.contains(where: { !$0.finished }) {
             try Task.checkCancellation()
@@ -67,7 +68,7 @@ public struct DiffusionSampler: Sendable {
                 }
                 plans[i] = plan
             }
-            let outputs = try predict(requests)
+            let outputs = try predictStep(requests, owners: owners, runs: &runs, caching: caching, parameters: parameters)
             if !requests.isEmpty { forwards += 1 }
             var logits: [LogitMatrix?] = Array(repeating: nil, count: runs.count)
             for (r, i) in owners.enumerated() {
@@ -158,22 +159,60 @@ public struct DiffusionSampler: Sendable {
     private func candidate(
         for p: Int, row: ArraySlice<Float>, run: inout CanvasRun, distribution: TokenDistribution
     ) throws -> Candidate {
-        var excluded = Set<TokenID>()
         let allowsNull = run.allowsNull(at: p)
         let bias = run.bias(at: p)
-        while true {
-            guard let c = try distribution.candidate(
-                row: row, position: p, bias: bias, allowsNull: allowsNull, excluded: excluded, rng: &run.rng)
-            else { throw SamplingError.noAllowedToken(canvas: run.index, position: p) }
-            if !run.completesBanned(c.token, at: p) { return c }
-            excluded.insert(c.token)
+        var rng = run.rng
+        let current = run
+        let c = try distribution.candidate(
+            row: row, position: p, bias: bias, allowsNull: allowsNull, rng: &rng,
+            accept: { !current.rejects($0, at: p) })
+        run.rng = rng
+        guard let c else { throw SamplingError.noAllowedToken(canvas: run.index, position: p) }
+        return c
+    }
+
+    /// One step's forward pass: plain, or with the KV cache (a full pass that records it for runs
+    /// entering a block or due a refresh, a pass over the active rows for the others).
+    private func predictStep(
+        _ requests: [PredictionRequest], owners: [Int], runs: inout [CanvasRun],
+        caching: (any CachingDenoisingModel)?, parameters: SamplingParameters
+    ) throws -> [LogitMatrix] {
+        guard let caching, !requests.isEmpty else { return try predict(requests) }
+        var outputs = [LogitMatrix?](repeating: nil, count: requests.count)
+        var refresh: [Int] = [], partial: [Int] = []
+        for (r, i) in owners.enumerated() {
+            if runs[i].needsRefresh(interval: parameters.refreshInterval) { refresh.append(r) } else { partial.append(r) }
         }
+        if !refresh.isEmpty {
+            let caches = refresh.map { r -> KVCache in
+                let i = owners[r]
+                let cache = runs[i].cache ?? KVCache()
+                runs[i].cache = cache
+                runs[i].cacheRefreshed()
+                return cache
+            }
+            let subset = refresh.map { requests[$0] }
+            let result = try checked(try caching.predict(subset, recordingInto: caches), for: subset)
+            for (k, r) in refresh.enumerated() { outputs[r] = result[k] }
+        }
+        if !partial.isEmpty {
+            let subset = partial.map { requests[$0] }
+            let rows = partial.map { runs[owners[$0]].recomputeRows(parameters.cache) }
+            let caches = partial.compactMap { runs[owners[$0]].cache }
+            let result = try checked(try caching.predict(subset, recomputing: rows, caches: caches), for: subset)
+            for (k, r) in partial.enumerated() { outputs[r] = result[k] }
+        }
+        return outputs.compactMap { $0 }
     }
 
     /// One batched forward pass, checked for shape.
     func predict(_ requests: [PredictionRequest]) throws -> [LogitMatrix] {
         guard !requests.isEmpty else { return [] }
-        let outputs = try model.predict(requests)
+        return try checked(try model.predict(requests), for: requests)
+    }
+
+    /// The model's outputs, checked for shape.
+    private func checked(_ outputs: [LogitMatrix], for requests: [PredictionRequest]) throws -> [LogitMatrix] {
         guard outputs.count == requests.count else {
             throw SamplingError.modelOutput("\(outputs.count) logit matrices for \(requests.count) requests")
         }

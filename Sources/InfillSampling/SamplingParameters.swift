@@ -27,12 +27,19 @@ public struct SamplingParameters: Sendable, Hashable, Codable {
     public var eps: Float
     /// The seed of every canvas that has no ``Canvas/seed`` of its own.
     public var seed: UInt64
+    /// Keys and values reused between steps (needs ``blockLength``).
+    public var cache: CacheMode
+    /// With a cache: also refresh it every this many steps inside a block (`nil` = only at block
+    /// boundaries; 1 = every step, which reproduces the uncached logits).
+    public var refreshInterval: Int?
 
     public init(
         steps: Int? = nil, algorithm: RemaskingAlgorithm = .entropy, algorithmTemperature: Float = 0,
         blockLength: Int? = nil, threshold: Float? = nil, temperature: Float = 0.2, topP: Float? = nil,
-        topK: Int? = nil, eps: Float = 1e-3, seed: UInt64 = 0
+        topK: Int? = nil, eps: Float = 1e-3, seed: UInt64 = 0, cache: CacheMode = .none, refreshInterval: Int? = nil
     ) {
+        self.cache = cache
+        self.refreshInterval = refreshInterval
         self.steps = steps
         self.algorithm = algorithm
         self.algorithmTemperature = algorithmTemperature
@@ -47,7 +54,7 @@ public struct SamplingParameters: Sendable, Hashable, Codable {
 
     enum CodingKeys: String, CodingKey {
         case steps, algorithm, algorithmTemperature = "alg_temp", blockLength = "block_length", threshold
-        case temperature, topP = "top_p", topK = "top_k", eps, seed
+        case temperature, topP = "top_p", topK = "top_k", eps, seed, cache, refreshInterval = "refresh_interval"
     }
 
     public init(from decoder: any Decoder) throws {
@@ -63,6 +70,8 @@ public struct SamplingParameters: Sendable, Hashable, Codable {
         topK = try c.decodeIfPresent(Int.self, forKey: .topK)
         eps = try c.decodeIfPresent(Float.self, forKey: .eps) ?? d.eps
         seed = try c.decodeIfPresent(UInt64.self, forKey: .seed) ?? d.seed
+        cache = try c.decodeIfPresent(CacheMode.self, forKey: .cache) ?? d.cache
+        refreshInterval = try c.decodeIfPresent(Int.self, forKey: .refreshInterval)
     }
 
     /// Throws ``SamplingError/invalidParameter(_:)`` naming the first value out of range.
@@ -78,5 +87,6 @@ public struct SamplingParameters: Sendable, Hashable, Codable {
         if let topP, !(topP > 0 && topP <= 1) { throw fail("top_p must be in (0, 1] (got \(topP))") }
         if let topK, topK < 0 { throw fail("top_k must be ≥ 0 (got \(topK))") }
         if !(eps > 0 && eps < 1) { throw fail("eps must be in (0, 1) (got \(eps))") }
+        if let refreshInterval, refreshInterval < 1 { throw fail("refresh_interval must be at least 1 (got \(refreshInterval))") }
     }
 }

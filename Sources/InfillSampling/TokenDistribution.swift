@@ -7,7 +7,7 @@ struct Candidate: Sendable {
     var position: Int
     /// The sampled (or argmax) token `x0`.
     var token: TokenID
-    /// `p(x0)` as the algorithm defines it (the threshold compares against this).
+    /// `p(x0)` under the untempered, unfiltered softmax (the threshold compares against this).
     var probability: Float
     /// The algorithm's confidence (larger = surer).
     var confidence: Float
@@ -43,9 +43,12 @@ struct TokenDistribution {
     /// - Parameters:
     ///   - allowsNull: whether the null token may be chosen here.
     ///   - excluded: tokens ruled out (banned here), set to −∞.
+    ///   - accept: whether a drawn token may be taken; a refused one is removed and the draw
+    ///     repeated from the same distribution (falling back to the unfiltered one when top-p/top-k
+    ///     kept nothing acceptable), so rules checked against the canvas cost one softmax.
     func candidate(
         row: ArraySlice<Float>, position: Int, bias: [TokenID: Float], allowsNull: Bool,
-        excluded: Set<TokenID>, rng: inout SeededGenerator
+        excluded: Set<TokenID> = [], rng: inout SeededGenerator, accept: (TokenID) -> Bool = { _ in true }
     ) throws -> Candidate? {
         let n = samplableCount
         var logits = [Float](row.prefix(n))
@@ -54,12 +57,9 @@ struct TokenDistribution {
         if !allowsNull && nullTokenID >= 0 && Int(nullTokenID) < n { logits[Int(nullTokenID)] = -.infinity }
         for id in excluded where id >= 0 && Int(id) < n { logits[Int(id)] = -.infinity }
 
-        // LLaDA's low_confidence reads p(x0) from the untempered, unfiltered softmax.
-        var raw: (max: Float, sum: Float)?
-        if algorithm == .lowConfidence {
-            guard let r = SamplingMath.maxAndExpSum(logits) else { return nil }
-            raw = r
-        }
+        // The threshold (Fast-dLLM) and LLaDA's low_confidence read p(x0) from the untempered,
+        // unfiltered softmax: a tempered 0.40/0.25 split must not pass a 0.9 threshold.
+        guard let raw = SamplingMath.maxAndExpSum(logits) else { return nil }
         if temperature > 0 {
             let inv = 1 / temperature
             logits.withUnsafeMutableBufferPointer { buf in for i in buf.indices { buf[i] *= inv } }
@@ -82,14 +82,24 @@ struct TokenDistribution {
             logNormaliser += Foundation.log(Self.normalise(&p))
         }
 
-        let token = temperature > 0 ? Self.draw(p, rng: &rng) : Self.argmax(p)
-        let pToken = p[token]
-        var rawToken = pToken
-        if let raw {
-            let l = row[row.startIndex + token] + (bias[TokenID(token)] ?? 0)
-            rawToken = SamplingMath.exp(l - raw.max) / raw.sum
+        var token = 0
+        while true {
+            token = temperature > 0 ? Self.draw(p, rng: &rng) : Self.argmax(p)
+            if p[token] <= 0 {
+                // Nothing acceptable left with any mass (filtered out or underflowed): renormalise
+                // over every token not refused yet, unfiltered.
+                p = logits
+                guard SamplingMath.softmax(&p) != nil else { return nil }
+                continue
+            }
+            if accept(TokenID(token)) { break }
+            logits[token] = -.infinity
+            p[token] = 0
         }
-        let probability = algorithm == .lowConfidence ? rawToken : pToken
+        let pToken = p[token]
+        let rawLogit = row[row.startIndex + token] + (bias[TokenID(token)] ?? 0)
+        let rawToken = SamplingMath.exp(rawLogit - raw.max) / raw.sum
+        let probability = rawToken
         let confidence: Float
         switch algorithm {
         case .origin, .maskgitPlus:

@@ -59,6 +59,12 @@ struct GenerateCommand: AsyncParsableCommand {
     @Flag(name: .customLong("variable-length"), help: "Let the model end the text early with end-of-text tokens (removed).")
     var variableLength = false
 
+    @Option(help: "KV cache between steps with --block-length: none, prefix or dual (Fast-dLLM).")
+    var cache: CacheMode = .none
+
+    @Option(name: .customLong("refresh-interval"), help: "With --cache: also refresh the cache every N steps inside a block.")
+    var refreshInterval: Int?
+
     @Flag(help: "Print {\"text\", \"tokens\", \"steps\", \"forward_passes\", \"seconds\"} as JSON.")
     var json = false
 
@@ -67,7 +73,7 @@ struct GenerateCommand: AsyncParsableCommand {
         let parameters = SamplingParameters(
             steps: steps ?? maskTokens, algorithm: algorithm, algorithmTemperature: algorithmTemperature,
             blockLength: blockLength, threshold: threshold, temperature: temperature, topP: topP, topK: topK,
-            eps: eps, seed: seed)
+            eps: eps, seed: seed, cache: cache, refreshInterval: refreshInterval)
         do {
             try parameters.validate()
         } catch let error as SamplingError {
@@ -79,8 +85,9 @@ struct GenerateCommand: AsyncParsableCommand {
         if let empty = keywords.first(where: { $0.isEmpty }) {
             throw CLIError.usage("--keyword '\(empty)' is empty")
         }
+        let start = loaded.model.startTokenID.map { [$0] } ?? []
         let canvas = Canvas.infill(
-            prefix: tokenizer.encode(prompt, parseSpecial: true), gapLength: maskTokens,
+            prefix: start + tokenizer.encode(prompt, parseSpecial: true), gapLength: maskTokens,
             suffix: tokenizer.encode(suffix, parseSpecial: true), maskTokenID: loaded.model.maskTokenID,
             constraints: GapConstraints(keywords: keywordTokens, allowsNullTail: variableLength))
         let result: SamplingResult
@@ -133,3 +140,5 @@ struct GenerateOutput: Encodable {
         case text, tokens, steps, forwardPasses = "forward_passes", seconds
     }
 }
+
+extension CacheMode: ExpressibleByArgument {}

@@ -12,6 +12,8 @@ public struct AdapterManifest: Sendable, Codable, Equatable {
     public var base: Base?
     public var maskTokenID: Int
     public var nullTokenID: Int
+    /// The token at position 0 of every training canvas (absent in adapters trained without one).
+    public var startTokenID: Int?
     public var logitShift: Bool
     /// `bidirectional` or `causal`.
     public var attention: String
@@ -23,6 +25,7 @@ public struct AdapterManifest: Sendable, Codable, Equatable {
     enum CodingKeys: String, CodingKey {
         case name, base, rank, alpha, date, attention
         case maskTokenID = "mask_token_id", nullTokenID = "null_token_id", logitShift = "logit_shift"
+        case startTokenID = "start_token_id"
         case trainingTokens = "training_tokens"
     }
 

@@ -78,6 +78,7 @@ public enum ModelLoader {
         let transformer = Transformer(config: config, weights: try TransformerWeights(fusing: consume weights, config: config))
 
         let mask: TokenID, null: TokenID, shift: Bool, attention: AttentionMode
+        let start = adapter?.manifest.startTokenID.map { TokenID($0) }
         if let manifest = adapter?.manifest {
             mask = TokenID(manifest.maskTokenID)
             null = TokenID(manifest.nullTokenID)
@@ -94,9 +95,12 @@ public enum ModelLoader {
             attention = .bidirectional
         }
         try checkIDs(mask: mask, null: null, vocabulary: config.vocabularySize, path: adapterFolder ?? path)
+        if let start, start < 0 || Int(start) >= config.vocabularySize {
+            throw ModelFileError(adapterFolder ?? path, "start token id \(start) is outside the vocabulary (0..<\(config.vocabularySize))")
+        }
         let model = TransformerModel(
             transformer: transformer, attention: attention, logitShift: shift, maskTokenID: mask, nullTokenID: null,
-            samplableVocabularySize: tokenizer.vocabularySize)
+            samplableVocabularySize: tokenizer.vocabularySize, startTokenID: start)
         let displayName = name ?? file["general.name"]?.stringValue ?? URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent
         let adapterName = adapter.map { $0.manifest.name }
         let description = ModelDescription(

@@ -46,9 +46,14 @@ public struct Transformer: Sendable {
     ///   - sequences: token ids per sequence (lengths may differ; no padding is computed).
     ///   - outputRows: per sequence, the positions whose *output* (next-token head) is wanted.
     ///   - attention: causal or bidirectional.
+    ///   - caches: when given (one per sequence), every layer's keys and values are recorded into
+    ///     them for ``cachedLogits(sequences:rows:outputRows:caches:attention:)``.
     /// - Returns: one ``LogitMatrix`` per sequence with `outputRows[s].count` rows of `vocabularySize`.
-    public func logits(sequences: [[TokenID]], outputRows: [[Int]], attention: AttentionMode) throws -> [LogitMatrix] {
+    public func logits(
+        sequences: [[TokenID]], outputRows: [[Int]], attention: AttentionMode, recordingInto caches: [KVCache]? = nil
+    ) throws -> [LogitMatrix] {
         precondition(sequences.count == outputRows.count, "one row list per sequence")
+        precondition(caches == nil || caches?.count == sequences.count, "one cache per sequence")
         let c = config
         for (i, tokens) in sequences.enumerated() {
             guard !tokens.isEmpty else { throw ForwardError.emptySequence(index: i) }
@@ -97,8 +102,11 @@ public struct Transformer: Sendable {
             }
         }
 
+        if let caches {
+            for (s, cache) in caches.enumerated() { cache.reset(length: sequences[s].count, config: c) }
+        }
         let scale = 1 / Float(hd).squareRoot()
-        for layer in weights.layers {
+        for (layerIndex, layer) in weights.layers.enumerated() {
             layer.attentionNorm.withUnsafeBufferPointer { w in
                 for r in 0..<n { FastMath.rmsNorm(x + r * h, weight: w.baseAddress!, into: xn + r * h, count: h, epsilon: c.rmsEpsilon) }
             }
@@ -125,6 +133,13 @@ public struct Transformer: Sendable {
                             v[i] = a * cosRow[i] - b * sinRow[i]
                             v[i + half] = b * cosRow[i] + a * sinRow[i]
                         }
+                    }
+                }
+            }
+            if let caches {
+                for (s, cache) in caches.enumerated() {
+                    for pos in 0..<(starts[s + 1] - starts[s]) {
+                        cache.store(layer: layerIndex, position: pos, from: qkv + (starts[s] + pos) * fused + qw)
                     }
                 }
             }
