@@ -11,7 +11,9 @@ struct FillCommand: AsyncParsableCommand {
             The pipeline is --pipeline FILE, or the one the template's front matter names or whose \
             'match' glob fits its file name among --pipelines DIR (default ./pipelines when it exists). \
             Without -o the document goes to stdout and a summary to stderr; with -o OUT, OUT and \
-            OUT.report.json are written. See docs/PIPELINES.md.
+            OUT.report.json are written. On a terminal, a progress line (fields, steps, forward \
+            passes, ETA) is redrawn on stderr while it fills; --quiet prints nothing but errors. \
+            See docs/PIPELINES.md.
             """)
 
     @Argument(help: "The template file.")
@@ -25,6 +27,9 @@ struct FillCommand: AsyncParsableCommand {
 
     @Option(name: [.short, .customLong("output")], help: "Write the document here and the report next to it (OUT.report.json).")
     var output: String?
+
+    @Flag(name: [.short, .long], help: "Print nothing on stderr but errors: no progress line, no summary.")
+    var quiet = false
 
     @OptionGroup var modelOptions: ModelOptions
 
@@ -63,11 +68,17 @@ struct FillCommand: AsyncParsableCommand {
             throw CLIError.usage(error.description)
         }
         let filled: FilledDocument
+        let display = FillProgressDisplay.forStandardError(quiet: quiet)
+        defer { display?.finish() }
+        var progress: (@Sendable (FillProgress) -> Void)?
+        if let display { progress = { display.show($0) } }
         do {
-            filled = try filler.fill(name: name, contents: contents, file: template, pipeline: forced)
+            filled = try filler.fill(name: name, contents: contents, file: template, pipeline: forced, progress: progress)
         } catch let error as DocumentError {
+            display?.finish()
             throw CLIError.failed(error.description)
         }
+        display?.finish()
 
         if let output {
             try write(filled.documentBytes, to: output)
@@ -75,6 +86,7 @@ struct FillCommand: AsyncParsableCommand {
         } else {
             FileHandle.standardOutput.write(Data(filled.documentBytes))
         }
+        guard !quiet else { return }
         var stderr = StandardError()
         let r = filled.report
         print("infill: filled \(r.fields.count) field(s) of \(template) with pipeline \(r.pipeline) in "
