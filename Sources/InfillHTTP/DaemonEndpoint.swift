@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 import Hummingbird
 import InfillService
 import Logging
@@ -56,17 +59,33 @@ public struct DaemonEndpoint: Sendable {
     /// the kernel's port when 0 was asked for) once bound, and tells `onListening`.
     public func makeService(onListening: @escaping @Sendable (HTTPAddress) -> Void = { _ in }) -> some Service {
         let logger = self.logger, address = self.address
+        let bind: BindAddress
+        if let path = address.unixSocket {
+            Self.removeStaleSocket(path)
+            bind = .unixDomainSocket(path: path)
+        } else {
+            bind = .hostname(address.host, port: address.port)
+        }
         return Application(
             router: makeRouter(),
-            configuration: ApplicationConfiguration(address: .hostname(address.host, port: address.port), serverName: nil),
+            configuration: ApplicationConfiguration(address: bind, serverName: nil),
             onServerRunning: { channel in
-                let bound = HTTPAddress(host: address.host, port: channel.localAddress?.port ?? address.port)
+                var bound = address
+                if address.unixSocket == nil { bound.port = channel.localAddress?.port ?? address.port }
                 var metadata: Logger.Metadata = ["address": "\(bound)", "paths": "/metrics,/status,/healthz"]
                 if !address.isLoopback { metadata["warning"] = "not a loopback address: reachable from other machines" }
                 logger.info("http endpoint listening", metadata: metadata)
                 onListening(bound)
             },
             logger: logger)
+    }
+
+    /// Removes a socket left by an earlier run (a killed daemon cannot unlink it); anything that
+    /// is not a socket stays, and the bind then fails with a clear error.
+    static func removeStaleSocket(_ path: String) {
+        var info = stat()
+        guard lstat(path, &info) == 0, info.st_mode & S_IFMT == S_IFSOCK else { return }
+        unlink(path)
     }
 
     /// The status as JSON with snake_case keys, sorted for stable output.
@@ -76,4 +95,9 @@ public struct DaemonEndpoint: Sendable {
         encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
         return Array(try encoder.encode(status)) + [0x0A]
     }
+}
+
+extension DaemonEndpoint {
+    /// ``removeStaleSocket(_:)``, for tests.
+    public static func removeStaleSocketForTests(_ path: String) { removeStaleSocket(path) }
 }

@@ -158,15 +158,15 @@ public enum ConfigurationLoader {
         }
     }
 
-    /// `http: 127.0.0.1:9464`, `http: 9464` (loopback), `http: "[::1]:9464"`; `off`, `false` or
-    /// an empty value turn the endpoint off.
+    /// `http: 127.0.0.1:9464`, `http: 9464` (loopback), `http: "[::1]:9464"`, `http:
+    /// unix:/run/infill/http.sock`; `off`, `false` or an empty value turn the endpoint off.
     private static func httpAddress(_ file: String, _ key: String, _ node: Node) throws(ConfigurationError) -> HTTPAddress? {
         let text = try scalar(file, key, node, expected: "an address such as 127.0.0.1:9464").string
         if node.tag.rawValue == Tag.Name.null.rawValue || ["", "off", "false", "no", "~", "null"].contains(text.lowercased()) {
             return nil
         }
         guard let address = HTTPAddress(parsing: text) else {
-            throw error(file, node, "'\(key)' must be HOST:PORT (such as 127.0.0.1:9464), [IPV6]:PORT or a port, not '\(text)'",
+            throw error(file, node, "'\(key)' must be HOST:PORT (such as 127.0.0.1:9464), [IPV6]:PORT, a port or unix:PATH, not '\(text)'",
                         hint: "a bare port listens on the loopback only; 'off' turns the endpoint off")
         }
         return address

@@ -1,11 +1,15 @@
-/// Where the daemon's HTTP endpoint listens (`http:` in infill.yaml): a host and a TCP port.
+/// Where the daemon's HTTP endpoint listens (`http:` in infill.yaml): a host and a TCP port, or
+/// a Unix socket.
 ///
 /// Written `127.0.0.1:9464`, `[::1]:9464`, `localhost:9464`, or a bare port (`9464`), which means
-/// the IPv4 loopback. Port 0 asks the kernel for a free port (the log says which).
+/// the IPv4 loopback. Port 0 asks the kernel for a free port (the log says which). `unix:PATH`
+/// listens on a Unix socket instead, which keeps the systemd unit's `PrivateNetwork=yes`.
 public struct HTTPAddress: Sendable, Equatable, CustomStringConvertible {
     /// The address to bind: an IP literal (IPv6 without brackets) or a host name.
     public var host: String
     public var port: Int
+    /// A Unix socket's path; when set, ``host`` and ``port`` are unused.
+    public var unixSocket: String?
 
     /// The endpoint's usual port (the Prometheus exporters' range).
     public static let defaultPort = 9464
@@ -15,11 +19,25 @@ public struct HTTPAddress: Sendable, Equatable, CustomStringConvertible {
         self.port = port
     }
 
+    /// A Unix socket at `path`.
+    public init(unixSocket path: String) {
+        self.host = "localhost"
+        self.port = 0
+        self.unixSocket = path
+    }
+
     /// Parses `HOST:PORT`, `[IPV6]:PORT` or `PORT`; nil when it is none of these or the port is
     /// out of range.
     public init?(parsing text: String) {
         let text = text.strippingBlanks()
         guard !text.isEmpty else { return nil }
+        if text.hasPrefix("unix:") {
+            let path = String(text.dropFirst("unix:".count))
+            // sun_path holds 108 bytes with the terminating NUL.
+            guard !path.isEmpty, path.utf8.count < 108, !path.hasSuffix("/") else { return nil }
+            self.init(unixSocket: path)
+            return
+        }
         var host = "127.0.0.1"
         var portText = Substring(text)
         if text.hasPrefix("[") {
@@ -38,18 +56,18 @@ public struct HTTPAddress: Sendable, Equatable, CustomStringConvertible {
               !portText.isEmpty, portText.allSatisfy(\.isASCIIDigit), portText.count <= 5,
               let port = Int(portText), (0...65535).contains(port)
         else { return nil }
-        self.host = host
-        self.port = port
+        self.init(host: host, port: port)
     }
 
     /// True for 127.0.0.0/8, `::1` and `localhost`: reachable from this machine only.
     public var isLoopback: Bool {
-        host == "localhost" || host == "::1" || host.hasPrefix("127.")
+        unixSocket != nil || host == "localhost" || host == "::1" || host.hasPrefix("127.")
     }
 
-    /// `127.0.0.1:9464`, `[::1]:9464`.
+    /// `127.0.0.1:9464`, `[::1]:9464`, `unix:/run/infill/http.sock`.
     public var description: String {
-        host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)"
+        if let unixSocket { return "unix:" + unixSocket }
+        return host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)"
     }
 }
 

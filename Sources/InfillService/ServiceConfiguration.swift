@@ -79,6 +79,7 @@ public struct ServiceConfiguration: Sendable, Equatable {
         state = resolve(state)
         quarantine = quarantine.map(resolve)
         pipelines = resolve(pipelines)
+        if let socket = http?.unixSocket { http?.unixSocket = resolve(socket) }
         if model != "default" && (model.contains("/") || model.hasSuffix(".gguf")) { model = resolve(model) }
     }
 }

@@ -34,7 +34,7 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "inotify or poll.") var watch: String?
     @Option(help: "Seconds SIGTERM waits for in-flight documents before putting them back.") var stopTimeout: Double?
     @Option(help: "trace, debug, info, notice, warning, error or critical.") var logLevel: String?
-    @Option(help: "Serve /metrics, /status and /healthz on HOST:PORT (a bare port: loopback; 'off': none).") var http: String?
+    @Option(help: "Serve /metrics, /status and /healthz on HOST:PORT (a bare port: loopback), unix:PATH, or 'off'.") var http: String?
 
     func run() async throws {
         let settings = try resolveConfiguration()
@@ -148,7 +148,7 @@ struct ServeCommand: AsyncParsableCommand {
                 settings.http = nil
             } else {
                 guard let address = HTTPAddress(parsing: http) else {
-                    throw CLIError.usage("--http must be HOST:PORT (such as 127.0.0.1:9464), [IPV6]:PORT, a port or 'off', not '\(http)'")
+                    throw CLIError.usage("--http must be HOST:PORT (such as 127.0.0.1:9464), [IPV6]:PORT, a port, unix:PATH or 'off', not '\(http)'")
                 }
                 settings.http = address
             }

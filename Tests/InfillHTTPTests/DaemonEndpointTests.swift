@@ -5,6 +5,9 @@ import Logging
 import ServiceLifecycle
 import Synchronization
 import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// The HTTP endpoint of an in-process daemon (``SteppingProcessor``, no model) scraped over the
 /// loopback: exact counts in `/metrics`, a worker's field, step and ETA in `/status`, `/healthz`.
@@ -30,8 +33,9 @@ import Testing
         }
     }
 
-    static func start(workers: Int = 2) async throws -> Running {
-        let folder = FileManager.default.temporaryDirectory.path + "/infill-http-tests-" + UUID().uuidString
+    static func start(workers: Int = 2, socket: Bool = false) async throws -> Running {
+        // Short: a Unix socket's path must fit in 108 bytes.
+        let folder = "/tmp/infill-http-" + UUID().uuidString.prefix(8)
         var configuration = ServiceConfiguration()
         configuration.inbox = folder + "/inbox"
         configuration.outbox = folder + "/outbox"
@@ -51,7 +55,8 @@ import Testing
             spool: spool, processor: SteppingProcessor(), options: SpoolServiceOptions(configuration: configuration),
             metrics: metrics, logger: logger)
         let endpoint = DaemonEndpoint(
-            address: HTTPAddress(host: "127.0.0.1", port: 0), export: export, logger: logger,
+            address: socket ? HTTPAddress(unixSocket: folder + "/http.sock") : HTTPAddress(host: "127.0.0.1", port: 0),
+            export: export, logger: logger,
             status: { await service.status() })
         let bound = Mutex<HTTPAddress?>(nil)
         let http = endpoint.makeService { address in bound.withLock { $0 = address } }
@@ -65,7 +70,7 @@ import Testing
         let deadline = Date().addingTimeInterval(10)
         while bound.withLock({ $0 }) == nil, Date() < deadline { try await Task.sleep(for: .milliseconds(10)) }
         let address = try #require(bound.withLock { $0 })
-        #expect(address.port > 0)
+        #expect(socket || address.port > 0)
         return Running(service: service, group: group, task: task, address: "\(address)", folder: folder)
     }
 
@@ -152,6 +157,34 @@ import Testing
         #expect(health.body == "ok\n")
         let missing = try await httpGet(daemon.address, "/nope")
         #expect(missing.status == 404)
+        try await daemon.stop()
+    }
+
+    @Test func aUnixSocketServesTheSamePagesAndAStaleOneIsReplaced() async throws {
+        // A socket file left by a killed run is removed before the bind.
+        let stale = "/tmp/infill-http-stale-" + UUID().uuidString.prefix(8)
+        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        withUnsafeMutableBytes(of: &address.sun_path) { $0.copyBytes(from: Array(stale.utf8)) }
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+        }
+        close(fd)
+        #expect(bound == 0 && FileManager.default.fileExists(atPath: stale))
+        DaemonEndpoint.removeStaleSocketForTests(stale)
+        #expect(!FileManager.default.fileExists(atPath: stale))
+
+        let daemon = try await Self.start(socket: true)
+        let path = daemon.folder + "/http.sock"
+        try daemon.drop("a.md", "3 1\n")
+        let done = try await Self.eventually {
+            sample(try unixSocketGet(path, "/metrics").body, #"infill_documents_total{result="done"}"#) == 1
+        }
+        #expect(done)
+        #expect(try unixSocketGet(path, "/healthz") == (200, "ok\n"))
+        let status = try unixSocketGet(path, "/status")
+        #expect(status.status == 200 && status.body.contains("\"done\" : 1"), "\(status.body)")
         try await daemon.stop()
     }
 }

@@ -11,7 +11,10 @@ struct HTTPSettingsTests {
         #expect(HTTPAddress(parsing: "0.0.0.0:9464")?.isLoopback == false)
         #expect(HTTPAddress(parsing: "127.0.0.2:9464")?.isLoopback == true)
         #expect(HTTPAddress(parsing: "[::1]:9464")?.description == "[::1]:9464")
-        for bad in ["", ":9464", "host:", "host:65536", "::1:9464", "[::1]", "a b:1", "host:-1", "host:12x"] {
+        #expect(HTTPAddress(parsing: "unix:/run/infill/http.sock") == HTTPAddress(unixSocket: "/run/infill/http.sock"))
+        #expect(HTTPAddress(parsing: "unix:/run/infill/http.sock")?.isLoopback == true)
+        #expect(HTTPAddress(parsing: "unix:/run/infill/http.sock")?.description == "unix:/run/infill/http.sock")
+        for bad in ["unix:", "unix:/run/", "unix:/" + String(repeating: "a", count: 120), "", ":9464", "host:", "host:65536", "::1:9464", "[::1]", "a b:1", "host:-1", "host:12x"] {
             #expect(HTTPAddress(parsing: bad) == nil, "\(bad)")
         }
     }
@@ -23,6 +26,9 @@ struct HTTPSettingsTests {
         #expect(try ConfigurationLoader.parse("http: 9464\n", file: "infill.yaml").http?.host == "127.0.0.1")
         #expect(try ConfigurationLoader.parse("http: \"[::1]:9464\"\n", file: "infill.yaml").http?.host == "::1")
         #expect(try ConfigurationLoader.parse("http: off\n", file: "infill.yaml").http == nil)
+        var relative = try ConfigurationLoader.parse("http: unix:run/http.sock\n", file: "infill.yaml")
+        relative.resolvePaths(relativeTo: "/etc/infill")
+        #expect(relative.http?.unixSocket == "/etc/infill/run/http.sock")
         #expect(try ConfigurationLoader.parse("http:\n", file: "infill.yaml").http == nil)
     }
 
