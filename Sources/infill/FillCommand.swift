@@ -28,6 +28,9 @@ struct FillCommand: AsyncParsableCommand {
     @Option(name: [.short, .customLong("output")], help: "Write the document here and the report next to it (OUT.report.json).")
     var output: String?
 
+    @Option(help: "Also write a self-contained page: the document with its fields and their reports, and a step-by-step replay.")
+    var html: String?
+
     @Flag(name: [.short, .long], help: "Print nothing on stderr but errors: no progress line, no summary.")
     var quiet = false
 
@@ -70,8 +73,14 @@ struct FillCommand: AsyncParsableCommand {
         let filled: FilledDocument
         let display = FillProgressDisplay.forStandardError(quiet: quiet)
         defer { display?.finish() }
+        let timeline = html.map { _ in FillTimeline() }
         var progress: (@Sendable (FillProgress) -> Void)?
-        if let display { progress = { display.show($0) } }
+        if display != nil || timeline != nil {
+            progress = { update in
+                display?.show(update)
+                timeline?.record(update)
+            }
+        }
         do {
             filled = try filler.fill(name: name, contents: contents, file: template, pipeline: forced, progress: progress)
         } catch let error as DocumentError {
@@ -85,6 +94,10 @@ struct FillCommand: AsyncParsableCommand {
             if let report = filled.reportBytes { try write(report, to: output + ".report.json") }
         } else {
             FileHandle.standardOutput.write(Data(filled.documentBytes))
+        }
+        if let html, let timeline {
+            let page = FillHTMLPage.render(plan: plan, report: filled.report, events: timeline.events)
+            try write(Array(page.utf8), to: html)
         }
         guard !quiet else { return }
         var stderr = StandardError()
