@@ -38,7 +38,12 @@ def main() -> int:
     ap.add_argument("--out", default=str(HERE.parent / "models" / "smollm2-135m-diffusion"))
     ap.add_argument("--gguf", default=str(DEFAULT_GGUF))
     ap.add_argument("--eval-json", default=None, help="evaluate.py --json output to record in the manifest")
-    ap.add_argument("--dtype", choices=["f32", "bf16"], default="f32")
+    ap.add_argument("--dtype", choices=["f32", "bf16"], default="bf16",
+                    help="adapter tensor type (bf16 halves the file; the merge is done in fp32 either way)")
+    ap.add_argument("--start-token", type=int, default=0,
+                    help="token at position 0 of every training canvas (document regime: <|endoftext|> = 0); -1 = none")
+    ap.add_argument("--previous-tokens", type=int, default=0,
+                    help="training tokens of the adapter this checkpoint was initialised from")
     ap.add_argument("--threads", type=int, default=2)
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
@@ -50,6 +55,11 @@ def main() -> int:
     model = build_model(cfg, sd, rank=32, alpha=32.0, fp32=True)
     state = load_trainable_from_checkpoint(model, Path(args.checkpoint))
     tensors = adapter_tensors(model, torch.float32 if args.dtype == "f32" else torch.bfloat16)
+    if args.dtype == "bf16":
+        # Compare like with like below: the LoRA model holds the same bf16-rounded values as the file.
+        with torch.no_grad():
+            for p in model.parameters():
+                p.copy_(p.to(torch.bfloat16).float())
     save_file(tensors, str(out / "adapter.safetensors"), metadata={"format": "infill-diffusion-adapter", "rank": "32", "alpha": "32"})
 
     # Parity: merged fp32 weights, every layer bidirectional, no bf16 anywhere.
@@ -60,7 +70,8 @@ def main() -> int:
     canvases = []
     with torch.no_grad():
         for prefix, gap, suffix in PARITY_TEXTS:
-            ids = tok.encode(prefix).ids + [MASK_ID] * gap + tok.encode(" " + suffix.lstrip(" ") if not suffix.startswith((".", ",")) else suffix).ids
+            start = [args.start_token] if args.start_token >= 0 else []
+            ids = start + tok.encode(prefix).ids + [MASK_ID] * gap + tok.encode(" " + suffix.lstrip(" ") if not suffix.startswith((".", ",")) else suffix).ids
             pos = [i for i, t in enumerate(ids) if t == MASK_ID]
             pick = [pos[0], pos[len(pos) // 2], pos[-1]]
             x = torch.tensor([ids])
@@ -93,12 +104,13 @@ def main() -> int:
         "base": {"file": gguf.name, "sha256": sha256_file(gguf)},
         "mask_token_id": MASK_ID,
         "null_token_id": NULL_ID,
+        **({"start_token_id": args.start_token} if args.start_token >= 0 else {}),
         "logit_shift": True,
         "attention": "bidirectional",
         "rank": 32,
         "alpha": 32,
         "dtype": args.dtype.upper(),
-        "training_tokens": int(state["tokens"]),
+        "training_tokens": int(state["tokens"]) + args.previous_tokens,
         "training_steps": int(state["step"]),
         "training_minutes": round(state["train_seconds"] / 60, 1),
         "date": dt.date.today().isoformat(),

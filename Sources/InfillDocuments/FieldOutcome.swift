@@ -35,6 +35,14 @@ public struct FieldOutcome: Sendable {
             text = cut
             tokens = tokenizer.encode(text).count
         }
+        // A block field that ran out of room mid-sentence ends at its last full sentence instead,
+        // when that still meets the minimum and keeps the keywords.
+        if !field.isInline, let last = text.last, !".!?:;)\"'*".contains(last),
+           let cut = lastSentence(of: text, minWords: field.spec.words?.min ?? 1),
+           keywords.allSatisfy({ cut.contains($0) }) {
+            text = cut
+            tokens = tokenizer.encode(text).count
+        }
         let words = WordCount.count(in: text)
         let found = keywords.filter { text.contains($0) }
         let lower = text.lowercased()
@@ -60,6 +68,13 @@ public struct FieldOutcome: Sendable {
         score += toneScore ?? 0
         return FieldOutcome(text: text, tokens: tokens, words: words, keywordsFound: found, avoidedFound: avoided,
                             toneScore: toneScore, violations: violations, score: score)
+    }
+
+    /// `text` up to its last sentence end, if that leaves at least `minWords` words.
+    static func lastSentence(of text: String, minWords: Int) -> String? {
+        guard let end = text.lastIndex(where: { $0 == "." || $0 == "!" || $0 == "?" }) else { return nil }
+        let cut = String(text[...end])
+        return WordCount.count(in: cut) >= max(1, minWords) ? cut : nil
     }
 
     /// Runs of blank lines become one blank line (a paragraph break), trailing spaces on lines go.

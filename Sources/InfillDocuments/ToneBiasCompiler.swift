@@ -10,7 +10,7 @@ import InfillModel
 /// biases add up, clamped to ±`scale × strength`.
 public enum ToneBiasCompiler {
     /// Logit units per unit of word weight at strength 1.
-    public static let scale: Float = 3
+    public static let scale: Float = 1
 
     public static func bias(for tone: Tone, tokenizer: any Tokenizer, samplableVocabularySize: Int) -> [TokenID: Float] {
         var bias: [TokenID: Float] = [:]

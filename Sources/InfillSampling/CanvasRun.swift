@@ -137,13 +137,17 @@ struct CanvasRun {
         }
         if completesBanned(token, at: p) { return true }
         if token != nullTokenID, let rules = constraints.repetition {
-            let range = gaps[g].range
-            let gapTokens: [TokenID?] = range.map { q in
-                nullFilled[q] || tokens[q] == maskTokenID ? nil : tokens[q]
+            // Every gap of the canvas, separated: one field must not repeat another's phrases either.
+            var generated: [TokenID?] = []
+            var offset = 0
+            for gap in gaps {
+                if gap.range.contains(p) { offset = generated.count + (p - gap.range.lowerBound) }
+                for q in gap.range { generated.append(nullFilled[q] || tokens[q] == maskTokenID ? nil : tokens[q]) }
+                generated.append(nil)
             }
             let left = neighbours(from: p - 1, step: -1, count: 4)
             let right = neighbours(from: p + 1, step: 1, count: 4)
-            if rules.rejects(token, left: left, right: right, gapTokens: gapTokens, offset: p - range.lowerBound) {
+            if rules.rejects(token, left: left, right: right, gapTokens: generated, offset: offset) {
                 return true
             }
         }

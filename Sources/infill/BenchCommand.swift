@@ -44,8 +44,34 @@ struct BenchCommand: AsyncParsableCommand {
     @Flag(help: "Fewer repetitions.")
     var quick = false
 
+    @Flag(help: "Run the document-quality benchmark instead (readable fields, repetition, fluency vs the AR parent).")
+    var quality = false
+
+    @Option(name: .customLong("templates"), help: "With --quality: template files or folders (default: pipelines/examples and bench/quality).")
+    var qualityTemplates: [String] = []
+
+    @Option(name: .customLong("pipelines"), help: "With --quality: pipeline folders (default: pipelines and bench/quality).")
+    var qualityPipelines: [String] = []
+
+    @Option(help: "With --quality: seeds per template.")
+    var seeds: Int = 2
+
+    @Flag(name: .customLong("no-baseline"), help: "With --quality: skip the AR parent's fills.")
+    var noBaseline = false
+
+    @Flag(name: .customLong("show-text"), help: "With --quality: print every field's text.")
+    var showText = false
+
     func run() async throws {
         let model = try modelOptions.loadDetailed()
+        if quality {
+            try QualityBench(
+                templates: qualityTemplates.isEmpty ? ["pipelines/examples", "bench/quality"] : qualityTemplates,
+                pipelines: qualityPipelines.isEmpty ? ["pipelines", "bench/quality"] : qualityPipelines,
+                seeds: seeds, baseline: !noBaseline, json: json, showText: showText
+            ).run(model: model, modelOptions: modelOptions)
+            return
+        }
         var context = BenchContext(model: model, threads: BLASThreads.current, quick: quick)
         var ordered: [(String, [String: Double])] = []
         for section in Self.sections {

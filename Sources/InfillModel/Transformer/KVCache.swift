@@ -38,6 +38,26 @@ public final class KVCache: @unchecked Sendable {
         self.length = length
     }
 
+    /// Grows the recorded length to `length` (autoregressive decoding appends positions); the new
+    /// positions must be recomputed by the next cached pass.
+    func extend(to length: Int) {
+        guard length > self.length else { return }
+        if length > capacity {
+            let bigger = max(length, capacity * 2)
+            var k = [Float](repeating: 0, count: layers * bigger * width)
+            var v = [Float](repeating: 0, count: layers * bigger * width)
+            for layer in 0..<layers {
+                let from = layer * capacity * width, to = layer * bigger * width, count = self.length * width
+                k.replaceSubrange(to..<(to + count), with: keys[from..<(from + count)])
+                v.replaceSubrange(to..<(to + count), with: values[from..<(from + count)])
+            }
+            keys = k
+            values = v
+            capacity = bigger
+        }
+        self.length = length
+    }
+
     /// Copies one position's key (`kv[0..<width]`) and value (`kv[width..<2·width]`).
     @inline(__always)
     func store(layer: Int, position: Int, from kv: UnsafePointer<Float>) {

@@ -22,9 +22,16 @@ extension Transformer {
                      "one row list and cache per sequence")
         let c = config
         for (i, tokens) in sequences.enumerated() {
-            guard caches[i].length == tokens.count else {
+            // A longer sequence is allowed when every new position is recomputed (appending).
+            let fresh = Set(rows[i])
+            guard caches[i].length > 0, caches[i].length <= tokens.count,
+                  (caches[i].length..<tokens.count).allSatisfy(fresh.contains) else {
                 throw ForwardError.positionOutOfRange(index: i, position: tokens.count, length: caches[i].length)
             }
+            guard tokens.count <= c.contextLength else {
+                throw ForwardError.sequenceTooLong(index: i, length: tokens.count, maximum: c.contextLength)
+            }
+            caches[i].extend(to: tokens.count)
             for p in rows[i] where p < 0 || p >= tokens.count {
                 throw ForwardError.positionOutOfRange(index: i, position: p, length: tokens.count)
             }

@@ -1,0 +1,61 @@
+/// How a filled field reads, measured the way a person would judge it at a glance.
+///
+/// A field is *readable* when it is non-empty prose: no word twice back to back (any casing), no
+/// word trigram twice, at most a quarter of its words without letters (digits, dots and dashes
+/// used as filler), within its length bound, and it does not run on into a copy of the template
+/// text that follows it. Repetition is the share of word trigrams that repeat an earlier one.
+public struct FieldQuality: Sendable, Equatable {
+    public var words: Int
+    /// Share of word trigrams that repeat an earlier trigram of the field (0 = none).
+    public var repetition: Double
+    /// Share of words with no letters.
+    public var filler: Double
+    /// A word follows itself somewhere ("the the", "request Request").
+    public var stutters: Bool
+    /// The text after the field in the template (its first line) appears inside the field.
+    public var copiesTemplate: Bool
+    public var lengthOK: Bool
+    public var keywordsOK: Bool
+    public var avoidOK: Bool
+
+    /// The readable-field verdict (see the type's summary).
+    public var readable: Bool {
+        words > 0 && !stutters && repetition == 0 && filler <= 0.25 && lengthOK && !copiesTemplate
+    }
+
+    /// Measures `text` as the fill of `field`; `following` is the template text after the field.
+    public static func measure(_ text: String, field: PlannedField, following: String = "") -> FieldQuality {
+        let raw = text.split(whereSeparator: { $0.isWhitespace })
+        let words = raw.map { w in String(w.lowercased().filter { $0.isLetter || $0.isNumber }) }
+        var stutters = false
+        for i in words.indices.dropFirst() where !words[i].isEmpty && words[i] == words[i - 1] { stutters = true }
+        var seen: Set<String> = [], repeats = 0, trigrams = 0
+        let content = words.filter { !$0.isEmpty }
+        if content.count >= 3 {
+            for i in 0...(content.count - 3) {
+                let key = content[i] + " " + content[i + 1] + " " + content[i + 2]
+                trigrams += 1
+                if !seen.insert(key).inserted { repeats += 1 }
+            }
+        }
+        let fillerWords = raw.filter { !$0.contains(where: \.isLetter) }.count
+        let firstLine = following.split(separator: "\n").map(trimmed).first { !$0.isEmpty } ?? ""
+        let copies = firstLine.count >= 6 && text.contains(firstLine)
+        let count = WordCount.count(in: text)
+        let lower = text.lowercased()
+        return FieldQuality(
+            words: count, repetition: trigrams == 0 ? 0 : Double(repeats) / Double(trigrams),
+            filler: raw.isEmpty ? 1 : Double(fillerWords) / Double(raw.count), stutters: stutters, copiesTemplate: copies,
+            lengthOK: field.spec.words.map { $0.contains(count) } ?? (count > 0),
+            keywordsOK: field.spec.keywords.allSatisfy { text.contains($0.value) },
+            avoidOK: field.spec.avoid.allSatisfy { !FieldSpec.containsWord($0.value.lowercased(), in: lower) })
+    }
+}
+
+/// `line` without surrounding spaces and tabs.
+private func trimmed(_ line: Substring) -> String {
+    var s = line
+    while let f = s.first, f == " " || f == "\t" || f == "\r" { s = s.dropFirst() }
+    while let l = s.last, l == " " || l == "\t" || l == "\r" { s = s.dropLast() }
+    return String(s)
+}

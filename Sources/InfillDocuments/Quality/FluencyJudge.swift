@@ -1,0 +1,45 @@
+import InfillModel
+
+/// Fluency as the autoregressive parent judges it: the mean negative log-likelihood (nats per
+/// token) of a field's text following the document before it, under the base model with causal
+/// attention. Lower is more fluent; it is the same yardstick for diffusion and AR fills.
+public struct FluencyJudge: Sendable {
+    public let transformer: Transformer
+    public let tokenizer: any Tokenizer
+    /// Context tokens kept before the text (the most recent ones).
+    public var contextLimit = 384
+
+    public init(transformer: Transformer, tokenizer: any Tokenizer) {
+        self.transformer = transformer
+        self.tokenizer = tokenizer
+    }
+
+    /// Mean NLL of `text` after `context`, or nil for an empty text.
+    public func nll(of text: String, after context: String) throws -> Double? {
+        let target = tokenizer.encode(text)
+        guard !target.isEmpty else { return nil }
+        var prefix = Array(tokenizer.encode(context).suffix(contextLimit))
+        if prefix.isEmpty { prefix = tokenizer.encode("\n") }
+        let room = transformer.config.contextLength - prefix.count
+        let scored = Array(target.prefix(max(1, room)))
+        let sequence = prefix + scored
+        let rows = Array((prefix.count - 1)..<(sequence.count - 1))
+        let logits = try transformer.logits(sequences: [sequence], outputRows: [rows], attention: .causal)[0]
+        var total = 0.0
+        for (r, token) in scored.enumerated() {
+            let row = logits[row: r]
+            let top = row.max() ?? 0
+            var sum = 0.0
+            for v in row { sum += Double(SamplingMathLite.exp(v - top)) }
+            total += -(Double(row[row.startIndex + Int(token)] - top) - log(sum))
+        }
+        return total / Double(scored.count)
+    }
+}
+
+/// exp without Foundation overhead for the judge's log-sum-exp.
+enum SamplingMathLite {
+    @inline(__always) static func exp(_ x: Float) -> Float { x < -87 ? 0 : Float(Foundation.exp(Double(x))) }
+}
+
+import Foundation

@@ -1,0 +1,142 @@
+import Foundation
+
+/// The document-quality benchmark: templates filled over seeds by the diffusion model with the
+/// product defaults and by the autoregressive parent left to right, every field measured the same
+/// way (``FieldQuality``, ``FluencyJudge``), side by side.
+public struct QualityBenchmark: Sendable {
+    /// One measured field.
+    public struct Field: Sendable {
+        public var template: String
+        public var field: String
+        public var system: String
+        public var seed: UInt64
+        public var text: String
+        public var quality: FieldQuality
+        /// Mean NLL under the AR parent (nats per token).
+        public var nll: Double?
+    }
+
+    /// One filled document.
+    public struct Document: Sendable {
+        public var template: String
+        public var system: String
+        public var seed: UInt64
+        public var seconds: Double
+        public var forwardPasses: Int
+        /// The document failed (its error); its fields are not counted.
+        public var error: String?
+    }
+
+    /// Aggregates over a set of fields and documents.
+    public struct Summary: Sendable {
+        public var fields = 0
+        public var readable = 0.0
+        public var repetition = 0.0
+        public var filler = 0.0
+        public var lengthOK = 0.0
+        public var keywordsOK = 0.0
+        public var avoidOK = 0.0
+        public var nll = 0.0
+        public var documents = 0
+        public var failed = 0
+        public var secondsPerDocument = 0.0
+        public var forwardPassesPerDocument = 0.0
+
+        init(fields: [Field], documents: [Document]) {
+            self.fields = fields.count
+            let n = Double(max(1, fields.count))
+            func share(_ f: (FieldQuality) -> Bool) -> Double { Double(fields.filter { f($0.quality) }.count) / n }
+            readable = share(\.readable)
+            lengthOK = share(\.lengthOK)
+            keywordsOK = share(\.keywordsOK)
+            avoidOK = share(\.avoidOK)
+            repetition = fields.reduce(0) { $0 + $1.quality.repetition } / n
+            filler = fields.reduce(0) { $0 + $1.quality.filler } / n
+            let scored = fields.compactMap(\.nll)
+            nll = scored.isEmpty ? .nan : scored.reduce(0, +) / Double(scored.count)
+            let done = documents.filter { $0.error == nil }
+            self.documents = documents.count
+            failed = documents.count - done.count
+            secondsPerDocument = done.isEmpty ? .nan : done.reduce(0) { $0 + $1.seconds } / Double(done.count)
+            forwardPassesPerDocument = done.isEmpty ? .nan : Double(done.reduce(0) { $0 + $1.forwardPasses }) / Double(done.count)
+        }
+    }
+
+    public struct Report: Sendable {
+        public var fields: [Field]
+        public var documents: [Document]
+
+        /// Summary per system (and per template when `template` is given).
+        public func summary(system: String, template: String? = nil) -> Summary {
+            Summary(fields: fields.filter { $0.system == system && (template == nil || $0.template == template) },
+                    documents: documents.filter { $0.system == system && (template == nil || $0.template == template) })
+        }
+    }
+
+    public let filler: DocumentFiller
+    public let baseline: AutoregressiveBaseline?
+    public let judge: FluencyJudge
+
+    public init(filler: DocumentFiller, baseline: AutoregressiveBaseline?, judge: FluencyJudge) {
+        self.filler = filler
+        self.baseline = baseline
+        self.judge = judge
+    }
+
+    /// Fills every template with every seed (seed added to the pipeline's own), by both systems.
+    public func run(
+        templates: [(name: String, contents: [UInt8])], seeds: [UInt64], progress: (String) -> Void = { _ in }
+    ) throws -> Report {
+        var fields: [Field] = []
+        var documents: [Document] = []
+        for template in templates {
+            let plan: DocumentPlan
+            do {
+                plan = try DocumentFiller.plan(name: template.name, contents: template.contents, library: filler.library)
+            } catch {
+                throw DocumentError("\(template.name): \(error.errors.first.map { "\($0)" } ?? "invalid template")",
+                                    file: template.name)
+            }
+            for seed in seeds {
+                var pipeline = plan.pipeline
+                pipeline.sampling.seed = (pipeline.sampling.seed ?? 0) &+ seed
+                let clock = ContinuousClock(), started = clock.now
+                do {
+                    let filled = try filler.fill(name: template.name, contents: template.contents, pipeline: pipeline)
+                    var fills: [Int: String] = [:]
+                    for (i, f) in filled.report.fields.enumerated() { fills[i] = f.text }
+                    fields += try measure(plan, fills: fills, template: template.name, system: "diffusion", seed: seed)
+                    documents.append(Document(template: template.name, system: "diffusion", seed: seed,
+                                              seconds: (clock.now - started) / .seconds(1),
+                                              forwardPasses: filled.report.totalForwardPasses))
+                } catch let error as DocumentError {
+                    documents.append(Document(template: template.name, system: "diffusion", seed: seed,
+                                              seconds: (clock.now - started) / .seconds(1), forwardPasses: 0, error: "\(error)"))
+                }
+                progress("\(template.name) seed \(seed): diffusion done")
+                if let baseline {
+                    let arStarted = clock.now
+                    let texts = try baseline.fill(plan, seed: seed &+ 0x5EED)
+                    var fills: [Int: String] = [:]
+                    for (i, t) in texts.enumerated() { fills[i] = t }
+                    fields += try measure(plan, fills: fills, template: template.name, system: "ar", seed: seed)
+                    documents.append(Document(template: template.name, system: "ar", seed: seed,
+                                              seconds: (clock.now - arStarted) / .seconds(1),
+                                              forwardPasses: texts.reduce(0) { $0 + judge.tokenizer.encode($1).count }))
+                    progress("\(template.name) seed \(seed): AR parent done")
+                }
+            }
+        }
+        return Report(fields: fields, documents: documents)
+    }
+
+    private func measure(_ plan: DocumentPlan, fills: [Int: String], template: String, system: String, seed: UInt64) throws -> [Field] {
+        try plan.fields.indices.map { i in
+            let text = fills[i] ?? ""
+            let around = DocumentText.around(plan, field: i, fills: fills)
+            return Field(template: template, field: plan.fields[i].name, system: system, seed: seed, text: text,
+                         quality: FieldQuality.measure(text, field: plan.fields[i], following: around.after),
+                         nll: try judge.nll(of: text, after: around.before))
+        }
+    }
+}

@@ -1,0 +1,105 @@
+import Foundation
+import InfillDocuments
+import InfillModel
+
+/// `infill bench --quality`: the document-quality benchmark (see ``QualityBenchmark``).
+///
+/// Fills the example templates and the held-out ones in `bench/quality/` (genres the examples do
+/// not cover) over seeds, with the product defaults, and the AR parent's left-to-right fills of
+/// the same templates as the baseline; prints readable-field share, repetition, filler, length /
+/// keyword / avoid satisfaction, fluency (AR-parent NLL, lower is better), seconds and forward
+/// passes per document, per template and overall, side by side.
+struct QualityBench {
+    var templates: [String]
+    var pipelines: [String]
+    var seeds: Int
+    var baseline: Bool
+    var json: Bool
+    var showText: Bool
+
+    func run(model: ModelLoader.Result, modelOptions: ModelOptions) throws {
+        var library = PipelineLibrary.empty
+        for folder in pipelines {
+            let loaded = try PipelineLibrary.load(directory: folder)
+            for spec in loaded.pipelines { library = PipelineLibrary(pipelines: library.pipelines + [spec], errors: library.errors) }
+        }
+        var inputs: [(name: String, contents: [UInt8])] = []
+        for path in templates {
+            var isFolder: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: path, isDirectory: &isFolder) else {
+                throw CLIError.usage("\(path): no such template or folder")
+            }
+            let files = isFolder.boolValue
+                ? try FileManager.default.contentsOfDirectory(atPath: path).filter { $0.hasSuffix(".md") }.sorted().map { path + "/" + $0 }
+                : [path]
+            for file in files {
+                guard let data = FileManager.default.contents(atPath: file) else { throw CLIError.usage("\(file): cannot read") }
+                inputs.append((URL(fileURLWithPath: file).lastPathComponent, Array(data)))
+            }
+        }
+        let base = try ModelLoader.load("default", mergeAdapter: false)
+        let judge = FluencyJudge(transformer: base.model.transformer, tokenizer: base.loaded.tokenizer)
+        let benchmark = QualityBenchmark(
+            filler: DocumentFiller(model: model.loaded, library: library),
+            baseline: baseline ? AutoregressiveBaseline(transformer: base.model.transformer, tokenizer: base.loaded.tokenizer) : nil,
+            judge: judge)
+        let report = try benchmark.run(templates: inputs, seeds: (0..<UInt64(max(1, seeds))).map { $0 }) { line in
+            FileHandle.standardError.write(Data(("infill: " + line + "\n").utf8))
+        }
+        let systems = baseline ? ["diffusion", "ar"] : ["diffusion"]
+        if json {
+            var object: [String: Any] = ["model": model.description.name, "adapter": model.description.adapter?.name ?? NSNull(),
+                                         "seeds": seeds]
+            var overall: [String: Any] = [:], perTemplate: [String: Any] = [:]
+            for s in systems { overall[s] = Self.dictionary(report.summary(system: s)) }
+            for t in inputs.map(\.name) {
+                var row: [String: Any] = [:]
+                for s in systems { row[s] = Self.dictionary(report.summary(system: s, template: t)) }
+                perTemplate[t] = row
+            }
+            object["overall"] = overall
+            object["templates"] = perTemplate
+            object["fields"] = report.fields.map { f in
+                ["template": f.template, "field": f.field, "system": f.system, "seed": f.seed, "text": f.text,
+                 "readable": f.quality.readable, "nll": f.nll ?? NSNull()] as [String: Any]
+            }
+            let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .prettyPrinted])
+            print(String(decoding: data, as: UTF8.self))
+            return
+        }
+        print("document quality: \(inputs.count) templates × \(seeds) seeds, model \(model.description.name)"
+              + (model.description.adapter.map { " + \($0.name)" } ?? ""))
+        let header = "template".padding(toLength: 34, withPad: " ", startingAt: 0)
+            + "system     readable  repeat  filler  length  keyw  avoid   NLL    s/doc  fwd/doc"
+        print(header)
+        for t in inputs.map(\.name) + ["ALL"] {
+            for s in systems {
+                let m = report.summary(system: s, template: t == "ALL" ? nil : t)
+                print(Self.row(t, s, m))
+            }
+        }
+        if showText {
+            for f in report.fields {
+                print("\n[\(f.system)] \(f.template) / \(f.field) (seed \(f.seed))\(f.quality.readable ? "" : " — NOT READABLE"):\n\(f.text)")
+            }
+        }
+    }
+
+    static func row(_ template: String, _ system: String, _ m: QualityBenchmark.Summary) -> String {
+        func pct(_ x: Double) -> String { String(format: "%5.0f%%", x * 100) }
+        return template.padding(toLength: 34, withPad: " ", startingAt: 0)
+            + system.padding(toLength: 10, withPad: " ", startingAt: 0)
+            + " \(pct(m.readable))   \(String(format: "%.3f", m.repetition))   \(String(format: "%.3f", m.filler))  "
+            + "\(pct(m.lengthOK)) \(pct(m.keywordsOK)) \(pct(m.avoidOK))  \(String(format: "%.2f", m.nll))  "
+            + String(format: "%6.1f  %6.0f", m.secondsPerDocument, m.forwardPassesPerDocument)
+            + (m.failed > 0 ? "  (\(m.failed) failed)" : "")
+    }
+
+    static func dictionary(_ m: QualityBenchmark.Summary) -> [String: Any] {
+        func r(_ x: Double) -> Any { x.isNaN ? NSNull() : (x * 1000).rounded() / 1000 }
+        return ["fields": m.fields, "readable_share": r(m.readable), "repetition_rate": r(m.repetition),
+                "filler_rate": r(m.filler), "length_ok": r(m.lengthOK), "keywords_ok": r(m.keywordsOK),
+                "avoid_ok": r(m.avoidOK), "fluency_nll": r(m.nll), "documents": m.documents, "failed": m.failed,
+                "seconds_per_document": r(m.secondsPerDocument), "forward_passes_per_document": r(m.forwardPassesPerDocument)]
+    }
+}
