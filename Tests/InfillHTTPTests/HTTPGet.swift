@@ -17,7 +17,7 @@ struct HTTPReply {
 func httpGet(_ address: String, _ path: String) async throws -> HTTPReply {
     guard let url = URL(string: "http://\(address)\(path)") else { throw URLError(.badURL) }
     var request = URLRequest(url: url)
-    request.timeoutInterval = 10
+    request.timeoutInterval = 60
     let (data, response) = try await URLSession.shared.data(for: request)
     let http = response as? HTTPURLResponse
     return HTTPReply(
