@@ -44,8 +44,8 @@ import Testing
         let tone = ToneCatalog.custom("house", try #require(spec.tones["house"]))
         let bias = ToneBiasCompiler.bias(for: tone, tokenizer: tokenizer, samplableVocabularySize: tokenizer.vocabularySize)
         let weID = tokenizer.encode(" we")[0], synergyID = tokenizer.encode(" synergy")[0], unID = tokenizer.encode(" un")[0]
-        #expect(bias[weID] == 6)
-        #expect(bias[synergyID] == -6)
+        #expect(bias[weID] == 2 * ToneBiasCompiler.scale)
+        #expect(bias[synergyID] == -2 * ToneBiasCompiler.scale)
         // "unusual" = " un" + 5 bytes: too many tokens, and " un" is a fragment: never biased.
         #expect(bias[unID] == nil)
         #expect(bias.keys.allSatisfy { $0 >= 259 })
