@@ -28,6 +28,7 @@ sys.path.insert(0, str(HERE))
 from gguf_base import load_base, build_tokenizer, DEFAULT_GGUF, MASK_ID  # noqa: E402
 from model import build_model  # noqa: E402
 from adapter_io import load_adapter_into, load_trainable_from_checkpoint  # noqa: E402
+from document_data import load_distilled  # noqa: E402
 
 DEFAULT_ADAPTER = HERE.parent / "models" / "smollm2-135m-diffusion"
 
@@ -94,7 +95,10 @@ def masked_accuracy(model, windows, rate: float, seed: int, batch: int = 8) -> t
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--text", required=True, help="held-out text file (UTF-8)")
+    ap.add_argument("--text", default=None, help="held-out text file (UTF-8) for the window metrics")
+    ap.add_argument("--documents", default=None,
+                    help="distill.py folder: whole-document metrics on its held-out documents and genres")
+    ap.add_argument("--max-documents", type=int, default=40)
     ap.add_argument("--json", action="store_true", help="print one JSON object")
     ap.add_argument("--adapter", default=None, help=f"adapter folder (default {DEFAULT_ADAPTER})")
     ap.add_argument("--checkpoint", default=None, help="a training checkpoint instead of an exported adapter")
@@ -108,19 +112,26 @@ def main() -> int:
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     t0 = time.time()
-    path = Path(args.text)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as e:
-        print(f"evaluate: {path}: {e}", file=sys.stderr)
+    if not args.text and not args.documents:
+        print("evaluate: give --text FILE, --documents DIR or both", file=sys.stderr)
         return 2
+    text = None
+    if args.text:
+        path = Path(args.text)
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as e:
+            print(f"evaluate: {path}: {e}", file=sys.stderr)
+            return 2
     cfg, sd, reader = load_base(Path(args.gguf))
     tok = build_tokenizer(reader)
-    try:
-        windows = make_windows(text, tok, args.length, args.windows, args.seed, args.min_context)
-    except ValueError as e:
-        print(f"evaluate: {path}: {e}", file=sys.stderr)
-        return 2
+    windows = []
+    if text is not None:
+        try:
+            windows = make_windows(text, tok, args.length, args.windows, args.seed, args.min_context)
+        except ValueError as e:
+            print(f"evaluate: {path}: {e}", file=sys.stderr)
+            return 2
     base = build_model(cfg, sd, rank=0, fp32=args.fp32)
     base.causal_layers = cfg.layers
     model = build_model(cfg, sd, rank=32, fp32=args.fp32)
@@ -137,6 +148,21 @@ def main() -> int:
             print(f"evaluate: {e}", file=sys.stderr)
             return 2
     model.eval(); base.eval()
+    res = {}
+    if args.documents:
+        from document_eval import build_cases, evaluate_documents
+        from distill import HELDOUT_GENRES
+        held = load_distilled(Path(args.documents), None, heldout=True)
+        unseen = [d for d in load_distilled(Path(args.documents), set(HELDOUT_GENRES), heldout=False)]
+        for name, docs in (("heldout_documents", [d for d in held if d["genre"] not in HELDOUT_GENRES]),
+                           ("heldout_genres", unseen + [d for d in held if d["genre"] in HELDOUT_GENRES])):
+            cases = build_cases(docs, tok, args.seed, args.max_documents)
+            res[name] = evaluate_documents(model, base, cases) | {"documents": min(len(docs), args.max_documents)}
+        if not windows:
+            res["model"] = source
+            res["seconds"] = round(time.time() - t0, 1)
+            print(json.dumps(res, indent=None if args.json else 1))
+            return 0
     d_all, a_all, d_win, a_win, last_d, last_a = [], [], [], [], [], []
     for w, a, n in windows:
         d = diffusion_span_nll(model, w, a, n)
@@ -146,7 +172,7 @@ def main() -> int:
         last_d.append(float(d[-1])); last_a.append(float(r[-1]))
     d_all = torch.cat(d_all); a_all = torch.cat(a_all)
     diff = (d_all - a_all).double()
-    res = {
+    res |= {
         "diffusion_nll": round(float(d_all.mean()), 4),
         "ar_prefix_nll": round(float(a_all.mean()), 4),
         "paired_diff": round(float(diff.mean()), 4),

@@ -123,6 +123,8 @@ def main() -> int:
                     help="windows: random 128-token windows of --corpus (v0.1); document: whole distilled "
                          "documents with template-like gaps and null tails (document_data.py)")
     ap.add_argument("--distill", default=str(HERE / "scratch/distill"), help="distill.py output (document regime)")
+    ap.add_argument("--reload-minutes", type=float, default=10.0,
+                    help="document regime: re-read --distill this often (distill.py may still be adding documents)")
     ap.add_argument("--init-adapter", default=None, help="start from this exported adapter folder")
     ap.add_argument("--max-steps", type=int, default=0, help="stop after this many steps (0 = no limit)")
     args = ap.parse_args()
@@ -178,6 +180,7 @@ def main() -> int:
         wr.writerow(["step", "tokens", "train_minutes", "loss", "ce", "masked", "lr", "grad_norm", "causal_layers", "tokens_per_s", "threads"])
     start = time.time()
     last_ckpt = start
+    last_reload = start
     base_seconds = state["train_seconds"]
     model.train()
     while True:
@@ -196,6 +199,11 @@ def main() -> int:
         if args.adaptive_threads and args.threads > 1 and other_runnable_tasks() > 0:
             threads = 1
         torch.set_num_threads(threads)
+        if args.regime == "document" and time.time() - last_reload >= 60 * args.reload_minutes:
+            fresh = encode_documents(load_distilled(Path(args.distill), set(GENRES), heldout=False), tok)
+            batcher.docs = [d for d in fresh if len(d.ids) >= 24 and d.spans]
+            last_reload = time.time()
+            print(f"corpus reloaded: {len(batcher.docs)} documents", flush=True)
         t0 = time.time()
         batch = batcher.sample(args.batch)
         loss, ce, nm = (document_loss if args.regime == "document" else diffusion_loss)(model, batch)
