@@ -40,6 +40,9 @@ public struct ConstraintCompiler: Sendable {
     public let mixedParagraphBreakTokens: [TokenID]
     /// The sampler's rules against repeated words, n-grams and filler, shared by every field.
     public let repetition: RepetitionGuard
+    /// Tokens that are only digits (with or without a leading space): a paragraph field does not
+    /// open with a bare number; a list the template wants is written in the template (`1. {{item}}`).
+    public let digitTokens: Set<TokenID>
 
     public init(tokenizer: any Tokenizer, model: any DenoisingModel) {
         self.tokenizer = tokenizer
@@ -47,6 +50,7 @@ public struct ConstraintCompiler: Sendable {
         self.tokensPerWord = LengthBudget.tokensPerWord(tokenizer)
         var bias: [TokenID: Float] = [:]
         var breaks: [TokenID] = [], paragraphs: [TokenID] = [], mixed: [TokenID] = [], mixedParagraphs: [TokenID] = []
+        var digits: Set<TokenID> = []
         let count = min(tokenizer.vocabularySize, model.samplableVocabularySize)
         for raw in 0..<count {
             let id = TokenID(raw)
@@ -56,6 +60,8 @@ public struct ConstraintCompiler: Sendable {
                 continue
             }
             let bytes = tokenizer.bytes(of: id)
+            if bytes.contains(where: { (0x30...0x39).contains($0) }),
+               bytes.allSatisfy({ (0x30...0x39).contains($0) || $0 == 0x20 }) { digits.insert(id) }
             guard bytes.contains(0x0A) else { continue }
             let newlines = bytes.filter { $0 == 0x0A }.count
             if bytes.allSatisfy({ $0 == 0x0A || $0 == 0x0D || $0 == 0x20 || $0 == 0x09 }) {
@@ -71,6 +77,7 @@ public struct ConstraintCompiler: Sendable {
         self.paragraphBreakTokens = paragraphs
         self.mixedBreakTokens = mixed
         self.mixedParagraphBreakTokens = mixedParagraphs
+        self.digitTokens = digits
         // Three words' worth of tokens: a trigram for English BPE, about 13 bytes for a byte tokenizer.
         let ngram = max(3, Int((3 * tokensPerWord / 1.3).rounded()))
         self.repetition = RepetitionGuard(vocabularySize: count, bytes: { tokenizer.bytes(of: $0) }, ngram: ngram)
@@ -138,10 +145,11 @@ public struct ConstraintCompiler: Sendable {
         var bias = toneBias.merging(specialTokenBias) { _, special in special }
         for id in field.isInline ? mixedBreakTokens : mixedParagraphBreakTokens { bias[id] = -1e4 }
         let ends = Set(field.isInline ? lineBreakTokens : paragraphBreakTokens)
-        let constraints = GapConstraints(
+        var constraints = GapConstraints(
             keywords: keywords, bannedSequences: banned, logitBias: bias,
             allowsNullTail: budget.minTokens < budget.maskTokens, minTokens: budget.minTokens,
             endTokens: ends, repetition: repetition)
+        if !field.isInline { constraints.firstTokenBans = digitTokens }
         return CompiledField(budget: budget, constraints: constraints)
     }
 }

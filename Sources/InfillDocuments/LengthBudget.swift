@@ -33,7 +33,7 @@ public struct LengthBudget: Sendable, Hashable {
         if let w {
             let ratio = max(1.6, tokensPerWord * 1.25)
             maxTokens = min(maxTokens, Int((Double(w.max) * ratio).rounded(.up)))
-            minTokens = max(minTokens, Int((Double(w.min) * tokensPerWord * 0.9).rounded(.down)))
+            minTokens = max(minTokens, Int((Double(w.min) * tokensPerWord * 1.15).rounded(.up)))
         }
         maxTokens = max(maxTokens, keywordTokens, 1)
         return LengthBudget(maskTokens: maxTokens, minTokens: min(max(minTokens, 0), maxTokens))

@@ -101,6 +101,9 @@ public struct GapConstraints: Sendable, Hashable {
     public var endTokens: Set<TokenID>
     /// Rules against repeated words, repeated n-grams and filler, checked before every commit.
     public var repetition: RepetitionGuard?
+    /// Tokens never committed at the gap's first position (for example a bare list number opening
+    /// a paragraph field: small models trained on numbered senses start every paragraph with `1.`).
+    public var firstTokenBans: Set<TokenID> = []
 
     public init(
         keywords: [[TokenID]] = [], bannedSequences: [[TokenID]] = [], logitBias: [TokenID: Float] = [:],

@@ -136,6 +136,7 @@ struct CanvasRun {
             return !allowsNull(at: p) || completesBanned(nullTokenID, at: p)
         }
         if completesBanned(token, at: p) { return true }
+        if p == gaps[g].range.lowerBound && constraints.firstTokenBans.contains(token) { return true }
         if token != nullTokenID, let rules = constraints.repetition {
             // Every gap of the canvas, separated: one field must not repeat another's phrases either.
             var generated: [TokenID?] = []
