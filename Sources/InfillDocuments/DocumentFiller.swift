@@ -81,11 +81,14 @@ public final class DocumentFiller: Sendable {
     ///   - contents: the template's bytes; the seed depends on them.
     ///   - file: the label used in error messages (default `name`).
     ///   - pipeline: use this pipeline instead of looking one up in ``library``.
+    ///   - shouldContinue: asked before every sampler step; `false` stops the fill with
+    ///     `CancellationError` (the daemon's deadline and shutdown reach the sampler this way).
     ///   - progress: called after every sampler step.
     /// - Throws: ``DocumentError`` (the first problem; ``DocumentError/isPermanent`` says whether a
-    ///   retry could help), or `CancellationError` when the task is cancelled.
+    ///   retry could help), or `CancellationError` when the task is cancelled or `shouldContinue` says so.
     public func fill(
         name: String, contents: [UInt8], file: String? = nil, pipeline: PipelineSpec? = nil,
+        shouldContinue: (@Sendable () -> Bool)? = nil,
         progress: (@Sendable (FillProgress) -> Void)? = nil
     ) throws -> FilledDocument {
         let clock = ContinuousClock()
@@ -111,7 +114,8 @@ public final class DocumentFiller: Sendable {
         for (unitIndex, unit) in units.enumerated() {
             let result = try fillUnit(
                 plan: plan, unit: unit, unitIndex: unitIndex, filled: filled, compiled: compiled,
-                documentSeed: documentSeed, fieldsDone: filled.count, forwardsSoFar: totalForwards, progress: progress)
+                documentSeed: documentSeed, fieldsDone: filled.count, forwardsSoFar: totalForwards,
+                shouldContinue: shouldContinue, progress: progress)
             totalForwards += result.forwardPasses
             for (index, outcome) in result.outcomes {
                 filled[index] = outcome.text
@@ -182,7 +186,8 @@ public final class DocumentFiller: Sendable {
 
     private func fillUnit(
         plan: DocumentPlan, unit: [Int], unitIndex: Int, filled: [Int: String], compiled: [Int: CompiledField],
-        documentSeed: UInt64, fieldsDone: Int, forwardsSoFar: Int, progress: (@Sendable (FillProgress) -> Void)?
+        documentSeed: UInt64, fieldsDone: Int, forwardsSoFar: Int, shouldContinue: (@Sendable () -> Bool)?,
+        progress: (@Sendable (FillProgress) -> Void)?
     ) throws -> UnitResult {
         let clock = ContinuousClock()
         let started = clock.now
@@ -209,10 +214,10 @@ public final class DocumentFiller: Sendable {
             let forwardsBefore = forwards
             let results: [SamplingResult]
             do {
-                results = try sampler.sample(canvases, parameters: parameters) { p in
+                results = try sampler.sample(canvases, parameters: parameters, progress: { p in
                     progress?(FillProgress(fields: names, fieldsDone: fieldsDone, fieldsTotal: plan.fields.count, step: p.step,
                                            totalSteps: p.totalSteps, forwardPasses: forwardsSoFar + forwardsBefore + p.forwardPasses))
-                }
+                }, shouldContinue: shouldContinue)
             } catch let error as CancellationError {
                 throw error
             } catch let error as SamplingError {

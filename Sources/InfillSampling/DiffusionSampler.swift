@@ -22,12 +22,15 @@ public struct DiffusionSampler: Sendable {
     ///   - parameters: steps, algorithm, temperature and the rest.
     ///   - recordHistory: keep each canvas after keyword placement and after every step.
     ///   - progress: called after every step of the call.
+    ///   - shouldContinue: asked before every step; `false` stops the call with `CancellationError`
+    ///     (a deadline or shutdown of a caller that runs the sampler on a plain thread).
     /// - Returns: one ``SamplingResult`` per canvas, in order.
     /// - Throws: ``SamplingError`` for bad input or a model that returns the wrong shape, the
     ///   model's own errors, `CancellationError` when the surrounding task is cancelled.
     public func sample(
         _ canvases: [Canvas], parameters: SamplingParameters = SamplingParameters(),
-        recordHistory: Bool = false, progress: ((SamplingProgress) -> Void)? = nil
+        recordHistory: Bool = false, progress: ((SamplingProgress) -> Void)? = nil,
+        shouldContinue: (() -> Bool)? = nil
     ) throws -> [SamplingResult] {
         try parameters.validate()
         for (i, canvas) in canvases.enumerated() { try canvas.validate(for: model, index: i) }
@@ -53,6 +56,7 @@ public struct DiffusionSampler: Sendable {
         var step = 0
         while runs.contains(where: { !$0.finished }) {
             try Task.checkCancellation()
+            if let shouldContinue, !shouldContinue() { throw CancellationError() }
             step += 1
             // Plan every active canvas's step; origin draws its positions before the forward pass.
             var plans: [StepPlan?] = Array(repeating: nil, count: runs.count)

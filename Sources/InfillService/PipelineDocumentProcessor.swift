@@ -48,7 +48,8 @@ public final class PipelineDocumentProcessor: DocumentProcessor {
     public func process(name: String, contents: [UInt8], progress: DocumentProgressHandler) throws -> ProcessedDocument {
         let filler = current.withLock { $0 }
         do {
-            let filled = try filler.fill(name: name, contents: contents, file: name) { update in
+            let filled = try filler.fill(name: name, contents: contents, file: name,
+                                         shouldContinue: { progress.isWanted }) { update in
                 progress.update(DocumentProgress(
                     fields: update.fields, fieldsDone: update.fieldsDone, fieldsTotal: update.fieldsTotal,
                     step: update.step, totalSteps: update.totalSteps, forwardPasses: update.forwardPasses))

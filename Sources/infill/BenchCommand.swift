@@ -62,13 +62,16 @@ struct BenchCommand: AsyncParsableCommand {
     @Flag(name: .customLong("show-text"), help: "With --quality: print every field's text.")
     var showText = false
 
+    @Option(help: "With --quality: KV cache for every pipeline (none, prefix, dual), to compare speed at equal settings.")
+    var cache: String?
+
     func run() async throws {
         let model = try modelOptions.loadDetailed()
         if quality {
             try QualityBench(
                 templates: qualityTemplates.isEmpty ? ["pipelines/examples", "bench/quality"] : qualityTemplates,
                 pipelines: qualityPipelines.isEmpty ? ["pipelines", "bench/quality"] : qualityPipelines,
-                seeds: seeds, baseline: !noBaseline, json: json, showText: showText
+                seeds: seeds, baseline: !noBaseline, json: json, showText: showText, cache: cache
             ).run(model: model, modelOptions: modelOptions)
             return
         }

@@ -1,6 +1,7 @@
 import Foundation
 import InfillDocuments
 import InfillModel
+import InfillSampling
 
 /// `infill bench --quality`: the document-quality benchmark (see ``QualityBenchmark``).
 ///
@@ -16,8 +17,12 @@ struct QualityBench {
     var baseline: Bool
     var json: Bool
     var showText: Bool
+    var cache: String?
 
     func run(model: ModelLoader.Result, modelOptions: ModelOptions) throws {
+        if let cache, CacheMode(rawValue: cache) == nil {
+            throw CLIError.usage("--cache must be none, prefix or dual (got '\(cache)')")
+        }
         var library = PipelineLibrary.empty
         for folder in pipelines {
             let loaded = try PipelineLibrary.load(directory: folder)
@@ -39,10 +44,11 @@ struct QualityBench {
         }
         let base = try ModelLoader.load("default", mergeAdapter: false)
         let judge = FluencyJudge(transformer: base.model.transformer, tokenizer: base.loaded.tokenizer)
-        let benchmark = QualityBenchmark(
+        var benchmark = QualityBenchmark(
             filler: DocumentFiller(model: model.loaded, library: library),
             baseline: baseline ? AutoregressiveBaseline(transformer: base.model.transformer, tokenizer: base.loaded.tokenizer) : nil,
             judge: judge)
+        benchmark.override.cache = cache
         let report = try benchmark.run(templates: inputs, seeds: (0..<UInt64(max(1, seeds))).map { $0 }) { line in
             FileHandle.standardError.write(Data(("infill: " + line + "\n").utf8))
         }

@@ -76,6 +76,8 @@ public struct QualityBenchmark: Sendable {
     public let filler: DocumentFiller
     public let baseline: AutoregressiveBaseline?
     public let judge: FluencyJudge
+    /// Sampler settings laid over every pipeline's (for side-by-side runs, e.g. `cache: none`).
+    public var override = SamplingSettings()
 
     public init(filler: DocumentFiller, baseline: AutoregressiveBaseline?, judge: FluencyJudge) {
         self.filler = filler
@@ -99,6 +101,7 @@ public struct QualityBenchmark: Sendable {
             }
             for seed in seeds {
                 var pipeline = plan.pipeline
+                pipeline.sampling = pipeline.sampling.overriding(with: override)
                 pipeline.sampling.seed = (pipeline.sampling.seed ?? 0) &+ seed
                 let clock = ContinuousClock(), started = clock.now
                 do {
