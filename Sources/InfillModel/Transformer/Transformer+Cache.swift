@@ -79,20 +79,8 @@ extension Transformer {
         }
         let scale = 1 / Float(hd).squareRoot()
         for (layerIndex, layer) in weights.layers.enumerated() {
-            layer.attentionNorm.withUnsafeBufferPointer { w in
-                for r in 0..<n { FastMath.rmsNorm(x + r * h, weight: w.baseAddress!, into: xn + r * h, count: h, epsilon: c.rmsEpsilon) }
-            }
-            layer.qkv.withUnsafeBufferPointer { w in
-                Self.linear(xn, rows: n, inputs: h, weight: w.baseAddress!, outputs: fused, into: qkv, accumulate: false)
-            }
-            if let bias = layer.qkvBias {
-                bias.withUnsafeBufferPointer { b in
-                    for r in 0..<n {
-                        let row = qkv + r * fused
-                        for j in 0..<fused { row[j] += b[j] }
-                    }
-                }
-            }
+            normRows(x, into: xn, rows: n, weight: layer.attentionNorm)
+            projectQKV(layer, xn, rows: n, into: qkv)
             for r in 0..<n {
                 let row = qkv + r * fused
                 let cosRow = cosT + r * half, sinRow = sinT + r * half
@@ -140,24 +128,7 @@ extension Transformer {
                     }
                 }
             }
-            layer.output.withUnsafeBufferPointer { w in
-                Self.linear(attn, rows: n, inputs: qw, weight: w.baseAddress!, outputs: h, into: x, accumulate: true)
-            }
-            layer.mlpNorm.withUnsafeBufferPointer { w in
-                for r in 0..<n { FastMath.rmsNorm(x + r * h, weight: w.baseAddress!, into: xn + r * h, count: h, epsilon: c.rmsEpsilon) }
-            }
-            layer.gateUp.withUnsafeBufferPointer { w in
-                Self.linear(xn, rows: n, inputs: h, weight: w.baseAddress!, outputs: 2 * ff, into: gu, accumulate: false)
-            }
-            for r in 0..<n {
-                let row = gu + r * 2 * ff
-                FastMath.swiGLU(gate: row, up: row + ff, count: ff)
-            }
-            layer.down.withUnsafeBufferPointer { w in
-                cblas_sgemm(
-                    CblasRowMajor, CblasNoTrans, CblasTrans, Int32(n), Int32(h), Int32(ff),
-                    1, gu, Int32(2 * ff), w.baseAddress!, Int32(ff), 1, x, Int32(h))
-            }
+            outputAndMLP(layer, attn: attn, x: x, xn: xn, gateUp: gu, rows: n)
         }
 
         // Final norm and head at the wanted rows.
@@ -172,30 +143,6 @@ extension Transformer {
                 gatheredRows.append(r)
             }
         }
-        let wanted = gatheredRows.count
-        let vocabulary = c.vocabularySize
-        var all = [Float](repeating: 0, count: wanted * vocabulary)
-        if wanted > 0 {
-            let gathered = UnsafeMutablePointer<Float>.allocate(capacity: wanted * h)
-            defer { gathered.deallocate() }
-            weights.finalNorm.withUnsafeBufferPointer { w in
-                for (k, r) in gatheredRows.enumerated() {
-                    FastMath.rmsNorm(x + r * h, weight: w.baseAddress!, into: gathered + k * h, count: h, epsilon: c.rmsEpsilon)
-                }
-            }
-            all.withUnsafeMutableBufferPointer { out in
-                (weights.head ?? weights.embedding).withUnsafeBufferPointer { w in
-                    Self.linear(gathered, rows: wanted, inputs: h, weight: w.baseAddress!, outputs: vocabulary, into: out.baseAddress!, accumulate: false)
-                }
-            }
-        }
-        var results: [LogitMatrix] = []
-        var offset = 0
-        for out in outputRows {
-            let count = out.count * vocabulary
-            results.append(LogitMatrix(rows: out.count, width: vocabulary, values: Array(all[offset..<(offset + count)])))
-            offset += count
-        }
-        return results
+        return headLogits(x, rows: gatheredRows, counts: outputRows.map(\.count))
     }
 }

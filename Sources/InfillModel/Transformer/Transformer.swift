@@ -107,20 +107,8 @@ public struct Transformer: Sendable {
         }
         let scale = 1 / Float(hd).squareRoot()
         for (layerIndex, layer) in weights.layers.enumerated() {
-            layer.attentionNorm.withUnsafeBufferPointer { w in
-                for r in 0..<n { FastMath.rmsNorm(x + r * h, weight: w.baseAddress!, into: xn + r * h, count: h, epsilon: c.rmsEpsilon) }
-            }
-            layer.qkv.withUnsafeBufferPointer { w in
-                Self.linear(xn, rows: n, inputs: h, weight: w.baseAddress!, outputs: fused, into: qkv, accumulate: false)
-            }
-            if let bias = layer.qkvBias {
-                bias.withUnsafeBufferPointer { b in
-                    for r in 0..<n {
-                        let row = qkv + r * fused
-                        for j in 0..<fused { row[j] += b[j] }
-                    }
-                }
-            }
+            normRows(x, into: xn, rows: n, weight: layer.attentionNorm)
+            projectQKV(layer, xn, rows: n, into: qkv)
             // Rotate-half RoPE on every q and k head, position counted within each sequence.
             for s in 0..<sequences.count {
                 for pos in 0..<(starts[s + 1] - starts[s]) {
@@ -184,58 +172,12 @@ public struct Transformer: Sendable {
                     }
                 }
             }
-            layer.output.withUnsafeBufferPointer { w in
-                Self.linear(attn, rows: n, inputs: qw, weight: w.baseAddress!, outputs: h, into: x, accumulate: true)
-            }
-            layer.mlpNorm.withUnsafeBufferPointer { w in
-                for r in 0..<n { FastMath.rmsNorm(x + r * h, weight: w.baseAddress!, into: xn + r * h, count: h, epsilon: c.rmsEpsilon) }
-            }
-            layer.gateUp.withUnsafeBufferPointer { w in
-                Self.linear(xn, rows: n, inputs: h, weight: w.baseAddress!, outputs: 2 * ff, into: gu, accumulate: false)
-            }
-            // SwiGLU into the gate half of each row: silu(g)·u.
-            for r in 0..<n {
-                let row = gu + r * 2 * ff
-                FastMath.swiGLU(gate: row, up: row + ff, count: ff)
-            }
-            layer.down.withUnsafeBufferPointer { w in
-                cblas_sgemm(
-                    CblasRowMajor, CblasNoTrans, CblasTrans, Int32(n), Int32(h), Int32(ff),
-                    1, gu, Int32(2 * ff), w.baseAddress!, Int32(ff), 1, x, Int32(h))
-            }
+            outputAndMLP(layer, attn: attn, x: x, xn: xn, gateUp: gu, rows: n)
         }
 
         // Final norm and head only at the requested rows.
-        let wanted = outputRows.reduce(0) { $0 + $1.count }
-        var results: [LogitMatrix] = []
-        results.reserveCapacity(sequences.count)
-        let gathered = UnsafeMutablePointer<Float>.allocate(capacity: max(wanted, 1) * h)
-        defer { gathered.deallocate() }
-        weights.finalNorm.withUnsafeBufferPointer { w in
-            var k = 0
-            for s in 0..<sequences.count {
-                for p in outputRows[s] {
-                    FastMath.rmsNorm(x + (starts[s] + p) * h, weight: w.baseAddress!, into: gathered + k * h, count: h, epsilon: c.rmsEpsilon)
-                    k += 1
-                }
-            }
-        }
-        let vocabulary = c.vocabularySize
-        var all = [Float](repeating: 0, count: wanted * vocabulary)
-        if wanted > 0 {
-            all.withUnsafeMutableBufferPointer { out in
-                (weights.head ?? weights.embedding).withUnsafeBufferPointer { w in
-                    Self.linear(gathered, rows: wanted, inputs: h, weight: w.baseAddress!, outputs: vocabulary, into: out.baseAddress!, accumulate: false)
-                }
-            }
-        }
-        var offset = 0
-        for rows in outputRows {
-            let count = rows.count * vocabulary
-            results.append(LogitMatrix(rows: rows.count, width: vocabulary, values: Array(all[offset..<(offset + count)])))
-            offset += count
-        }
-        return results
+        let rows = sequences.indices.flatMap { s in outputRows[s].map { starts[s] + $0 } }
+        return headLogits(x, rows: rows, counts: outputRows.map(\.count))
     }
 
     /// Floating-point operations of one ``logits(sequences:outputRows:attention:)`` call, counting

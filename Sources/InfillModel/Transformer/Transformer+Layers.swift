@@ -1,0 +1,86 @@
+import COpenBLAS
+
+/// The per-layer pieces both forward passes share (the full pass and the cached-rows pass).
+extension Transformer {
+    /// RMSNorm of `rows` rows of `x` into `xn`.
+    @inline(__always)
+    func normRows(_ x: UnsafeMutablePointer<Float>, into xn: UnsafeMutablePointer<Float>, rows: Int, weight: [Float]) {
+        let h = config.hiddenSize, eps = config.rmsEpsilon
+        weight.withUnsafeBufferPointer { w in
+            for r in 0..<rows { FastMath.rmsNorm(x + r * h, weight: w.baseAddress!, into: xn + r * h, count: h, epsilon: eps) }
+        }
+    }
+
+    /// `qkv = xn · W_qkvᵀ (+ bias)` for `rows` rows: the fused query/key/value projection.
+    @inline(__always)
+    func projectQKV(_ layer: LayerWeights, _ xn: UnsafeMutablePointer<Float>, rows: Int, into qkv: UnsafeMutablePointer<Float>) {
+        let h = config.hiddenSize, fused = config.queryWidth + 2 * config.keyValueWidth
+        layer.qkv.withUnsafeBufferPointer { w in
+            Self.linear(xn, rows: rows, inputs: h, weight: w.baseAddress!, outputs: fused, into: qkv, accumulate: false)
+        }
+        if let bias = layer.qkvBias {
+            bias.withUnsafeBufferPointer { b in
+                for r in 0..<rows {
+                    let row = qkv + r * fused
+                    for j in 0..<fused { row[j] += b[j] }
+                }
+            }
+        }
+    }
+
+    /// The rest of a layer after attention: `x += attn · W_oᵀ`, then the SwiGLU MLP residual.
+    @inline(__always)
+    func outputAndMLP(
+        _ layer: LayerWeights, attn: UnsafeMutablePointer<Float>, x: UnsafeMutablePointer<Float>,
+        xn: UnsafeMutablePointer<Float>, gateUp gu: UnsafeMutablePointer<Float>, rows: Int
+    ) {
+        let h = config.hiddenSize, ff = config.intermediateSize, qw = config.queryWidth
+        layer.output.withUnsafeBufferPointer { w in
+            Self.linear(attn, rows: rows, inputs: qw, weight: w.baseAddress!, outputs: h, into: x, accumulate: true)
+        }
+        normRows(x, into: xn, rows: rows, weight: layer.mlpNorm)
+        layer.gateUp.withUnsafeBufferPointer { w in
+            Self.linear(xn, rows: rows, inputs: h, weight: w.baseAddress!, outputs: 2 * ff, into: gu, accumulate: false)
+        }
+        for r in 0..<rows {
+            let row = gu + r * 2 * ff
+            FastMath.swiGLU(gate: row, up: row + ff, count: ff)
+        }
+        layer.down.withUnsafeBufferPointer { w in
+            cblas_sgemm(
+                CblasRowMajor, CblasNoTrans, CblasTrans, Int32(rows), Int32(h), Int32(ff),
+                1, gu, Int32(2 * ff), w.baseAddress!, Int32(ff), 1, x, Int32(h))
+        }
+    }
+
+    /// Final norm and head at the given rows of `x`, split into one matrix per entry of `counts`.
+    func headLogits(_ x: UnsafeMutablePointer<Float>, rows: [Int], counts: [Int]) -> [LogitMatrix] {
+        let h = config.hiddenSize, vocabulary = config.vocabularySize
+        let wanted = rows.count
+        var all = [Float](repeating: 0, count: wanted * vocabulary)
+        if wanted > 0 {
+            let gathered = UnsafeMutablePointer<Float>.allocate(capacity: wanted * h)
+            defer { gathered.deallocate() }
+            weights.finalNorm.withUnsafeBufferPointer { w in
+                for (k, r) in rows.enumerated() {
+                    FastMath.rmsNorm(x + r * h, weight: w.baseAddress!, into: gathered + k * h, count: h, epsilon: config.rmsEpsilon)
+                }
+            }
+            all.withUnsafeMutableBufferPointer { out in
+                (weights.head ?? weights.embedding).withUnsafeBufferPointer { w in
+                    Self.linear(gathered, rows: wanted, inputs: h, weight: w.baseAddress!, outputs: vocabulary,
+                                into: out.baseAddress!, accumulate: false)
+                }
+            }
+        }
+        var results: [LogitMatrix] = []
+        results.reserveCapacity(counts.count)
+        var offset = 0
+        for count in counts {
+            let n = count * vocabulary
+            results.append(LogitMatrix(rows: count, width: vocabulary, values: Array(all[offset..<(offset + n)])))
+            offset += n
+        }
+        return results
+    }
+}
