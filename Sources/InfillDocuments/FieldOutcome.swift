@@ -60,8 +60,10 @@ public struct FieldOutcome: Sendable {
             violations.append("\(tokens) tokens, outside \(bound)")
         }
         let toneScore = field.tone.map { $0.score(text) }
-        // Hard constraints dominate; the tone score separates acceptable candidates.
+        // Hard constraints dominate, then readability (``FieldQuality``); the tone score separates
+        // readable candidates, so steering never buys tone with broken prose.
         var score = -100.0 * Double(violations.count)
+        if !FieldQuality.measure(text, field: field).readable { score -= 50 }
         if let bound = field.spec.words, !bound.contains(words) {
             score -= Double(words < bound.min ? bound.min - words : words - bound.max)
         }
