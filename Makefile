@@ -3,7 +3,7 @@ SWIFT ?= swift
 CONFIG ?= release
 BIN = .build/$(CONFIG)/infill
 
-.PHONY: deps build demo test fetch bench clean
+.PHONY: deps build demo test fetch bench quality clean
 
 # What the build needs from the system (OpenBLAS through pkg-config). Installed with apt-get when
 # run as root or with password-less sudo; otherwise one line says exactly what to run.
@@ -40,6 +40,10 @@ test: deps
 	$(SWIFT) build --product infill
 	.build/debug/infill model fetch
 	$(SWIFT) test
+
+# The document-quality benchmark (README, "Document quality"): diffusion vs the AR parent.
+quality: fetch
+	$(BIN) bench --quality
 
 bench: build
 	$(BIN) bench
