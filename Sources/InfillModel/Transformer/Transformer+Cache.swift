@@ -82,16 +82,7 @@ extension Transformer {
             normRows(x, into: xn, rows: n, weight: layer.attentionNorm)
             projectQKV(layer, xn, rows: n, into: qkv)
             for r in 0..<n {
-                let row = qkv + r * fused
-                let cosRow = cosT + r * half, sinRow = sinT + r * half
-                for head in 0..<(c.headCount + c.kvHeadCount) {
-                    let v = row + head * hd
-                    for i in 0..<half {
-                        let a = v[i], b = v[i + half]
-                        v[i] = a * cosRow[i] - b * sinRow[i]
-                        v[i + half] = b * cosRow[i] + a * sinRow[i]
-                    }
-                }
+                rotate(qkv + r * fused, cos: cosT + r * half, sin: sinT + r * half)
             }
             for s in sequences.indices {
                 let cache = caches[s]

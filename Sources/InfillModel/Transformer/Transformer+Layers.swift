@@ -28,6 +28,21 @@ extension Transformer {
         }
     }
 
+    /// Rotate-half RoPE on every query and key head of one fused projection row, with the
+    /// position's cos/sin tables (`headDimension / 2` values each).
+    @inline(__always)
+    func rotate(_ row: UnsafeMutablePointer<Float>, cos: UnsafePointer<Float>, sin: UnsafePointer<Float>) {
+        let hd = config.headDimension, half = hd / 2
+        for head in 0..<(config.headCount + config.kvHeadCount) {
+            let v = row + head * hd
+            for i in 0..<half {
+                let a = v[i], b = v[i + half]
+                v[i] = a * cos[i] - b * sin[i]
+                v[i + half] = b * cos[i] + a * sin[i]
+            }
+        }
+    }
+
     /// The rest of a layer after attention: `x += attn · W_oᵀ`, then the SwiGLU MLP residual.
     @inline(__always)
     func outputAndMLP(

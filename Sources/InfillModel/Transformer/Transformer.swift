@@ -113,15 +113,7 @@ public struct Transformer: Sendable {
             for s in 0..<sequences.count {
                 for pos in 0..<(starts[s + 1] - starts[s]) {
                     let row = qkv + (starts[s] + pos) * fused
-                    let cosRow = scratch.cos + pos * half, sinRow = scratch.sin + pos * half
-                    for head in 0..<(c.headCount + c.kvHeadCount) {
-                        let v = row + head * hd
-                        for i in 0..<half {
-                            let a = v[i], b = v[i + half]
-                            v[i] = a * cosRow[i] - b * sinRow[i]
-                            v[i + half] = b * cosRow[i] + a * sinRow[i]
-                        }
-                    }
+                    rotate(row, cos: scratch.cos + pos * half, sin: scratch.sin + pos * half)
                 }
             }
             if let caches {
