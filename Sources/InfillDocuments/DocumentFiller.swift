@@ -104,6 +104,7 @@ public final class DocumentFiller: Sendable {
         }
         var compiled: [Int: CompiledField] = [:]
         for (i, field) in try compile(plan).enumerated() { compiled[i] = field }
+        try checkWork(plan, compiled: compiled)
 
         let baseSeed = ResolvedSampling(plan.pipeline.sampling).seed
         let documentSeed = DocumentSeed.document(pipelineSeed: baseSeed, input: contents)
@@ -151,6 +152,25 @@ public final class DocumentFiller: Sendable {
         return FilledDocument(
             outputName: outputName, documentBytes: document,
             reportBytes: plan.pipeline.output.report ? Array(report.json().utf8) : nil, report: report)
+    }
+
+    /// Most sampler work one document may ask for: Σ over fields of candidates × max(steps,
+    /// mask tokens), about the forward-pass rows it costs. A small template can otherwise ask for
+    /// 60 fields × 64 candidates × 128 steps and hold a worker for hours.
+    public static let maxWorkPerDocument = 32_768
+
+    private func checkWork(_ plan: DocumentPlan, compiled: [Int: CompiledField]) throws {
+        var work = 0
+        for (i, field) in plan.fields.enumerated() {
+            let tokens = compiled[i]?.budget.maskTokens ?? 0
+            work += field.sampling.candidates * max(field.sampling.steps ?? 0, tokens)
+        }
+        guard work <= Self.maxWorkPerDocument else {
+            throw DocumentError(
+                "the document asks for \(work) units of sampler work (fields × candidates × steps or tokens), "
+                    + "more than the limit of \(Self.maxWorkPerDocument)",
+                file: plan.template.file, hint: "use fewer fields, fewer 'candidates', fewer 'steps' or shorter 'words'")
+        }
     }
 
     // MARK: Units

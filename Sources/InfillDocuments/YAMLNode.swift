@@ -53,11 +53,21 @@ enum YAMLParsing {
             throw DocumentError("cannot read YAML: \(error)", at: locate(1, 1))
         }
         guard let root else { return nil }
-        return try convert(root, locate: locate)
+        var budget = maxNodes
+        return try convert(root, locate: locate, budget: &budget)
     }
 
-    private static func convert(_ node: Node, locate: Locator) throws(DocumentError) -> YAMLNode {
+    /// Most nodes a document may expand to. Anchors and aliases share nodes, so a few hundred
+    /// bytes can name billions of them (an alias bomb); pipelines and front matter need hundreds.
+    static let maxNodes = 20_000
+
+    private static func convert(_ node: Node, locate: Locator, budget: inout Int) throws(DocumentError) -> YAMLNode {
         let location = node.mark.map { locate($0.line, $0.column) } ?? locate(1, 1)
+        budget -= 1
+        guard budget >= 0 else {
+            throw DocumentError("the YAML expands to more than \(maxNodes) values", at: location,
+                                hint: "anchors and aliases (&name, *name) that repeat each other are refused; write the values out")
+        }
         switch node {
         case .scalar(let scalar):
             let quoted = scalar.style != .plain && scalar.style != .any
@@ -65,7 +75,7 @@ enum YAMLParsing {
             return YAMLNode(kind: .scalar(scalar.string, isNull: isNull, isQuoted: quoted), location: location)
         case .sequence(let sequence):
             var items: [YAMLNode] = []
-            for item in sequence { items.append(try convert(item, locate: locate)) }
+            for item in sequence { items.append(try convert(item, locate: locate, budget: &budget)) }
             return YAMLNode(kind: .sequence(items), location: location)
         case .mapping(let mapping):
             var entries: [YAMLNode.Entry] = []
@@ -74,7 +84,8 @@ enum YAMLParsing {
                 guard case .scalar(let keyScalar) = key else {
                     throw DocumentError("a mapping key must be a plain name, not a list or mapping", at: keyLocation)
                 }
-                entries.append(YAMLNode.Entry(key: keyScalar.string, keyLocation: keyLocation, value: try convert(value, locate: locate)))
+                entries.append(YAMLNode.Entry(key: keyScalar.string, keyLocation: keyLocation,
+                                              value: try convert(value, locate: locate, budget: &budget)))
             }
             return YAMLNode(kind: .mapping(entries), location: location)
         case .alias(let alias):

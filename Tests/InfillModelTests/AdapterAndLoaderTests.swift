@@ -78,6 +78,12 @@ import Testing
         #expect(none == nil || FileManager.default.fileExists(atPath: none! + "/manifest.json"))
     }
 
+    @Test func theAdapterIsFoundFromASwiftPMBuildFolderOfTheCheckout() {
+        let places = ModelLoader.adapterCandidates(executablePath: "/src/infill/.build/x86_64-unknown-linux-gnu/release/infill")
+        #expect(places.contains("/src/infill/models/smollm2-135m-diffusion"))
+        #expect(places.contains("/src/infill/.build/x86_64-unknown-linux-gnu/share/infill/models/smollm2-135m-diffusion"))
+    }
+
     @Test func safetensorsTruncationAndCorruptionAreReported() throws {
         let name = "tiny-qwen2/model-00002-of-00002.safetensors"
         let bytes = EngineFixtures.bytes(name)

@@ -21,7 +21,8 @@ public enum ModelLoader {
     ///   - executablePath: the running binary, to find `models/` installed beside it.
     ///   - mergeAdapter: for `default`, whether to merge the diffusion adapter (false: the plain
     ///     base model, as `infill model forward --attention causal` probes it).
-    ///   - warn: receives one line when the default adapter is missing.
+    ///   - warn: receives one-line warnings about the loaded model (a missing default adapter is an
+    ///     error, not a warning: the base model alone cannot denoise).
     /// - Throws: ``ModelFileError`` for missing or unusable files.
     public static func load(
         _ spec: String, environment: [String: String] = ProcessInfo.processInfo.environment,
@@ -37,7 +38,12 @@ public enum ModelLoader {
             }
             let adapter = mergeAdapter ? adapterFolder(environment: environment, executablePath: executablePath) : nil
             if mergeAdapter && adapter == nil {
-                warn("diffusion adapter '\(defaultAdapterName)' not found (set INFILL_ADAPTER or run from the repository); using the base model in bidirectional mode")
+                // The base model alone, bidirectional, writes newlines: never degrade silently.
+                throw ModelFileError(
+                    defaultAdapterName,
+                    "the default model's diffusion adapter is missing; looked in "
+                        + adapterCandidates(executablePath: executablePath).joined(separator: ", ")
+                        + " (set INFILL_ADAPTER to its folder)")
             }
             result = try loadGGUF(path: base, adapterFolder: adapter, name: BaseModel.name)
         } else {
@@ -53,18 +59,26 @@ public enum ModelLoader {
     }
 
     /// The default adapter folder: `$INFILL_ADAPTER`, `./models/<name>`, then beside the executable
-    /// (`../../models/<name>` for a build folder, `../share/infill/models/<name>` for an install).
+    /// (`models/<name>` in any of the four folders above it, which covers SwiftPM's
+    /// `.build/<triple>/release` of a checkout, and `../share/infill/models/<name>` for an install).
     public static func adapterFolder(environment: [String: String], executablePath: String?) -> String? {
         if let explicit = environment["INFILL_ADAPTER"], !explicit.isEmpty {
             return explicit
         }
+        return adapterCandidates(executablePath: executablePath).first { FileManager.default.fileExists(atPath: $0 + "/manifest.json") }
+    }
+
+    /// Every place ``adapterFolder(environment:executablePath:)`` looks, in order.
+    public static func adapterCandidates(executablePath: String?) -> [String] {
         var candidates = [FileManager.default.currentDirectoryPath + "/models/" + defaultAdapterName]
         if let executablePath {
             let resolved = URL(fileURLWithPath: executablePath).resolvingSymlinksInPath().deletingLastPathComponent()
-            candidates.append(resolved.appendingPathComponent("../../models/" + defaultAdapterName).standardized.path)
+            for up in ["../", "../../", "../../../", "../../../../"] {
+                candidates.append(resolved.appendingPathComponent(up + "models/" + defaultAdapterName).standardized.path)
+            }
             candidates.append(resolved.appendingPathComponent("../share/infill/models/" + defaultAdapterName).standardized.path)
         }
-        return candidates.first { FileManager.default.fileExists(atPath: $0 + "/manifest.json") }
+        return candidates
     }
 
     /// Loads a GGUF model, optionally merging an adapter folder.
