@@ -5,19 +5,21 @@ BIN = .build/$(CONFIG)/infill
 
 .PHONY: deps build demo test fetch bench quality clean
 
-# What the build needs from the system (OpenBLAS through pkg-config). Installed with apt-get when
-# run as root or with password-less sudo; otherwise one line says exactly what to run.
-DEPS = libopenblas-dev pkg-config
+# What the build needs from the system: OpenBLAS through pkg-config, and pip for `infill model
+# fetch`. Installed with apt-get when run as root or with password-less sudo; otherwise one line
+# says exactly what to run.
 deps:
-	@if pkg-config --exists openblas 2>/dev/null; then exit 0; fi; \
+	@need=""; pkg-config --exists openblas 2>/dev/null || need=" libopenblas-dev pkg-config"; \
+	python3 -m pip --version >/dev/null 2>&1 || need="$$need python3-pip"; \
+	if [ -z "$$need" ]; then exit 0; fi; \
 	if [ "$$(id -u)" = 0 ]; then sudo=""; \
 	elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then sudo="sudo"; \
-	else echo "make: OpenBLAS and pkg-config are missing: run 'sudo apt-get install -y $(DEPS)', then make $(or $(MAKECMDGOALS),build) again" >&2; exit 1; fi; \
+	else echo "make: missing$$need: run 'sudo apt-get install -y$$need', then make $(or $(MAKECMDGOALS),build) again" >&2; exit 1; fi; \
 	if ! command -v apt-get >/dev/null 2>&1; then \
-		echo "make: OpenBLAS and pkg-config are missing and there is no apt-get: install OpenBLAS (with its openblas.pc) and pkg-config, then make $(or $(MAKECMDGOALS),build) again" >&2; exit 1; fi; \
-	echo "make: installing $(DEPS) with apt-get"; \
+		echo "make: missing$$need and there is no apt-get: install them (OpenBLAS with its openblas.pc), then make $(or $(MAKECMDGOALS),build) again" >&2; exit 1; fi; \
+	echo "make: installing$$need with apt-get"; \
 	$$sudo env DEBIAN_FRONTEND=noninteractive apt-get update -q && \
-	$$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -q $(DEPS)
+	$$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -q $$need
 
 build: deps
 	$(SWIFT) build -c $(CONFIG) --product infill
