@@ -23,11 +23,7 @@ struct QualityBench {
         if let cache, CacheMode(rawValue: cache) == nil {
             throw CLIError.usage("--cache must be none, prefix or dual (got '\(cache)')")
         }
-        var library = PipelineLibrary.empty
-        for folder in pipelines {
-            let loaded = try PipelineLibrary.load(directory: folder)
-            for spec in loaded.pipelines { library = PipelineLibrary(pipelines: library.pipelines + [spec], errors: library.errors) }
-        }
+        let library = PipelineLibrary(pipelines: try pipelines.flatMap { try PipelineLibrary.load(directory: $0).pipelines })
         var inputs: [(name: String, contents: [UInt8])] = []
         for path in templates {
             var isFolder: ObjCBool = false

@@ -1,3 +1,4 @@
+import Foundation
 import InfillModel
 
 /// Fluency as the autoregressive parent judges it: the mean negative log-likelihood (nats per
@@ -30,16 +31,9 @@ public struct FluencyJudge: Sendable {
             let row = logits[row: r]
             let top = row.max() ?? 0
             var sum = 0.0
-            for v in row { sum += Double(SamplingMathLite.exp(v - top)) }
+            for v in row { sum += exp(Double(v - top)) }
             total += -(Double(row[row.startIndex + Int(token)] - top) - log(sum))
         }
         return total / Double(scored.count)
     }
 }
-
-/// exp without Foundation overhead for the judge's log-sum-exp.
-enum SamplingMathLite {
-    @inline(__always) static func exp(_ x: Float) -> Float { x < -87 ? 0 : Float(Foundation.exp(Double(x))) }
-}
-
-import Foundation
