@@ -88,11 +88,13 @@ public struct FilledDocument: Sendable {
     public var report: FillReport
 }
 
-/// Progress of one ``DocumentFiller/fill(name:contents:file:pipeline:progress:)`` call.
-public struct FillProgress: Sendable {
-    /// The fields being filled now.
+/// Where one document's filling stands: the fields of the canvas being sampled, the sampler's
+/// step in it, and the forward passes so far (what ``DocumentFiller`` reports after every step,
+/// and what the daemon shows as a document's progress).
+public struct FillProgress: Sendable, Equatable {
+    /// The fields being filled now (empty when the filler does not say).
     public var fields: [String]
-    /// Fields finished before this canvas.
+    /// Fields finished before the current canvas, and the document's field count (0 = unknown).
     public var fieldsDone: Int
     public var fieldsTotal: Int
     /// The sampler's step within the current canvas, and its most steps.
@@ -100,4 +102,22 @@ public struct FillProgress: Sendable {
     public var totalSteps: Int
     /// Forward passes of the whole document so far.
     public var forwardPasses: Int
+
+    public init(fields: [String] = [], fieldsDone: Int = 0, fieldsTotal: Int = 0, step: Int, totalSteps: Int, forwardPasses: Int = 0) {
+        self.fields = fields
+        self.fieldsDone = fieldsDone
+        self.fieldsTotal = fieldsTotal
+        self.step = step
+        self.totalSteps = totalSteps
+        self.forwardPasses = forwardPasses
+    }
+
+    /// How much of the document is done, 0...1: finished fields count whole, the current canvas's
+    /// fields by their share of its steps.
+    public var fraction: Double {
+        let canvas = totalSteps > 0 ? min(1, Double(step) / Double(totalSteps)) : 0
+        guard fieldsTotal > 0 else { return canvas }
+        let done = Double(fieldsDone) + canvas * Double(max(1, fields.count))
+        return min(1, max(0, done / Double(fieldsTotal)))
+    }
 }

@@ -1,3 +1,5 @@
+import InfillDocuments
+
 /// Turns one claimed input file into a finished document: the seam between the spool and the
 /// document layer.
 ///
@@ -18,38 +20,8 @@ public protocol DocumentProcessor: Sendable {
     func reload() throws -> String
 }
 
-/// Where one document's filling stands: the fields of the canvas being sampled, the sampler's
-/// step in it, and the forward passes so far.
-public struct DocumentProgress: Sendable, Equatable {
-    /// The fields being filled now (empty when the processor does not say).
-    public var fields: [String]
-    /// Fields finished before the current canvas, and the document's field count (0 = unknown).
-    public var fieldsDone: Int
-    public var fieldsTotal: Int
-    /// Denoising steps done in the current canvas, and its most steps.
-    public var step: Int
-    public var totalSteps: Int
-    /// Forward passes of the whole document so far.
-    public var forwardPasses: Int
-
-    public init(fields: [String] = [], fieldsDone: Int = 0, fieldsTotal: Int = 0, step: Int, totalSteps: Int, forwardPasses: Int = 0) {
-        self.fields = fields
-        self.fieldsDone = fieldsDone
-        self.fieldsTotal = fieldsTotal
-        self.step = step
-        self.totalSteps = totalSteps
-        self.forwardPasses = forwardPasses
-    }
-
-    /// How much of the document is done, 0...1: finished fields count whole, the current canvas's
-    /// fields by their share of its steps.
-    public var fraction: Double {
-        let canvas = totalSteps > 0 ? min(1, Double(step) / Double(totalSteps)) : 0
-        guard fieldsTotal > 0 else { return canvas }
-        let done = Double(fieldsDone) + canvas * Double(max(1, fields.count))
-        return min(1, max(0, done / Double(fieldsTotal)))
-    }
-}
+/// Where one document's filling stands (the document layer's ``FillProgress``).
+public typealias DocumentProgress = FillProgress
 
 /// Receives progress of one document: denoising steps done out of the total, and a way to ask
 /// whether the work is still wanted (false after the stop timeout ran out).

@@ -50,9 +50,7 @@ public final class PipelineDocumentProcessor: DocumentProcessor {
         do {
             let filled = try filler.fill(name: name, contents: contents, file: name,
                                          shouldContinue: { progress.isWanted }) { update in
-                progress.update(DocumentProgress(
-                    fields: update.fields, fieldsDone: update.fieldsDone, fieldsTotal: update.fieldsTotal,
-                    step: update.step, totalSteps: update.totalSteps, forwardPasses: update.forwardPasses))
+                progress.update(update)
             }
             return ProcessedDocument(
                 outputName: filled.outputName, document: filled.documentBytes, report: filled.reportBytes,
