@@ -28,7 +28,7 @@ public final class DocumentFiller: Sendable {
         self.model = model
         self.library = library
         self.compiler = ConstraintCompiler(tokenizer: model.tokenizer, model: model.model)
-        self.sampler = DiffusionSampler(model: model.model)
+        self.sampler = DiffusionSampler(model: model.model, parent: model.parent)
     }
 
     /// Parses a template and resolves it against its pipeline (no sampling): what `infill check`
@@ -301,7 +301,9 @@ public final class DocumentFiller: Sendable {
             steps: steps.map { max(1, $0) }, algorithm: RemaskingAlgorithm(rawValue: s.algorithm) ?? .entropy,
             blockLength: s.blockLength, threshold: s.threshold.map(Float.init), temperature: Float(s.temperature),
             topP: s.topP.map(Float.init), topK: s.topK, seed: s.seed,
-            cache: CacheMode(rawValue: s.cache) ?? .dual, refreshInterval: s.refreshInterval)
+            cache: CacheMode(rawValue: s.cache) ?? .dual, refreshInterval: s.refreshInterval,
+            // A model without an autoregressive parent decodes unguided, so one pipeline serves every model.
+            guidance: model.parent == nil ? 0 : Float(s.guidance))
     }
 
     private func samplingFailure(_ error: SamplingError, plan: DocumentPlan, layout: CanvasLayout) -> DocumentError {

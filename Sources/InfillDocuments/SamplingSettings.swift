@@ -28,12 +28,15 @@ public struct SamplingSettings: Sendable, Hashable {
     public var cache: String?
     /// Refresh the cache every N steps inside a block too (nil = only at block boundaries).
     public var refreshInterval: Int?
+    /// Weight of the autoregressive parent's next-token distribution (0 = the denoiser alone).
+    public var guidance: Double?
 
     public init(
         steps: Int? = nil, algorithm: String? = nil, temperature: Double? = nil, threshold: Double? = nil,
         blockLength: Int? = nil, seed: UInt64? = nil, candidates: Int? = nil, topP: Double? = nil, topK: Int? = nil,
-        cache: String? = nil, refreshInterval: Int? = nil
+        cache: String? = nil, refreshInterval: Int? = nil, guidance: Double? = nil
     ) {
+        self.guidance = guidance
         self.cache = cache
         self.refreshInterval = refreshInterval
         self.steps = steps
@@ -54,15 +57,24 @@ public struct SamplingSettings: Sendable, Hashable {
             temperature: other.temperature ?? temperature, threshold: other.threshold ?? threshold,
             blockLength: other.blockLength ?? blockLength, seed: other.seed ?? seed,
             candidates: other.candidates ?? candidates, topP: other.topP ?? topP, topK: other.topK ?? topK,
-            cache: other.cache ?? cache, refreshInterval: other.refreshInterval ?? refreshInterval)
+            cache: other.cache ?? cache, refreshInterval: other.refreshInterval ?? refreshInterval,
+            guidance: other.guidance ?? guidance)
     }
 
     /// The keys of a `sampling:` mapping.
     static let keys = ["steps", "algorithm", "temperature", "threshold", "block_length", "seed", "candidates", "top_p", "top_k",
-                       "cache", "refresh_interval"]
+                       "cache", "refresh_interval", "guidance"]
 
     /// Remasking algorithms a spec may name (checked here so a typo fails in `infill check`).
     public static let algorithms = RemaskingAlgorithm.allCases.map(\.rawValue)
+
+    /// Parses a `sampling:` mapping given as YAML text, such as `{guidance: 0, block_length: 4}`
+    /// (the command line's overrides); errors name `label`.
+    public init(yaml text: String, label: String) throws {
+        let locate: YAMLParsing.Locator = { SourceLocation(file: label, line: $0, column: $1) }
+        guard let node = try YAMLParsing.parse(text, locate: locate) else { self.init(); return }
+        self = try Self.decode(node, what: "'sampling'")
+    }
 
     /// Decodes a `sampling:` mapping strictly.
     static func decode(_ node: YAMLNode, what: String) throws -> SamplingSettings {
@@ -87,6 +99,7 @@ public struct SamplingSettings: Sendable, Hashable {
         settings.topK = try entries["top_k"]?.value.int("'top_k'", in: 1...1_000_000)
         settings.cache = try entries["cache"]?.value.choice("'cache'", among: CacheMode.allCases.map(\.rawValue))
         settings.refreshInterval = try entries["refresh_interval"]?.value.int("'refresh_interval'", in: 1...4096)
+        settings.guidance = try entries["guidance"]?.value.double("'guidance'", in: 0...8)
         return settings
     }
 }
@@ -106,6 +119,8 @@ public struct ResolvedSampling: Sendable, Hashable {
     public var topK: Int?
     public var cache: String
     public var refreshInterval: Int?
+    /// Parent guidance weight; used only with a model that has an autoregressive parent.
+    public var guidance: Double
 
     /// Values used where neither the pipeline nor the field says otherwise: the decoding that
     /// read best on the quality benchmark (`infill bench --quality`, README): semi-autoregressive
@@ -114,7 +129,7 @@ public struct ResolvedSampling: Sendable, Hashable {
     /// inside a block, nucleus sampling at a low temperature.
     public static let defaults = SamplingSettings(
         algorithm: "entropy", temperature: 0.5, threshold: 0.9, blockLength: 8, seed: 0, candidates: 1, topP: 0.9,
-        cache: "dual")
+        cache: "dual", guidance: 1)
 
     /// Fills the gaps of `settings` from ``defaults``.
     public init(_ settings: SamplingSettings) {
@@ -130,5 +145,6 @@ public struct ResolvedSampling: Sendable, Hashable {
         topK = s.topK
         cache = s.cache ?? "dual"
         refreshInterval = s.refreshInterval
+        guidance = s.guidance ?? 0
     }
 }

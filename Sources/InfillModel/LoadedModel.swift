@@ -10,11 +10,16 @@ public struct LoadedModel: Sendable {
     public let name: String
     /// The diffusion adapter merged into the weights, if any (its folder name).
     public let adapter: String?
+    /// The autoregressive model the denoiser was initialised from (the base weights without the
+    /// adapter), for parent guidance; nil for a model loaded without an adapter.
+    public let parent: (any ParentModel)?
 
-    public init(model: any DenoisingModel, tokenizer: any Tokenizer, name: String, adapter: String?) {
+    public init(model: any DenoisingModel, tokenizer: any Tokenizer, name: String, adapter: String?,
+                parent: (any ParentModel)? = nil) {
         self.model = model
         self.tokenizer = tokenizer
         self.name = name
         self.adapter = adapter
+        self.parent = parent
     }
 }

@@ -29,6 +29,9 @@ struct CanvasRun {
     var cache: KVCache?
     var cachedBlock = -1
     var cachedStep = 0
+    /// Parent guidance: the prefix the parent's cache holds, and the cache.
+    var parentTokens: [TokenID] = []
+    var parentKV: KVCache?
 
     init(index: Int, canvas: Canvas, model: any DenoisingModel, seed: UInt64) {
         self.index = index
@@ -92,6 +95,32 @@ struct CanvasRun {
         case .prefix: return Array(first..<tokens.count)
         case .dual, .none: return positions
         }
+    }
+
+    /// The text before `p` as the parent reads it (null tails removed), or nil while a mask
+    /// precedes `p` or nothing does.
+    func parentPrefix(before p: Int) -> [TokenID]? {
+        guard p > 0, p <= tokens.count else { return nil }
+        var prefix: [TokenID] = []
+        prefix.reserveCapacity(p)
+        for q in 0..<p where !nullFilled[q] {
+            if tokens[q] == maskTokenID { return nil }
+            prefix.append(tokens[q])
+        }
+        return prefix.isEmpty ? nil : prefix
+    }
+
+    /// The parent cache to extend to `prefix`: the run's own while it holds an earlier prefix
+    /// of it (committed tokens never change, so it normally does), a fresh one otherwise.
+    mutating func parentCache(for prefix: [TokenID]) -> KVCache {
+        if let kv = parentKV, parentTokens.count <= prefix.count, prefix.starts(with: parentTokens) {
+            parentTokens = prefix
+            return kv
+        }
+        let kv = KVCache()
+        parentKV = kv
+        parentTokens = prefix
+        return kv
     }
 
     /// Still-masked positions of the current block.

@@ -10,9 +10,12 @@ import InfillModel
 public struct DiffusionSampler: Sendable {
     /// The denoiser driven by this sampler.
     public let model: any DenoisingModel
+    /// The autoregressive parent used by ``SamplingParameters/guidance`` (nil: no guidance).
+    public let parent: (any ParentModel)?
 
-    public init(model: any DenoisingModel) {
+    public init(model: any DenoisingModel, parent: (any ParentModel)? = nil) {
         self.model = model
+        self.parent = parent
     }
 
     /// Samples every canvas to completion.
@@ -33,6 +36,9 @@ public struct DiffusionSampler: Sendable {
         shouldContinue: (() -> Bool)? = nil
     ) throws -> [SamplingResult] {
         try parameters.validate()
+        if parameters.guidance > 0 && parent == nil {
+            throw SamplingError.invalidParameter("guidance needs the model's autoregressive parent, and this model has none")
+        }
         for (i, canvas) in canvases.enumerated() { try canvas.validate(for: model, index: i) }
         let clock = ContinuousClock()
         let start = clock.now
@@ -73,6 +79,7 @@ public struct DiffusionSampler: Sendable {
                 plans[i] = plan
             }
             let outputs = try predictStep(requests, owners: owners, runs: &runs, caching: caching, parameters: parameters)
+            let guides = try parentRows(plans: plans, runs: &runs, parameters: parameters)
             if !requests.isEmpty { forwards += 1 }
             var logits: [LogitMatrix?] = Array(repeating: nil, count: runs.count)
             for (r, i) in owners.enumerated() {
@@ -83,7 +90,7 @@ public struct DiffusionSampler: Sendable {
                 guard let plan = plans[i] else { continue }
                 var run = runs[i]
                 if let matrix = logits[i] {
-                    try apply(plan, logits: matrix, to: &run, distribution: distribution, parameters: parameters)
+                    try apply(plan, logits: matrix, guide: guides[i], to: &run, distribution: distribution, parameters: parameters)
                 }
                 run.steps += 1
                 run.stepInBlock += 1
@@ -126,14 +133,58 @@ public struct DiffusionSampler: Sendable {
         return StepPlan(requested: active, active: active, originDraw: [], scheduled: k)
     }
 
+    /// The parent's next-token logits at the leftmost masked position of each guided run's
+    /// block, combined with nothing yet (``apply`` multiplies them in), in one batched pass.
+    private func parentRows(
+        plans: [StepPlan?], runs: inout [CanvasRun], parameters: SamplingParameters
+    ) throws -> [Int: Guide] {
+        guard parameters.guidance > 0, let parent else { return [:] }
+        var owners: [Int] = [], prefixes: [[TokenID]] = [], caches: [KVCache] = []
+        for i in runs.indices {
+            guard let plan = plans[i], !plan.requested.isEmpty, let lead = plan.active.first,
+                  let prefix = runs[i].parentPrefix(before: lead), prefix.count <= parent.maxSequenceLength else { continue }
+            owners.append(i)
+            caches.append(runs[i].parentCache(for: prefix))
+            prefixes.append(prefix)
+        }
+        guard !owners.isEmpty else { return [:] }
+        let rows = try parent.nextTokenLogits(after: prefixes, caches: caches)
+        guard rows.count == owners.count, rows.allSatisfy({ $0.rows == 1 }) else {
+            throw SamplingError.modelOutput("the parent returned \(rows.count) rows for \(owners.count) prefixes")
+        }
+        var guides: [Int: Guide] = [:]
+        for (k, i) in owners.enumerated() {
+            guard let lead = plans[i]?.active.first else { continue }
+            guides[i] = Guide(position: lead, parentRow: rows[k].values)
+        }
+        return guides
+    }
+
+    /// The parent's view of one position this step.
+    struct Guide {
+        var position: Int
+        var parentRow: [Float]
+    }
+
     private func apply(
-        _ plan: StepPlan, logits: LogitMatrix, to run: inout CanvasRun, distribution: TokenDistribution,
+        _ plan: StepPlan, logits: LogitMatrix, guide: Guide?, to run: inout CanvasRun, distribution: TokenDistribution,
         parameters: SamplingParameters
     ) throws {
+        // The guided position's row is the product of the denoiser's and the parent's distributions.
+        var guidedRow: [Float]?
+        if let guide, let r = plan.requested.firstIndex(of: guide.position) {
+            guidedRow = ParentGuidance.combine(
+                denoiser: logits[row: r], parent: guide.parentRow[...], weight: parameters.guidance,
+                count: distribution.samplableCount, maskTokenID: model.maskTokenID, nullTokenID: model.nullTokenID)
+        }
+        func row(_ r: Int) -> ArraySlice<Float> {
+            if let guidedRow, plan.requested[r] == guide?.position { return guidedRow[...] }
+            return logits[row: r]
+        }
         var candidates: [Candidate] = []
         candidates.reserveCapacity(plan.requested.count)
         for (r, p) in plan.requested.enumerated() {
-            candidates.append(try candidate(for: p, row: logits[row: r], run: &run, distribution: distribution))
+            candidates.append(try candidate(for: p, row: row(r), run: &run, distribution: distribution))
         }
         var chosen: [Candidate]
         if parameters.algorithm == .origin {
@@ -142,6 +193,11 @@ public struct DiffusionSampler: Sendable {
             chosen = PositionSelection.drawWeighted(candidates, count: plan.scheduled, temperature: parameters.algorithmTemperature, rng: &run.rng)
         } else {
             chosen = Array(candidates.sorted(by: PositionSelection.moreConfident).prefix(plan.scheduled))
+        }
+        if guidedRow != nil, parameters.algorithm != .origin, plan.scheduled > 0,
+           let lead = candidates.first(where: { $0.position == guide?.position }) {
+            // Guided decoding runs left to right: the guided position is always among the scheduled.
+            chosen = [lead] + chosen.filter { $0.position != lead.position }.prefix(plan.scheduled - 1)
         }
         if let threshold = parameters.threshold {
             let taken = Set(chosen.map(\.position))
@@ -153,7 +209,7 @@ public struct DiffusionSampler: Sendable {
             guard run.isMasked(c.position) else { continue }
             if run.forbids(c.token, at: c.position) {
                 let r = plan.requested.firstIndex(of: c.position) ?? 0
-                c = try candidate(for: c.position, row: logits[row: r], run: &run, distribution: distribution)
+                c = try candidate(for: c.position, row: row(r), run: &run, distribution: distribution)
             }
             run.commit(c.token, at: c.position)
         }

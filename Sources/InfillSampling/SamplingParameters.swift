@@ -32,12 +32,18 @@ public struct SamplingParameters: Sendable, Hashable, Codable {
     /// With a cache: also refresh it every this many steps inside a block (`nil` = only at block
     /// boundaries; 1 = every step, which reproduces the uncached logits).
     public var refreshInterval: Int?
+    /// Parent guidance: the weight of the autoregressive parent's next-token log-probabilities
+    /// added to the denoiser's at the leftmost masked position of each block (0 = off; needs a
+    /// ``DiffusionSampler/parent``).
+    public var guidance: Float
 
     public init(
         steps: Int? = nil, algorithm: RemaskingAlgorithm = .entropy, algorithmTemperature: Float = 0,
         blockLength: Int? = nil, threshold: Float? = nil, temperature: Float = 0.2, topP: Float? = nil,
-        topK: Int? = nil, eps: Float = 1e-3, seed: UInt64 = 0, cache: CacheMode = .none, refreshInterval: Int? = nil
+        topK: Int? = nil, eps: Float = 1e-3, seed: UInt64 = 0, cache: CacheMode = .none, refreshInterval: Int? = nil,
+        guidance: Float = 0
     ) {
+        self.guidance = guidance
         self.cache = cache
         self.refreshInterval = refreshInterval
         self.steps = steps
@@ -54,7 +60,7 @@ public struct SamplingParameters: Sendable, Hashable, Codable {
 
     enum CodingKeys: String, CodingKey {
         case steps, algorithm, algorithmTemperature = "alg_temp", blockLength = "block_length", threshold
-        case temperature, topP = "top_p", topK = "top_k", eps, seed, cache, refreshInterval = "refresh_interval"
+        case temperature, topP = "top_p", topK = "top_k", eps, seed, cache, refreshInterval = "refresh_interval", guidance
     }
 
     public init(from decoder: any Decoder) throws {
@@ -72,6 +78,7 @@ public struct SamplingParameters: Sendable, Hashable, Codable {
         seed = try c.decodeIfPresent(UInt64.self, forKey: .seed) ?? d.seed
         cache = try c.decodeIfPresent(CacheMode.self, forKey: .cache) ?? d.cache
         refreshInterval = try c.decodeIfPresent(Int.self, forKey: .refreshInterval)
+        guidance = try c.decodeIfPresent(Float.self, forKey: .guidance) ?? d.guidance
     }
 
     /// Throws ``SamplingError/invalidParameter(_:)`` naming the first value out of range.
@@ -87,6 +94,7 @@ public struct SamplingParameters: Sendable, Hashable, Codable {
         if let topP, !(topP > 0 && topP <= 1) { throw fail("top_p must be in (0, 1] (got \(topP))") }
         if let topK, topK < 0 { throw fail("top_k must be ≥ 0 (got \(topK))") }
         if !(eps > 0 && eps < 1) { throw fail("eps must be in (0, 1) (got \(eps))") }
+        if !(guidance >= 0 && guidance <= 8) { throw fail("guidance must be in [0, 8] (got \(guidance))") }
         if let refreshInterval, refreshInterval < 1 { throw fail("refresh_interval must be at least 1 (got \(refreshInterval))") }
     }
 }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import COpenBLAS
 import Foundation
+import InfillDocuments
 import InfillModel
 #if canImport(Glibc)
 import Glibc
@@ -65,13 +66,20 @@ struct BenchCommand: AsyncParsableCommand {
     @Option(help: "With --quality: KV cache for every pipeline (none, prefix, dual), to compare speed at equal settings.")
     var cache: String?
 
+    @Option(help: ArgumentHelp(
+        "With --quality: sampler settings for every pipeline, as a YAML mapping.",
+        discussion: "For example --sampling '{guidance: 0, block_length: 4}'; the keys are those of a pipeline's 'sampling:'.",
+        valueName: "yaml"))
+    var sampling: String?
+
     func run() async throws {
         let model = try modelOptions.loadDetailed()
         if quality {
             try QualityBench(
                 templates: qualityTemplates.isEmpty ? ["pipelines/examples", "bench/quality"] : qualityTemplates,
                 pipelines: qualityPipelines.isEmpty ? ["pipelines", "bench/quality"] : qualityPipelines,
-                seeds: seeds, baseline: !noBaseline, json: json, showText: showText, cache: cache
+                seeds: seeds, baseline: !noBaseline, json: json, showText: showText, cache: cache,
+                sampling: try sampling.map { try SamplingSettings(yaml: $0, label: "--sampling") } ?? SamplingSettings()
             ).run(model: model, modelOptions: modelOptions)
             return
         }

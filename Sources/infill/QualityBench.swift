@@ -18,6 +18,8 @@ struct QualityBench {
     var json: Bool
     var showText: Bool
     var cache: String?
+    /// Sampler settings laid over every pipeline's (`--sampling`).
+    var sampling = SamplingSettings()
 
     func run(model: ModelLoader.Result, modelOptions: ModelOptions) throws {
         if let cache, CacheMode(rawValue: cache) == nil {
@@ -44,7 +46,8 @@ struct QualityBench {
             filler: DocumentFiller(model: model.loaded, library: library),
             baseline: baseline ? AutoregressiveBaseline(transformer: base.model.transformer, tokenizer: base.loaded.tokenizer) : nil,
             judge: judge)
-        benchmark.override.cache = cache
+        benchmark.override = sampling
+        if let cache { benchmark.override.cache = cache }
         let report = try benchmark.run(templates: inputs, seeds: (0..<UInt64(max(1, seeds))).map { $0 }) { line in
             FileHandle.standardError.write(Data(("infill: " + line + "\n").utf8))
         }

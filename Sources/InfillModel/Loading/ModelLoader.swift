@@ -88,8 +88,14 @@ public enum ModelLoader {
         let tokenizer = try GGUFTokenizerReader.tokenizer(of: file)
         var weights = try GGUFModelReader.weights(of: file, config: config)
         let adapter = try adapterFolder.map { try LoRAAdapter(folder: $0) }
+        // The unmerged weights are the autoregressive parent (copy-on-write: only the matrices
+        // the adapter changes are duplicated before fusing).
+        let parentWeights = adapter == nil ? nil : weights
         let merged = try adapter?.merge(into: &weights, config: config) ?? 0
         let transformer = Transformer(config: config, weights: try TransformerWeights(fusing: consume weights, config: config))
+        let parent = try parentWeights.map {
+            CausalParent(transformer: Transformer(config: config, weights: try TransformerWeights(fusing: $0, config: config)))
+        }
 
         let mask: TokenID, null: TokenID, shift: Bool, attention: AttentionMode
         let start = adapter?.manifest.startTokenID.map { TokenID($0) }
@@ -124,7 +130,7 @@ public enum ModelLoader {
             adapterFolder: adapterFolder, adapter: adapter?.manifest, mergedPairs: merged, attention: attention,
             logitShift: shift, maskTokenID: mask, nullTokenID: null, loadSeconds: 0)
         return Result(
-            loaded: LoadedModel(model: model, tokenizer: tokenizer, name: displayName, adapter: adapterName),
+            loaded: LoadedModel(model: model, tokenizer: tokenizer, name: displayName, adapter: adapterName, parent: parent),
             model: model, description: description)
     }
 

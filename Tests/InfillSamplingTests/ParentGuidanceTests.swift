@@ -1,0 +1,91 @@
+import Foundation
+import InfillModel
+import InfillModelTestKit
+@testable import InfillSampling
+import Testing
+
+/// Parent guidance: the product of the denoiser's and the autoregressive parent's distributions
+/// at the leftmost masked position, decoded left to right.
+@Suite struct ParentGuidanceTests {
+    static let width = 259
+    static let a = TokenID(UInt8(ascii: "a")), b = TokenID(UInt8(ascii: "b"))
+
+    static func softmax(_ v: [Float]) -> [Double] {
+        let m = Double(v.max() ?? 0)
+        let e = v.map { $0 == -.infinity ? 0 : exp(Double($0) - m) }
+        let s = e.reduce(0, +)
+        return e.map { $0 / s }
+    }
+
+    @Test func theProductKeepsTheDenoisersNullMassAndExcludesTheMask() {
+        // Vocabulary 0..<6: 0 is null, 5 is the mask (its large logit must not count).
+        let d: [Float] = [0.2, 0.4, 0.2, 0.1, 0.1].map { Float(log($0)) } + [50]
+        let q: [Float] = [0.3, 0.1, 0.5, 0.05, 0.05, 1e-9].map { Float(log($0)) }
+        let out = Self.softmax(ParentGuidance.combine(
+            denoiser: d[...], parent: q[...], weight: 1, count: 6, maskTokenID: 5, nullTokenID: 0))
+        let expected = [0.2, 0.8 * 0.04 / 0.15, 0.8 * 0.1 / 0.15, 0.8 * 0.005 / 0.15, 0.8 * 0.005 / 0.15, 0]
+        for (x, y) in zip(out, expected) { #expect(abs(x - y) < 1e-5, "\(out)") }
+    }
+
+    @Test func weightZeroIsTheDenoiserAlone() {
+        let d: [Float] = [1, 2, 0.5, -1, 3, 9]
+        let q: [Float] = [9, -4, 7, 0, 0, 0]
+        let out = Self.softmax(ParentGuidance.combine(
+            denoiser: d[...], parent: q[...], weight: 0, count: 6, maskTokenID: 5, nullTokenID: 0))
+        let alone = Self.softmax(Array(d.prefix(5)) + [-.infinity])
+        for (x, y) in zip(out, alone) { #expect(abs(x - y) < 1e-5) }
+    }
+
+    /// A denoiser torn between `a` and `b` everywhere, surest about the gap's last position.
+    static func tornModel(nullFrom: Int? = nil, gapStart: Int = 2) -> ScriptedModel {
+        ScriptedModel(logitWidth: width, samplableVocabularySize: 256 + 1, maskTokenID: mask, nullTokenID: null) { _, p in
+            var row = [Float](repeating: -20, count: width)
+            row[Int(a)] = 0
+            row[Int(b)] = 0
+            if p == gapStart + 3 { row[Int(a)] = 6 }
+            if let nullFrom, p >= gapStart + nullFrom { row[Int(null)] = 12 }
+            return row
+        }
+    }
+
+    static func parentPreferringB() -> ScriptedParent {
+        ScriptedParent(logitWidth: width) { _ in
+            var row = [Float](repeating: -20, count: width)
+            row[Int(a)] = 0
+            row[Int(b)] = 8
+            return row
+        }
+    }
+
+    @Test func guidedDecodingFollowsTheParentLeftToRightReusingItsCache() throws {
+        let parent = Self.parentPreferringB()
+        let sampler = DiffusionSampler(model: Self.tornModel(), parent: parent)
+        let canvas = infillCanvas("xy", 4, "z")
+        let guided = try sampler.sample([canvas], parameters: SamplingParameters(temperature: 0, guidance: 1))[0]
+        // The last position is the denoiser's surest (`a`), but guidance commits left to right, so
+        // every prefix the parent saw is the canvas up to the leftmost mask, one token longer each step.
+        #expect(bytes.decode(guided.gapTokens[0], skipSpecial: true) == "bbbb")
+        #expect(parent.prefixes.map { bytes.decode($0, skipSpecial: true) } == ["xy", "xyb", "xybb", "xybbb"])
+        #expect(parent.positionsComputed == 5)
+
+        let alone = try DiffusionSampler(model: Self.tornModel())
+            .sample([canvas], parameters: SamplingParameters(temperature: 0))[0]
+        #expect(bytes.decode(alone.gapTokens[0], skipSpecial: true) == "aaaa")
+    }
+
+    @Test func theDenoiserDecidesWhereTheFieldEnds() throws {
+        let sampler = DiffusionSampler(model: Self.tornModel(nullFrom: 2), parent: Self.parentPreferringB())
+        let canvas = infillCanvas("xy", 6, "z", constraints: GapConstraints(allowsNullTail: true))
+        let r = try sampler.sample([canvas], parameters: SamplingParameters(temperature: 0, guidance: 1))[0]
+        #expect(bytes.decode(r.gapTokens[0], skipSpecial: true) == "bb")
+        #expect(bytes.decode(r.tokens, skipSpecial: true) == "xybbz")
+    }
+
+    @Test func guidanceWithoutAParentIsRefused() {
+        let sampler = DiffusionSampler(model: Self.tornModel())
+        #expect(throws: SamplingError.self) {
+            try sampler.sample([infillCanvas("xy", 3)], parameters: SamplingParameters(guidance: 1))
+        }
+        #expect(throws: SamplingError.self) { try SamplingParameters(guidance: -1).validate() }
+    }
+}
