@@ -43,6 +43,9 @@ public struct ConstraintCompiler: Sendable {
     /// Tokens that are only digits (with or without a leading space): a paragraph field does not
     /// open with a bare number; a list the template wants is written in the template (`1. {{item}}`).
     public let digitTokens: Set<TokenID>
+    /// Tokens that are only sentence-ending punctuation (`.`, ` .`, `!`, `?`, `...`): what the
+    /// closing pressure of a block field favours near its length.
+    public let sentenceEndTokens: Set<TokenID>
 
     public init(tokenizer: any Tokenizer, model: any DenoisingModel) {
         self.tokenizer = tokenizer
@@ -50,7 +53,7 @@ public struct ConstraintCompiler: Sendable {
         self.tokensPerWord = LengthBudget.tokensPerWord(tokenizer)
         var bias: [TokenID: Float] = [:]
         var breaks: [TokenID] = [], paragraphs: [TokenID] = [], mixed: [TokenID] = [], mixedParagraphs: [TokenID] = []
-        var digits: Set<TokenID> = []
+        var digits: Set<TokenID> = [], sentenceEnds: Set<TokenID> = []
         let count = min(tokenizer.vocabularySize, model.samplableVocabularySize)
         for raw in 0..<count {
             let id = TokenID(raw)
@@ -62,6 +65,8 @@ public struct ConstraintCompiler: Sendable {
             let bytes = tokenizer.bytes(of: id)
             if bytes.contains(where: { (0x30...0x39).contains($0) }),
                bytes.allSatisfy({ (0x30...0x39).contains($0) || $0 == 0x20 }) { digits.insert(id) }
+            let marks = bytes.drop { $0 == 0x20 }
+            if !marks.isEmpty, marks.allSatisfy({ $0 == 0x2E || $0 == 0x21 || $0 == 0x3F }) { sentenceEnds.insert(id) }
             guard bytes.contains(0x0A) else { continue }
             let newlines = bytes.filter { $0 == 0x0A }.count
             if bytes.allSatisfy({ $0 == 0x0A || $0 == 0x0D || $0 == 0x20 || $0 == 0x09 }) {
@@ -78,6 +83,7 @@ public struct ConstraintCompiler: Sendable {
         self.mixedBreakTokens = mixed
         self.mixedParagraphBreakTokens = mixedParagraphs
         self.digitTokens = digits
+        self.sentenceEndTokens = sentenceEnds
         // Three words' worth of tokens: a trigram for English BPE, about 13 bytes for a byte tokenizer.
         let ngram = max(3, Int((3 * tokensPerWord / 1.3).rounded()))
         self.repetition = RepetitionGuard(vocabularySize: count, bytes: { tokenizer.bytes(of: $0) }, ngram: ngram)
@@ -108,6 +114,22 @@ public struct ConstraintCompiler: Sendable {
     /// over); legitimate prose almost never repeats a token three times in a row.
     public static func repetitionBans(tripled: Set<TokenID>, doubled: Set<TokenID>) -> [[TokenID]] {
         doubled.sorted().map { [$0, $0] } + tripled.subtracting(doubled).sorted().map { [$0, $0, $0] }
+    }
+
+    /// The closing pressure of a block field: from 70 % of its maximum length (in tokens, the word
+    /// maximum at the tokenizer's ratio) to the maximum, never before its minimum.
+    func closingPressure(_ field: PlannedField, budget: LengthBudget) -> ClosingPressure? {
+        let maximum: Int
+        if let words = field.spec.words ?? (field.spec.tokens == nil ? LengthBudget.defaultWords : nil) {
+            maximum = Int((Double(words.max) * tokensPerWord).rounded())
+        } else if let tokens = field.spec.tokens {
+            maximum = tokens.max
+        } else {
+            return nil
+        }
+        let full = min(maximum, budget.maskTokens)
+        guard !sentenceEndTokens.isEmpty, full > budget.minTokens else { return nil }
+        return ClosingPressure(sentenceEnds: sentenceEndTokens, from: max(budget.minTokens, full * 7 / 10), full: full)
     }
 
     /// Most tokens a field's repetition guard covers (each is a banned sequence checked per commit).
@@ -149,7 +171,10 @@ public struct ConstraintCompiler: Sendable {
             keywords: keywords, bannedSequences: banned, logitBias: bias,
             allowsNullTail: budget.minTokens < budget.maskTokens, minTokens: budget.minTokens,
             endTokens: ends, repetition: repetition)
-        if !field.isInline { constraints.firstTokenBans = digitTokens }
+        if !field.isInline {
+            constraints.firstTokenBans = digitTokens
+            constraints.closing = closingPressure(field, budget: budget)
+        }
         return CompiledField(budget: budget, constraints: constraints)
     }
 }

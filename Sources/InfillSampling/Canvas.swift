@@ -104,6 +104,8 @@ public struct GapConstraints: Sendable, Hashable {
     /// Tokens never committed at the gap's first position (for example a bare list number opening
     /// a paragraph field: small models trained on numbered senses start every paragraph with `1.`).
     public var firstTokenBans: Set<TokenID> = []
+    /// A push towards finishing the sentence and ending the gap near its length (nil = none).
+    public var closing: ClosingPressure?
 
     public init(
         keywords: [[TokenID]] = [], bannedSequences: [[TokenID]] = [], logitBias: [TokenID: Float] = [:],

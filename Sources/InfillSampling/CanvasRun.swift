@@ -144,7 +144,20 @@ struct CanvasRun {
 
     func bias(at p: Int) -> [TokenID: Float] {
         let g = gapOf[p]
-        return g >= 0 ? gaps[g].constraints.logitBias : [:]
+        guard g >= 0 else { return [:] }
+        let constraints = gaps[g].constraints
+        guard let closing = constraints.closing else { return constraints.logitBias }
+        let push = closing.weight(atOffset: p - gaps[g].range.lowerBound)
+        guard push > 0 else { return constraints.logitBias }
+        var bias = constraints.logitBias
+        // After a sentence end: end the gap; otherwise: finish the sentence.
+        if let previous = neighbours(from: p - 1, step: -1, count: 1).first, closing.sentenceEnds.contains(previous) {
+            for id in constraints.endTokens { bias[id, default: 0] += push }
+            bias[nullTokenID, default: 0] += push
+        } else {
+            for id in closing.sentenceEnds { bias[id, default: 0] += push }
+        }
+        return bias
     }
 
     /// Whether committing `token` at `p` now breaks a rule (null placement, an end token where

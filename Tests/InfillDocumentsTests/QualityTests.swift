@@ -1,3 +1,4 @@
+import InfillModel
 import InfillModelTestKit
 @testable import InfillDocuments
 import Testing
@@ -31,6 +32,17 @@ import Testing
         #expect(!FieldQuality.measure("No keyword here.", field: Self.field(keywords: ["outage"])).keywordsOK)
     }
 
+    @Test func aBlockFieldThatStopsMidSentenceIsUnfinished() {
+        let cut = FieldQuality.measure("The headphones are ideal for anyone who wants music without having to carry a",
+                                       field: Self.field())
+        #expect(cut.unfinished && !cut.readable)
+        #expect(!FieldQuality.measure("It shipped on time (mostly).", field: Self.field()).unfinished)
+        #expect(!FieldQuality.measure("Done:\n\n- Fix the login bug\n- Ship the beta", field: Self.field()).unfinished)
+        let longItem = "- The headphones are ideal for anyone who wants to listen to music all day without having to carry a"
+        #expect(FieldQuality.measure(longItem, field: Self.field()).unfinished)
+        #expect(!FieldQuality.measure("| Weight | 180 g |", field: Self.field()).unfinished)
+    }
+
     @Test func documentTextAroundAFieldUsesEarlierFills() throws {
         let template = try TemplateParser.parse(Array("A {{x}} B\n\n{{y}}\n\nC".utf8), file: "t.md")
         let spec = try PipelineSpec.parse("name: p\nfields:\n  x: {words: 1-3}\n  y: {words: 1-9}", file: "p.yaml")
@@ -38,5 +50,25 @@ import Testing
         let around = DocumentText.around(plan, field: 1, fills: [0: "one"])
         #expect(around.before == "A one B\n\n")
         #expect(around.after == "\n\nC")
+    }
+}
+
+/// The constraint compiler's closing pressure: block fields get one, in-line fields do not.
+@Suite struct ClosingPressureCompileTests {
+    @Test func blockFieldsCloseFromSeventyPercentOfTheirMaximum() throws {
+        let model = ScriptedModel(logitWidth: 259, samplableVocabularySize: 257, maskTokenID: ByteTokenizer.mask,
+                                  nullTokenID: ByteTokenizer.endOfText) { _, _ in [Float](repeating: 0, count: 259) }
+        let compiler = ConstraintCompiler(tokenizer: ByteTokenizer(), model: model)
+        #expect(compiler.sentenceEndTokens.contains(TokenID(UInt8(ascii: "."))))
+        #expect(!compiler.sentenceEndTokens.contains(TokenID(UInt8(ascii: "a"))))
+        let block = QualityTests.field(words: LengthBound(min: 2, max: 10))
+        let compiled = try compiler.compile(block, toneBias: [:])
+        let closing = try #require(compiled.constraints.closing)
+        let maximum = Int((10 * compiler.tokensPerWord).rounded())
+        #expect(closing.full == min(maximum, compiled.budget.maskTokens))
+        #expect(closing.from == max(compiled.budget.minTokens, closing.full * 7 / 10))
+        var inline = block
+        inline.isInline = true
+        #expect(try compiler.compile(inline, toneBias: [:]).constraints.closing == nil)
     }
 }

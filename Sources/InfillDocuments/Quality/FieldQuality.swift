@@ -3,7 +3,8 @@
 /// A field is *readable* when it is non-empty prose: no word twice back to back (any casing), no
 /// word trigram twice, at most a quarter of its words without letters (digits, dots and dashes
 /// used as filler), within its length bound, and it does not run on into a copy of the template
-/// text that follows it. Repetition is the share of word trigrams that repeat an earlier one.
+/// text that follows it, and a block field ends its last sentence (or its last line is a list item
+/// or table row). Repetition is the share of word trigrams that repeat an earlier one.
 public struct FieldQuality: Sendable, Equatable {
     public var words: Int
     /// Share of word trigrams that repeat an earlier trigram of the field (0 = none).
@@ -14,13 +15,29 @@ public struct FieldQuality: Sendable, Equatable {
     public var stutters: Bool
     /// The text after the field in the template (its first line) appears inside the field.
     public var copiesTemplate: Bool
+    /// A block field stops mid-sentence (its last line is prose without an end mark).
+    public var unfinished: Bool
     public var lengthOK: Bool
     public var keywordsOK: Bool
     public var avoidOK: Bool
 
     /// The readable-field verdict (see the type's summary).
     public var readable: Bool {
-        words > 0 && !stutters && repetition == 0 && filler <= 0.25 && lengthOK && !copiesTemplate
+        words > 0 && !stutters && repetition == 0 && filler <= 0.25 && lengthOK && !copiesTemplate && !unfinished
+    }
+
+    /// Whether a block field's text stops mid-sentence: its last line does not end with a
+    /// sentence mark, closing quote, bracket or emphasis, and is prose — a table row or a short
+    /// list item (up to 12 words, such as `- Fix the login bug`) may end without one.
+    static func isUnfinished(_ text: String) -> Bool {
+        guard let last = text.split(separator: "\n").map(trimmed).last(where: { !$0.isEmpty }) else { return false }
+        if last.hasPrefix("|") { return false }
+        var item = last.hasPrefix("- ") || last.hasPrefix("* ") || last.hasPrefix("+ ")
+        if let dot = last.firstIndex(where: { $0 == "." || $0 == ")" }), dot > last.startIndex,
+           last[..<dot].allSatisfy(\.isNumber) { item = true }
+        if item && WordCount.count(in: last) <= 13 { return false }
+        guard let end = last.last else { return false }
+        return !".!?:;)\"'*”’…]".contains(end)
     }
 
     /// Measures `text` as the fill of `field`; `following` is the template text after the field.
@@ -46,6 +63,7 @@ public struct FieldQuality: Sendable, Equatable {
         return FieldQuality(
             words: count, repetition: trigrams == 0 ? 0 : Double(repeats) / Double(trigrams),
             filler: raw.isEmpty ? 1 : Double(fillerWords) / Double(raw.count), stutters: stutters, copiesTemplate: copies,
+            unfinished: !field.isInline && isUnfinished(text),
             lengthOK: field.spec.words.map { $0.contains(count) } ?? (count > 0),
             keywordsOK: field.spec.keywords.allSatisfy { text.contains($0.value) },
             avoidOK: field.spec.avoid.allSatisfy { !FieldSpec.containsWord($0.value.lowercased(), in: lower) })
