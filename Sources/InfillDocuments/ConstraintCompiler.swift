@@ -43,6 +43,12 @@ public struct ConstraintCompiler: Sendable {
     /// Tokens that are only digits (with or without a leading space): a paragraph field does not
     /// open with a bare number; a list the template wants is written in the template (`1. {{item}}`).
     public let digitTokens: Set<TokenID>
+    /// Tokens that open Markdown structure (`*`, `-`, `+`, `#`, `>`, `|`, `[`, `` ` ``, dashes and
+    /// bullets, with or without a leading space): a paragraph field opens with prose, not a list, heading, quote
+    /// or table of its own (the template writes `- {{item}}` where it wants a list).
+    public let markupOpeningTokens: Set<TokenID>
+    /// En dash, em dash and bullet (UTF-8), list markers too.
+    static let dashOpenings: [[UInt8]] = ["–", "—", "•"].map { Array($0.utf8) }
     /// Tokens that are only sentence-ending punctuation (`.`, ` .`, `!`, `?`, `...`): what the
     /// closing pressure of a block field favours near its length.
     public let sentenceEndTokens: Set<TokenID>
@@ -53,7 +59,7 @@ public struct ConstraintCompiler: Sendable {
         self.tokensPerWord = LengthBudget.tokensPerWord(tokenizer)
         var bias: [TokenID: Float] = [:]
         var breaks: [TokenID] = [], paragraphs: [TokenID] = [], mixed: [TokenID] = [], mixedParagraphs: [TokenID] = []
-        var digits: Set<TokenID> = [], sentenceEnds: Set<TokenID> = []
+        var digits: Set<TokenID> = [], sentenceEnds: Set<TokenID> = [], markup: Set<TokenID> = []
         let count = min(tokenizer.vocabularySize, model.samplableVocabularySize)
         for raw in 0..<count {
             let id = TokenID(raw)
@@ -66,6 +72,9 @@ public struct ConstraintCompiler: Sendable {
             if bytes.contains(where: { (0x30...0x39).contains($0) }),
                bytes.allSatisfy({ (0x30...0x39).contains($0) || $0 == 0x20 }) { digits.insert(id) }
             let marks = bytes.drop { $0 == 0x20 }
+            if let first = marks.first, Array("*-+#>|[`".utf8).contains(first) || Self.dashOpenings.contains(where: { marks.starts(with: $0) }) {
+                markup.insert(id)
+            }
             if !marks.isEmpty, marks.allSatisfy({ $0 == 0x2E || $0 == 0x21 || $0 == 0x3F }) { sentenceEnds.insert(id) }
             guard bytes.contains(0x0A) else { continue }
             let newlines = bytes.filter { $0 == 0x0A }.count
@@ -84,6 +93,7 @@ public struct ConstraintCompiler: Sendable {
         self.mixedParagraphBreakTokens = mixedParagraphs
         self.digitTokens = digits
         self.sentenceEndTokens = sentenceEnds
+        self.markupOpeningTokens = markup
         // Three words' worth of tokens: a trigram for English BPE, about 13 bytes for a byte tokenizer.
         let ngram = max(3, Int((3 * tokensPerWord / 1.3).rounded()))
         self.repetition = RepetitionGuard(vocabularySize: count, bytes: { tokenizer.bytes(of: $0) }, ngram: ngram)
@@ -172,7 +182,7 @@ public struct ConstraintCompiler: Sendable {
             allowsNullTail: budget.minTokens < budget.maskTokens, minTokens: budget.minTokens,
             endTokens: ends, repetition: repetition)
         if !field.isInline {
-            constraints.firstTokenBans = digitTokens
+            constraints.firstTokenBans = digitTokens.union(markupOpeningTokens)
             constraints.closing = closingPressure(field, budget: budget)
         }
         return CompiledField(budget: budget, constraints: constraints)

@@ -43,6 +43,12 @@ public struct FieldOutcome: Sendable {
             text = cut
             tokens = tokenizer.encode(text).count
         }
+        // A last "sentence" of one or two words is a fragment the length pushed out ("… value. The L.").
+        if !field.isInline, let cut = withoutFragment(text, minWords: field.spec.words?.min ?? 1),
+           keywords.allSatisfy({ cut.contains($0) }) {
+            text = cut
+            tokens = tokenizer.encode(text).count
+        }
         let words = WordCount.count(in: text)
         let found = keywords.filter { text.contains($0) }
         let lower = text.lowercased()
@@ -70,6 +76,22 @@ public struct FieldOutcome: Sendable {
         score += toneScore ?? 0
         return FieldOutcome(text: text, tokens: tokens, words: words, keywordsFound: found, avoidedFound: avoided,
                             toneScore: toneScore, violations: violations, score: score)
+    }
+
+    /// `text` without a final sentence of at most two words, if an earlier sentence ends it and
+    /// at least `minWords` words stay.
+    static func withoutFragment(_ text: String, minWords: Int) -> String? {
+        guard let last = text.last, ".!?".contains(last) else { return nil }
+        // The previous sentence end: a mark followed by white space (not the dot in "4.99").
+        let chars = Array(text.dropLast())
+        guard let e = chars.indices.dropLast().last(where: { ".!?".contains(chars[$0]) && chars[$0 + 1].isWhitespace }) else {
+            return nil
+        }
+        let end = text.index(text.startIndex, offsetBy: e)
+        let tail = String(chars[(e + 1)...])
+        guard WordCount.count(in: tail) <= 2 else { return nil }
+        let cut = String(text[...end])
+        return WordCount.count(in: cut) >= max(1, minWords) ? cut : nil
     }
 
     /// `text` up to its last sentence end, if that leaves at least `minWords` words.

@@ -177,6 +177,14 @@ import Testing
         #expect(FieldOutcome.collapseLineBreaks("a \n\n b\tc") == "a b\tc")
     }
 
+    @Test func aTrailingFragmentSentenceIsDropped() {
+        #expect(FieldOutcome.withoutFragment("It costs a lot. However, it is a great value. The L.", minWords: 3)
+                == "It costs a lot. However, it is a great value.")
+        #expect(FieldOutcome.withoutFragment("The price is $4.99.", minWords: 1) == nil)
+        #expect(FieldOutcome.withoutFragment("It shipped. Then it sold out quickly.", minWords: 1) == nil)
+        #expect(FieldOutcome.withoutFragment("Short. Ok.", minWords: 3) == nil)
+    }
+
     @Test func inlineFieldsCannotBreakTheLine() throws {
         // A model that would love to write line breaks: in-line fields must not.
         let model = TestModels.prose(favouring: "\n\nab ")

@@ -53,7 +53,8 @@ import Testing
     }
 }
 
-/// The constraint compiler's closing pressure: block fields get one, in-line fields do not.
+/// The constraint compiler's closing pressure (block fields get one, in-line fields do not) and
+/// the openings a paragraph field may not start with.
 @Suite struct ClosingPressureCompileTests {
     @Test func blockFieldsCloseFromSeventyPercentOfTheirMaximum() throws {
         let model = ScriptedModel(logitWidth: 259, samplableVocabularySize: 257, maskTokenID: ByteTokenizer.mask,
@@ -67,6 +68,10 @@ import Testing
         let maximum = Int((10 * compiler.tokensPerWord).rounded())
         #expect(closing.full == min(maximum, compiled.budget.maskTokens))
         #expect(closing.from == max(compiled.budget.minTokens, closing.full * 7 / 10))
+        for opener in ["*", "-", " #", "|"] {
+            #expect(compiled.constraints.firstTokenBans.contains(TokenID(opener.utf8.last!)), "\(opener)")
+        }
+        #expect(!compiled.constraints.firstTokenBans.contains(TokenID(UInt8(ascii: "T"))))
         var inline = block
         inline.isInline = true
         #expect(try compiler.compile(inline, toneBias: [:]).constraints.closing == nil)
