@@ -81,6 +81,9 @@ public final class DocumentFiller: Sendable {
     ///   - contents: the template's bytes; the seed depends on them.
     ///   - file: the label used in error messages (default `name`).
     ///   - pipeline: use this pipeline instead of looking one up in ``library``.
+    ///   - recordReplay: also record every sampler step into ``FilledDocument/replay`` (off by
+    ///     default: it keeps the sampler's history; a pipeline with `output: { html: true }` turns it
+    ///     on and gets ``FilledDocument/htmlBytes``).
     ///   - shouldContinue: asked before every sampler step; `false` stops the fill with
     ///     `CancellationError` (the daemon's deadline and shutdown reach the sampler this way).
     ///   - progress: called after every sampler step.
@@ -88,6 +91,7 @@ public final class DocumentFiller: Sendable {
     ///   retry could help), or `CancellationError` when the task is cancelled or `shouldContinue` says so.
     public func fill(
         name: String, contents: [UInt8], file: String? = nil, pipeline: PipelineSpec? = nil,
+        recordReplay: Bool = false,
         shouldContinue: (@Sendable () -> Bool)? = nil,
         progress: (@Sendable (FillProgress) -> Void)? = nil
     ) throws -> FilledDocument {
@@ -105,6 +109,8 @@ public final class DocumentFiller: Sendable {
         var compiled: [Int: CompiledField] = [:]
         for (i, field) in try compile(plan).enumerated() { compiled[i] = field }
         try checkWork(plan, compiled: compiled)
+        let recorder = recordReplay || plan.pipeline.output.html ? ReplayRecorder(plan: plan, compiled: compiled, model: model) : nil
+        let progress = recorder?.observing(progress) ?? progress
 
         let baseSeed = ResolvedSampling(plan.pipeline.sampling).seed
         let documentSeed = DocumentSeed.document(pipelineSeed: baseSeed, input: contents)
@@ -116,7 +122,7 @@ public final class DocumentFiller: Sendable {
             let result = try fillUnit(
                 plan: plan, unit: unit, unitIndex: unitIndex, filled: filled, compiled: compiled,
                 documentSeed: documentSeed, fieldsDone: filled.count, forwardsSoFar: totalForwards,
-                shouldContinue: shouldContinue, progress: progress)
+                shouldContinue: shouldContinue, progress: progress, recorder: recorder)
             totalForwards += result.forwardPasses
             for (index, outcome) in result.outcomes {
                 filled[index] = outcome.text
@@ -149,9 +155,14 @@ public final class DocumentFiller: Sendable {
             seed: documentSeed, fields: plan.fields.indices.compactMap { reports[$0] },
             totalForwardPasses: totalForwards,
             totalSeconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18)
-        return FilledDocument(
+        var filledDocument = FilledDocument(
             outputName: outputName, documentBytes: document,
             reportBytes: plan.pipeline.output.report ? Array(report.json().utf8) : nil, report: report)
+        filledDocument.replay = recorder?.replay
+        if plan.pipeline.output.html, let replay = filledDocument.replay {
+            filledDocument.htmlBytes = Array(FillHTMLPage.render(report: report, replay: replay).utf8)
+        }
+        return filledDocument
     }
 
     /// Most sampler work one document may ask for: Σ over fields of candidates × max(steps,
@@ -207,7 +218,7 @@ public final class DocumentFiller: Sendable {
     private func fillUnit(
         plan: DocumentPlan, unit: [Int], unitIndex: Int, filled: [Int: String], compiled: [Int: CompiledField],
         documentSeed: UInt64, fieldsDone: Int, forwardsSoFar: Int, shouldContinue: (@Sendable () -> Bool)?,
-        progress: (@Sendable (FillProgress) -> Void)?
+        progress: (@Sendable (FillProgress) -> Void)?, recorder: ReplayRecorder? = nil
     ) throws -> UnitResult {
         let clock = ContinuousClock()
         let started = clock.now
@@ -234,7 +245,7 @@ public final class DocumentFiller: Sendable {
             let forwardsBefore = forwards
             let results: [SamplingResult]
             do {
-                results = try sampler.sample(canvases, parameters: parameters, progress: { p in
+                results = try sampler.sample(canvases, parameters: parameters, recordHistory: recorder != nil, progress: { p in
                     progress?(FillProgress(fields: names, fieldsDone: fieldsDone, fieldsTotal: plan.fields.count, step: p.step,
                                            totalSteps: p.totalSteps, forwardPasses: forwardsSoFar + forwardsBefore + p.forwardPasses))
                 }, shouldContinue: shouldContinue)
@@ -263,6 +274,8 @@ public final class DocumentFiller: Sendable {
             }
             guard let best else { break }
             if best.violations == 0 {
+                recorder?.finishUnit(unitIndex, canvas: canvases[best.candidate], gapFields: layout.gapFields,
+                                     result: results[best.candidate], outcomes: best.outcomes)
                 let elapsed = clock.now - started
                 return UnitResult(
                     outcomes: best.outcomes, steps: results[best.candidate].steps, forwardPasses: forwards,

@@ -86,6 +86,10 @@ public struct FilledDocument: Sendable {
     public var reportBytes: [UInt8]?
     /// The report's content.
     public var report: FillReport
+    /// Every field after every sampler step, when the fill was asked to record it.
+    public var replay: FillReplay? = nil
+    /// The `NAME.html` page (``FillHTMLPage``), when the pipeline says `output: { html: true }`.
+    public var htmlBytes: [UInt8]? = nil
 }
 
 /// Where one document's filling stands: the fields of the canvas being sampled, the sampler's

@@ -53,6 +53,15 @@ enum JSONValue: Sendable {
         }
     }
 
+    /// On one line without spaces (what a page embeds).
+    var compact: String {
+        switch self {
+        case .array(let items): "[" + items.map(\.compact).joined(separator: ",") + "]"
+        case .object(let pairs): "{" + pairs.map { Self.quoted($0.0) + ":" + $0.1.compact }.joined(separator: ",") + "}"
+        default: rendered().dropLast().description
+        }
+    }
+
     static func quoted(_ s: String) -> String {
         var out = "\""
         for scalar in s.unicodeScalars {

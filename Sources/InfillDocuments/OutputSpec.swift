@@ -12,10 +12,13 @@ public struct OutputSpec: Sendable, Hashable {
     public var report: Bool = true
     /// Keep or drop the front matter (default drop).
     public var frontMatter: FrontMatter = .drop
+    /// Whether `NAME.html` is written next to the document: the page that shows the document
+    /// with its fields' reports and replays the fill step by step (default false).
+    public var html: Bool = false
 
     public init() {}
 
-    static let keys = ["name", "report", "front_matter"]
+    static let keys = ["name", "report", "front_matter", "html"]
 
     /// The output file name for an input called `inputName` (a plain file name, no folders).
     public func outputName(for inputName: String) -> String {
@@ -42,6 +45,7 @@ public struct OutputSpec: Sendable, Hashable {
             spec.name = name
         }
         if let e = entries["report"] { spec.report = try e.value.bool("'report' of \(what)") }
+        if let e = entries["html"] { spec.html = try e.value.bool("'html' of \(what)") }
         if let e = entries["front_matter"] {
             spec.frontMatter = FrontMatter(rawValue: try e.value.choice("'front_matter' of \(what)", among: ["keep", "drop"])) ?? .drop
         }

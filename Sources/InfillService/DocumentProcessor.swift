@@ -63,12 +63,15 @@ public struct ProcessedDocument: Sendable, Equatable {
     public var report: [UInt8]?
     /// The pipeline that filled it, for the log.
     public var pipeline: String
+    /// The `NAME.html` page, if the pipeline asks for one (`output: { html: true }`).
+    public var html: [UInt8]?
 
-    public init(outputName: String, document: [UInt8], report: [UInt8]?, pipeline: String) {
+    public init(outputName: String, document: [UInt8], report: [UInt8]?, pipeline: String, html: [UInt8]? = nil) {
         self.outputName = outputName
         self.document = document
         self.report = report
         self.pipeline = pipeline
+        self.html = html
     }
 }
 

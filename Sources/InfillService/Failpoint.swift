@@ -10,6 +10,8 @@ enum Failpoint: String, CaseIterable, Sendable {
     case commitAfterJournal = "commit-after-journal"
     /// The report is in the outbox, the document is not.
     case commitAfterReport = "commit-after-report"
+    /// The report and the page (`NAME.html`) are in the outbox, the document is not.
+    case commitAfterHTML = "commit-after-html"
     /// The document and its report are in the outbox, the input is still claimed.
     case commitAfterDocument = "commit-after-document"
     /// `NAME.error.json` is in `failed/`, the input is still claimed.

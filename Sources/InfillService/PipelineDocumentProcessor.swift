@@ -54,7 +54,7 @@ public final class PipelineDocumentProcessor: DocumentProcessor {
             }
             return ProcessedDocument(
                 outputName: filled.outputName, document: filled.documentBytes, report: filled.reportBytes,
-                pipeline: filled.report.pipeline)
+                pipeline: filled.report.pipeline, html: filled.htmlBytes)
         } catch let error as DocumentError {
             throw Self.failure(error)
         } catch let errors as DocumentErrors {

@@ -253,8 +253,10 @@ public final class SpoolDirectory: Sendable {
     ///
     /// A name already taken by identical bytes is reused (idempotent re-run); one taken by a
     /// different document is never overwritten: the output gets `stem-1.ext`, `stem-2.ext`, ….
-    /// The same holds for the report's name: a document that happens to be called
-    /// `NAME.report.json` is never replaced either.
+    /// The same holds for the report's name and the page's (`NAME.html`): a document that happens
+    /// to be called `NAME.report.json` or `NAME.html` is never replaced either. The report and the
+    /// page are each written to staging, fsynced and renamed in before the document, so whoever
+    /// sees the document finds them complete, and a restart after a kill publishes them once.
     public func commit(_ name: String, _ result: ProcessedDocument) throws(SpoolError) -> Commit {
         guard Self.isPlainName(result.outputName), result.outputName.utf8.count <= SpoolLayout.maxNameBytes else {
             throw SpoolError.badOutputName(result.outputName)
@@ -267,6 +269,7 @@ public final class SpoolDirectory: Sendable {
                     let chosen = SpoolLayout.alternative(result.outputName, n)
                     let path = layout.outbox + "/" + chosen
                     let reportName = chosen + ".report.json"
+                    let htmlName = chosen + ".html"
                     // Journaled by an earlier run of this very claim, which was killed mid-commit.
                     let ours = chosen == earlier
                     var present = false
@@ -283,6 +286,7 @@ public final class SpoolDirectory: Sendable {
                     }
                     // A new document never takes a report name that is in use by someone else.
                     if result.report != nil, !present, !ours, FileOperations.exists(layout.outbox + "/" + reportName) { continue }
+                    if result.html != nil, !present, !ours, FileOperations.exists(layout.outbox + "/" + htmlName) { continue }
                     if !ours {
                         try journal(name, folder: layout.outbox, chosen: chosen)
                         Failpoint.commitAfterJournal.hit()
@@ -295,9 +299,18 @@ public final class SpoolDirectory: Sendable {
                         FileOperations.syncDirectory(layout.outbox)
                     }
                     Failpoint.commitAfterReport.hit()
+                    if let html = result.html {
+                        guard try publish(html, as: htmlName, in: layout.outbox, replacing: present || ours) else {
+                            if result.report != nil { try? FileOperations.remove(layout.outbox + "/" + reportName) }
+                            continue
+                        }
+                        FileOperations.syncDirectory(layout.outbox)
+                        Failpoint.commitAfterHTML.hit()
+                    }
                     if !present, !(try publish(result.document, as: chosen, in: layout.outbox, replacing: false)) {
                         // Someone took the name meanwhile: take our report back and try the next.
                         if result.report != nil { try? FileOperations.remove(layout.outbox + "/" + reportName) }
+                        if result.html != nil { try? FileOperations.remove(layout.outbox + "/" + htmlName) }
                         continue
                     }
                     FileOperations.syncDirectory(layout.outbox)

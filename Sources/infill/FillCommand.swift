@@ -11,7 +11,8 @@ struct FillCommand: AsyncParsableCommand {
             The pipeline is --pipeline FILE, or the one the template's front matter names or whose \
             'match' glob fits its file name among --pipelines DIR (default ./pipelines when it exists). \
             Without -o the document goes to stdout and a summary to stderr; with -o OUT, OUT and \
-            OUT.report.json are written. On a terminal, a progress line (fields, steps, forward \
+            OUT.report.json are written (and OUT.html when the pipeline says output: { html: true }). \
+            --html PAGE writes the page that replays the fill step by step. On a terminal, a progress line (fields, steps, forward \
             passes, ETA) is redrawn on stderr while it fills; --quiet prints nothing but errors. \
             See docs/PIPELINES.md.
             """)
@@ -73,16 +74,11 @@ struct FillCommand: AsyncParsableCommand {
         let filled: FilledDocument
         let display = FillProgressDisplay.forStandardError(quiet: quiet)
         defer { display?.finish() }
-        let timeline = html.map { _ in FillTimeline() }
         var progress: (@Sendable (FillProgress) -> Void)?
-        if display != nil || timeline != nil {
-            progress = { update in
-                display?.show(update)
-                timeline?.record(update)
-            }
-        }
+        if let display { progress = { update in display.show(update) } }
         do {
-            filled = try filler.fill(name: name, contents: contents, file: template, pipeline: forced, progress: progress)
+            filled = try filler.fill(name: name, contents: contents, file: template, pipeline: forced,
+                                     recordReplay: html != nil, progress: progress)
         } catch let error as DocumentError {
             display?.finish()
             throw CLIError.failed(error.description)
@@ -92,12 +88,12 @@ struct FillCommand: AsyncParsableCommand {
         if let output {
             try write(filled.documentBytes, to: output)
             if let report = filled.reportBytes { try write(report, to: output + ".report.json") }
+            if let page = filled.htmlBytes { try write(page, to: output + ".html") }
         } else {
             FileHandle.standardOutput.write(Data(filled.documentBytes))
         }
-        if let html, let timeline {
-            let page = FillHTMLPage.render(plan: plan, report: filled.report, events: timeline.events)
-            try write(Array(page.utf8), to: html)
+        if let html, let replay = filled.replay {
+            try write(filled.htmlBytes ?? Array(FillHTMLPage.render(report: filled.report, replay: replay).utf8), to: html)
         }
         guard !quiet else { return }
         var stderr = StandardError()
