@@ -63,6 +63,29 @@ import Testing
         #expect(folder.read("outbox/r-2.md.report.json") == "{}")
     }
 
+    @Test func thePageIsPublishedWithTheDocumentAndNeverTakesAnotherFilesName() throws {
+        let folder = TemporaryFolder()
+        let spool = try makeSpool(folder)
+        for name in ["a.md", "b.md", "c.md"] {
+            try folder.drop(name, name)
+            _ = try spool.claim(name)
+        }
+        var page = document("p.md", "A")
+        page.html = Array("<html>A</html>".utf8)
+        #expect(try spool.commit("a.md", page) == .init(documentName: "p.md", alreadyPresent: false))
+        #expect(folder.names("outbox") == ["p.md", "p.md.html", "p.md.report.json"])
+        #expect(folder.read("outbox/p.md.html") == "<html>A</html>")
+        // A document that happens to be called like the next page: the page goes elsewhere.
+        #expect(try spool.commit("b.md", document("q.md.html", "not a page")).documentName == "q.md.html")
+        var second = document("q.md", "B")
+        second.html = Array("<html>B</html>".utf8)
+        #expect(try spool.commit("c.md", second).documentName == "q-1.md")
+        #expect(folder.read("outbox/q.md.html") == "not a page")
+        #expect(folder.read("outbox/q-1.md.html") == "<html>B</html>")
+        #expect(!FileManager.default.fileExists(atPath: folder.path + "/outbox/q.md"), "no document without its page")
+        #expect(folder.names("state/staging").isEmpty && folder.names("state/commits").isEmpty)
+    }
+
     @Test func failureMovesTheInputNextToItsReason() throws {
         let folder = TemporaryFolder()
         let spool = try makeSpool(folder)
