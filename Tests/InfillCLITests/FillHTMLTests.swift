@@ -4,18 +4,6 @@ import Testing
 private let tinyModel = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
     .appendingPathComponent("Fixtures/tiny-llama.gguf").path
 
-/// Debian's `chromium` (or another Chromium on the PATH), for the page tests; nil when absent.
-private let chromium: String? = {
-    let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
-    for folder in path.split(separator: ":") {
-        for name in ["chromium", "chromium-browser", "google-chrome"] {
-            let candidate = "\(folder)/\(name)"
-            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
-        }
-    }
-    return nil
-}()
-
 /// `infill fill --html OUT.html`: a self-contained page with the rendered document, the fields
 /// and their reports, and a replay player; opened in headless Chromium where it is installed.
 @Suite(.enabled(if: FileManager.default.fileExists(atPath: tinyModel), "Tests/Fixtures/tiny-llama.gguf is missing"))
@@ -42,20 +30,26 @@ struct FillHTMLTests {
         sampling: { steps: 24, seed: 3 }
         fields:
           summary: { tokens: 16-24, keywords: [battery] }
-          risk: { tokens: 6-10, sampling: { temperature: 0.5 } }
+          risk: { tokens: 6-10, sampling: { temperature: 0.9 } }
         """
 
-    /// Fills the brief with `--html`; returns the folder and the page.
-    func fill() throws -> (dir: URL, page: String) {
+    /// Fills the brief with `--html` (or, with `pipelineAsks`, with `output: { html: true }` and
+    /// only `-o`); returns the folder and the page.
+    func fill(pipelineAsks: Bool = false) throws -> (dir: URL, page: String) {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("infill-html-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         try Self.template.write(to: dir.appendingPathComponent("brief.md"), atomically: true, encoding: .utf8)
-        try Self.pipeline.write(to: dir.appendingPathComponent("brief.yaml"), atomically: true, encoding: .utf8)
+        let pipeline = pipelineAsks ? Self.pipeline.replacingOccurrences(of: "name: brief\n", with: "name: brief\noutput: { html: true }\n")
+            : Self.pipeline
+        try pipeline.write(to: dir.appendingPathComponent("brief.yaml"), atomically: true, encoding: .utf8)
         let run = try runInfill(
-            ["fill", "brief.md", "--pipeline", "brief.yaml", "--model", tinyModel, "-o", "out.md", "--html", "page.html"],
+            ["fill", "brief.md", "--pipeline", "brief.yaml", "--model", tinyModel, "-o", "out.md"]
+                + (pipelineAsks ? [] : ["--html", "page.html"]),
             currentDirectory: dir)
         #expect(run.status == 0, "\(run.stderr)")
-        let page = try String(contentsOf: dir.appendingPathComponent("page.html"), encoding: .utf8)
+        let page = try String(contentsOf: dir.appendingPathComponent(pipelineAsks ? "out.md.html" : "page.html"), encoding: .utf8)
+        #expect(FileManager.default.fileExists(atPath: dir.appendingPathComponent("out.md.html").path) == pipelineAsks,
+                "OUT.html only when the pipeline asks for it")
         return (dir, page)
     }
 
@@ -77,64 +71,48 @@ struct FillHTMLTests {
         #expect(page.contains("data-card=\"summary\"") && page.contains("data-card=\"risk\""))
         #expect(page.contains("<th>tokens</th>") && page.contains("<th>steps</th>") && page.contains("<th>keywords</th>"))
         #expect(page.contains("battery ✓") || page.contains("battery ✗"))
-        // The player's data: the field texts as written to OUT, and frames from all masked to done.
+        // The player's data: the fields, the template pieces, and frames from all masked through
+        // every sampler step of both canvases (the risk has its own temperature).
         let start = try #require(page.range(of: "<script type=\"application/json\" id=\"infill-data\">"))
         let end = try #require(page.range(of: "</script>", range: start.upperBound..<page.endIndex))
-        let json = String(page[start.upperBound..<end.lowerBound]).replacingOccurrences(of: "<\\/", with: "</")
+        let json = String(page[start.upperBound..<end.lowerBound])
+        #expect(!json.contains("<"), "the data cannot end its script element")
         let data = try #require(try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any])
-        let frames = try #require(data["frames"] as? [[String: Any]])
-        #expect(frames.count >= 4)
-        #expect((frames.first?["done"] as? [String]) == [])
-        #expect(Set(frames.last?["done"] as? [String] ?? []) == ["summary", "risk"])
-        let passes = frames.compactMap { $0["forward_passes"] as? Int }
+        #expect(data["fields"] as? [String] == ["summary", "risk"])
+        let frames = try #require(data["frames"] as? [[Any]])
+        let kinds = frames.compactMap { $0.first as? String }
+        #expect(kinds.first == "masked" && kinds.filter { $0 == "step" }.count >= 4)
+        let report = try String(contentsOf: dir.appendingPathComponent("out.md.report.json"), encoding: .utf8)
+        #expect(kinds.filter { $0 == "step" }.count == (try HeadlessChromium.stepsPerCanvas(report: report)).reduce(0, +))
+        #expect(Set(frames.compactMap { $0[1] as? Int }) == [0, 1], "two canvases")
+        let passes = frames.compactMap { $0[4] as? Int }
         #expect(passes == passes.sorted(), "forward passes never go down")
-        let fields = try #require(data["fields"] as? [String: [String: Any]])
-        let out = try String(contentsOf: dir.appendingPathComponent("out.md"), encoding: .utf8)
-        for name in ["summary", "risk"] {
-            let text = try #require(fields[name]?["text"] as? String)
-            #expect(out.contains(text))
-        }
     }
 
-    @Test(.enabled(if: chromium != nil, "chromium is not installed (apt-get install -y chromium); the page is not opened"))
-    func chromiumStepsThroughTheFramesAndTakesAScreenshot() throws {
+    @Test func aPipelineWithOutputHTMLWritesThePageNextToTheDocument() throws {
+        let (dir, page) = try fill(pipelineAsks: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        #expect(page.hasPrefix("<!DOCTYPE html>") && page.hasSuffix("</html>\n"))
+        #expect(page.contains("data-field=\"summary\"") && page.contains("id=\"infill-data\""))
+    }
+
+    @Test(.enabled(if: chromium != nil, chromiumMissing))
+    func chromiumStepsThroughEveryFrameAndTakesAScreenshot() throws {
         let (dir, _) = try fill()
         defer { try? FileManager.default.removeItem(at: dir) }
-        let url = "file://" + dir.appendingPathComponent("page.html").path
-        // #trace: the page's script shows every frame in turn and records how many fields each masks.
-        let traced = try headless(["--dump-dom", url + "#trace"])
-        let trace = try #require(traced.range(of: #"data-trace="[0-9,]+""#, options: .regularExpression).map { traced[$0] })
-        let counts = trace.dropFirst("data-trace=\"".count).dropLast().split(separator: ",").compactMap { Int($0) }
-        #expect(counts.count >= 4)
-        #expect(counts.first == 2 && counts.last == 0, "\(counts)")
-        #expect(counts == counts.sorted(by: >), "fields are only ever unmasked: \(counts)")
+        let page = dir.appendingPathComponent("page.html").path
+        let trace = try HeadlessChromium.trace(page)
+        let document = try String(contentsOf: dir.appendingPathComponent("out.md"), encoding: .utf8)
+        let report = try String(contentsOf: dir.appendingPathComponent("out.md.report.json"), encoding: .utf8)
+        HeadlessChromium.expectReplay(trace, document: document, stepsPerCanvas: try HeadlessChromium.stepsPerCanvas(report: report))
         // The first frame shows masks, the last the filled text.
-        let first = try headless(["--dump-dom", url + "#frame=0"])
+        let first = try HeadlessChromium.run(["--dump-dom", "file://" + page + "#frame=0"])
         #expect(first.contains("class=\"field masked"), "\(first.prefix(2000))")
         #expect(first.contains("all masked"))
-        let last = try headless(["--dump-dom", url])
-        #expect(!last.contains("field masked"))
+        let last = try HeadlessChromium.run(["--dump-dom", "file://" + page])
+        #expect(!last.contains("field masked") && !last.contains("class=\"m\""))
         #expect(last.contains("finished"))
-        let shot = dir.appendingPathComponent("page.png").path
-        _ = try headless(["--window-size=1200,900", "--screenshot=\(shot)", url + "#frame=\(max(1, counts.count / 2))"])
-        let size = (try FileManager.default.attributesOfItem(atPath: shot)[.size] as? Int) ?? 0
+        let size = try HeadlessChromium.screenshot(page, frame: trace.frames / 2, to: dir.appendingPathComponent("page.png").path)
         #expect(size > 10_000, "screenshot of \(size) bytes")
-    }
-
-    /// Runs headless Chromium with `arguments`; returns its stdout.
-    func headless(_ arguments: [String]) throws -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: try #require(chromium))
-        let profile = FileManager.default.temporaryDirectory.appendingPathComponent("infill-chromium-\(UUID().uuidString)").path
-        defer { try? FileManager.default.removeItem(atPath: profile) }
-        process.arguments = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--user-data-dir=\(profile)",
-                             "--virtual-time-budget=5000"] + arguments
-        let out = Pipe()
-        process.standardOutput = out
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return String(decoding: data, as: UTF8.self)
     }
 }

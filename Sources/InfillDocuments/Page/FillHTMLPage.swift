@@ -271,7 +271,7 @@ public enum FillHTMLPage {
             var kind = frame[0], what = current === last ? "finished" : current === 0 ? "all masked"
               : kind === "keywords" ? "keywords placed" : kind === "cleanup" ? "cleaned up"
               : kind === "masked" ? "canvas " + (frame[1] + 1) + " masked"
-              : "step " + frame[2] + "/" + frame[3];
+              : "step " + frame[2] + " (of at most " + frame[3] + ")";
             label.textContent = "frame " + current + "/" + last + " \\u00b7 " + what + " \\u00b7 "
               + masked + " masks \\u00b7 " + frame[4] + " forward passes \\u00b7 " + frame[5].toFixed(2) + " s";
             scrub.value = String(current);
@@ -309,20 +309,24 @@ public enum FillHTMLPage {
             frames: frames.length, show: show, start: start, stop: stop, documentText: documentText,
             texts: function (index) { return texts[index].slice(); }
           };
-          // #frame=N opens at frame N. #trace shows every frame in turn, the way the forward button
-          // does, and records for tests (data-trace on the body, URI-encoded JSON): per frame its
-          // kind and the masks left, the field texts of the first frame, and the plain document
+          // #frame=N opens at frame N. #trace steps through every frame with the player's own
+          // buttons (|◀, then ▶ until the end) and records for tests, URI-encoded JSON in
+          // data-trace on the body: per frame its kind, step, the frame the label names and the
+          // masks the article shows, the field texts of the first frame, and the plain document
           // text of the first and the last frame.
           var hash = window.location.hash;
           var match = /frame=(\\d+)/.exec(hash);
           if (hash.indexOf("trace") >= 0) {
-            var trace = { frames: frames.length, kinds: [], masks: [], shown: [], first: texts[0].slice(),
+            var article = document.getElementById("document");
+            var trace = { frames: frames.length, kinds: [], steps: [], labels: [], masks: [], first: texts[0].slice(),
                           firstDocument: documentText(0), lastDocument: documentText(last) };
-            show(0);
+            document.getElementById("first").click();
             for (var i = 0; i <= last; i++) {
-              trace.kinds.push(frames[i][0]);
-              trace.masks.push(show(i));
-              trace.shown.push(document.getElementById("document").textContent.split(MASK).length - 1);
+              if (i > 0) document.getElementById("forward").click();
+              trace.kinds.push(frames[current][0]);
+              trace.steps.push(frames[current][2]);
+              trace.labels.push(parseInt(/frame (\\d+)/.exec(label.textContent)[1], 10));
+              trace.masks.push(article.textContent.split(MASK).length - 1);
             }
             trace.lastArticle = spans.map(function (s) { return s.textContent; });
             document.body.dataset.trace = encodeURIComponent(JSON.stringify(trace));
