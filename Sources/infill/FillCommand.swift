@@ -11,9 +11,10 @@ struct FillCommand: AsyncParsableCommand {
             The pipeline is --pipeline FILE, or the one the template's front matter names or whose \
             'match' glob fits its file name among --pipelines DIR (default ./pipelines when it exists). \
             Without -o the document goes to stdout and a summary to stderr; with -o OUT, OUT and \
-            OUT.report.json are written (and OUT.html when the pipeline says output: { html: true }). \
-            --html PAGE writes the page that replays the fill step by step. On a terminal, a progress line (fields, steps, forward \
-            passes, ETA) is redrawn on stderr while it fills; --quiet prints nothing but errors. \
+            OUT.report.json are written, and OUT.html when the pipeline says output: { html: true } \
+            (the page --html PAGE writes anywhere: the document, its fields' reports and a replay \
+            of every sampler step). On a terminal, a progress line (fields, steps, forward passes, \
+            ETA) is redrawn on stderr while it fills; --quiet prints nothing but errors. \
             See docs/PIPELINES.md.
             """)
 
