@@ -54,6 +54,24 @@ import Testing
         #expect(Array(replay.body(at: replay.frames.count - 1).utf8) == filled.documentBytes)
     }
 
+    @Test func aCanvasSampledAgainIsReplayedFromTheAttemptThatWasKept() throws {
+        let yaml = "name: r\nsampling: { steps: 16, temperature: 1.0, seed: 3 }\nfields:\n  a: { words: 20-30 }\n"
+        let spec = try PipelineSpec.parse(yaml, file: "r.yaml")
+        let filler = DocumentFiller(model: TestModels.loaded(TestModels.prose(nullLogit: 2)), library: PipelineLibrary(pipelines: [spec]))
+        let filled = try filler.fill(name: "r.md", contents: Array("# R\n\n{{a}}\n".utf8), pipeline: spec, recordReplay: true)
+        let field = try #require(filled.report.fields.first)
+        try #require(field.attempts > 1, "the first attempt falls short of 20 words and is sampled again")
+        let replay = try #require(filled.replay)
+        // The kept attempt's canvas is longer: it starts with its own masked frame, then its steps.
+        let kinds = replay.frames.map(\.kind)
+        #expect(kinds.filter { $0 == .masked }.count == 2 && kinds[1] == .masked)
+        let mask = String(FillReplay.mask)
+        #expect(try #require(replay.frames[1].texts[0]).count > (try #require(replay.frames[0].texts[0])).count)
+        #expect(try #require(replay.frames[1].texts[0]).allSatisfy { String($0) == mask })
+        #expect(replay.frames.filter { $0.kind == .step }.map(\.step) == Array(1...field.steps))
+        #expect(Array(replay.body(at: replay.frames.count - 1).utf8) == filled.documentBytes)
+    }
+
     @Test func thePipelineAsksForThePage() throws {
         let filled = try filler(html: true).fill(name: "launch.brief.md", contents: Array(Self.template.utf8))
         let page = String(decoding: try #require(filled.htmlBytes), as: UTF8.self)
