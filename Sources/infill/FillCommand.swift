@@ -92,6 +92,10 @@ struct FillCommand: AsyncParsableCommand {
             if let page = filled.htmlBytes { try write(page, to: output + ".html") }
         } else {
             FileHandle.standardOutput.write(Data(filled.documentBytes))
+            if filled.htmlBytes != nil, html == nil, !quiet {
+                var stderr = StandardError()
+                print("infill: the pipeline asks for a page (output.html); give -o OUT or --html PAGE to write it", to: &stderr)
+            }
         }
         if let html, let replay = filled.replay {
             try write(filled.htmlBytes ?? Array(FillHTMLPage.render(report: filled.report, replay: replay).utf8), to: html)

@@ -9,6 +9,9 @@ private let tinyModel = URL(fileURLWithPath: #filePath).deletingLastPathComponen
 @Suite(.enabled(if: FileManager.default.fileExists(atPath: tinyModel), "Tests/Fixtures/tiny-llama.gguf is missing"))
 struct FillHTMLTests {
     static let template = """
+        ---
+        owner: Ada
+        ---
         # Brief for <Ada> & co
 
         ## Summary
@@ -39,7 +42,7 @@ struct FillHTMLTests {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("infill-html-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         try Self.template.write(to: dir.appendingPathComponent("brief.md"), atomically: true, encoding: .utf8)
-        let pipeline = pipelineAsks ? Self.pipeline.replacingOccurrences(of: "name: brief\n", with: "name: brief\noutput: { html: true }\n")
+        let pipeline = pipelineAsks ? Self.pipeline.replacingOccurrences(of: "name: brief\n", with: "name: brief\noutput: { html: true, front_matter: keep }\n")
             : Self.pipeline
         try pipeline.write(to: dir.appendingPathComponent("brief.yaml"), atomically: true, encoding: .utf8)
         let run = try runInfill(
@@ -94,6 +97,13 @@ struct FillHTMLTests {
         defer { try? FileManager.default.removeItem(at: dir) }
         #expect(page.hasPrefix("<!DOCTYPE html>") && page.hasSuffix("</html>\n"))
         #expect(page.contains("data-field=\"summary\"") && page.contains("id=\"infill-data\""))
+        guard chromium != nil else { return }
+        // The replay ends on the document as written, front matter (kept here) included.
+        let document = try String(contentsOf: dir.appendingPathComponent("out.md"), encoding: .utf8)
+        #expect(document.hasPrefix("---\nowner: Ada\n---\n"))
+        let report = try String(contentsOf: dir.appendingPathComponent("out.md.report.json"), encoding: .utf8)
+        let trace = try HeadlessChromium.trace(dir.appendingPathComponent("out.md.html").path)
+        HeadlessChromium.expectReplay(trace, document: document, stepsPerCanvas: try HeadlessChromium.stepsPerCanvas(report: report))
     }
 
     @Test(.enabled(if: chromium != nil, chromiumMissing))
