@@ -29,6 +29,9 @@ struct CanvasRun {
     var cache: KVCache?
     var cachedBlock = -1
     var cachedStep = 0
+    /// Guided decoding writes keywords in the stream instead of pinning them first: per gap, the
+    /// indices of its keywords not yet written.
+    var pendingKeywords: [[Int]] = []
     /// Parent guidance: the prefix the parent's cache holds, and the cache.
     var parentTokens: [TokenID] = []
     var parentKV: KVCache?
@@ -126,12 +129,21 @@ struct CanvasRun {
     /// Still-masked positions of the current block.
     var activePositions: [Int] { blocks[block].filter(isMasked) }
 
+    /// Whether gap `g` still has keywords to write (guided decoding).
+    func hasPendingKeywords(gap g: Int) -> Bool {
+        g >= 0 && g < pendingKeywords.count && !pendingKeywords[g].isEmpty
+    }
+
+    /// The gap of canvas position `p`, or -1.
+    func gap(of p: Int) -> Int { gapOf[p] }
+
     /// Whether the null token may be committed at `p` now.
     func allowsNull(at p: Int) -> Bool {
         let g = gapOf[p]
         guard g >= 0 else { return false }
         let gap = gaps[g]
-        guard gap.constraints.allowsNullTail, p - gap.range.lowerBound >= gap.constraints.minTokens else {
+        guard gap.constraints.allowsNullTail, p - gap.range.lowerBound >= gap.constraints.minTokens,
+              !hasPendingKeywords(gap: g) else {
             return false
         }
         var q = p + 1

@@ -51,7 +51,9 @@ public struct DiffusionSampler: Sendable {
             CanvasRun(index: i, canvas: canvas, model: model, seed: canvas.seed ?? parameters.seed)
         }
         var forwards = 0
-        try placeKeywords(&runs, forwards: &forwards)
+        // Guided decoding runs left to right and writes keywords into the stream; otherwise they
+        // are pinned where the model finds them likeliest before denoising starts.
+        if parameters.guidance > 0 { try StreamKeywords.prepare(&runs) } else { try placeKeywords(&runs, forwards: &forwards) }
         for i in runs.indices {
             runs[i].planBlocks(blockLength: parameters.blockLength, steps: parameters.steps)
             if recordHistory { let t = runs[i].tokens; runs[i].history = [t] }
@@ -181,6 +183,12 @@ public struct DiffusionSampler: Sendable {
             if let guidedRow, plan.requested[r] == guide?.position { return guidedRow[...] }
             return logits[row: r]
         }
+        // A gap with keywords still to write commits only its leftmost position, keyword or token.
+        let lead = plan.active.first
+        if let lead, let r = plan.requested.firstIndex(of: lead), StreamKeywords.write(at: lead, row: row(r), run: &run) {
+            return
+        }
+        func mayCommit(_ p: Int) -> Bool { p == lead || !run.hasPendingKeywords(gap: run.gap(of: p)) }
         var candidates: [Candidate] = []
         candidates.reserveCapacity(plan.requested.count)
         for (r, p) in plan.requested.enumerated() {
@@ -203,6 +211,10 @@ public struct DiffusionSampler: Sendable {
             let taken = Set(chosen.map(\.position))
             chosen += candidates.filter { $0.probability >= threshold && !taken.contains($0.position) }
             if chosen.isEmpty, let top = candidates.max(by: { $0.probability < $1.probability }) { chosen = [top] }
+        }
+        if run.pendingKeywords.contains(where: { !$0.isEmpty }) {
+            chosen = chosen.filter { mayCommit($0.position) }
+            if chosen.isEmpty, let first = candidates.first(where: { $0.position == lead }) { chosen = [first] }
         }
         // Commit the surest first; re-check each against what this step already wrote.
         for var c in chosen.sorted(by: PositionSelection.moreConfident) {

@@ -89,3 +89,57 @@ import Testing
         #expect(throws: SamplingError.self) { try SamplingParameters(guidance: -1).validate() }
     }
 }
+
+/// Keywords under guidance: written where the stream makes them likely, or where they are due.
+@Suite struct StreamKeywordTests {
+    static let width = 259
+    static func id(_ c: Character) -> TokenID { TokenID(c.asciiValue!) }
+
+    /// Denoiser: `a` everywhere, `c` a little less likely (a quarter of `a`'s mass at offset 2 only).
+    static func model(likelyAt: Int?) -> ScriptedModel {
+        ScriptedModel(logitWidth: width, samplableVocabularySize: 257, maskTokenID: mask, nullTokenID: null) { _, p in
+            var row = [Float](repeating: -20, count: width)
+            row[Int(id("a"))] = 2
+            row[Int(id("c"))] = p == likelyAt.map { 2 + $0 } ? 1.5 : -6
+            return row
+        }
+    }
+
+    static let neutralParent = ScriptedParent(logitWidth: width) { _ in [Float](repeating: 0, count: width) }
+
+    @Test func aKeywordIsWrittenWhereItsFirstTokenBecomesLikely() throws {
+        let sampler = DiffusionSampler(model: Self.model(likelyAt: 2), parent: Self.neutralParent)
+        let keyword = bytes.encode("cd")
+        let canvas = infillCanvas("xy", 8, "z", constraints: GapConstraints(keywords: [keyword]))
+        let r = try sampler.sample([canvas], parameters: SamplingParameters(temperature: 0, guidance: 1))[0]
+        #expect(bytes.decode(r.gapTokens[0], skipSpecial: true) == "aacdaaaa")
+        #expect(r.keywordOffsets == [[2]])
+    }
+
+    @Test func anUnlikelyKeywordIsWrittenWhereItIsDue() throws {
+        let sampler = DiffusionSampler(model: Self.model(likelyAt: nil), parent: Self.neutralParent)
+        let canvas = infillCanvas("xy", 8, "z", constraints: GapConstraints(keywords: [bytes.encode("cd"), bytes.encode("e")]))
+        let r = try sampler.sample([canvas], parameters: SamplingParameters(temperature: 0, guidance: 1))[0]
+        // Three keyword tokens in an 8-token gap: due at offset 5, the longest first.
+        #expect(bytes.decode(r.gapTokens[0], skipSpecial: true) == "aaaaacde")
+        #expect(r.keywordOffsets == [[5, 7]])
+        #expect(throws: SamplingError.self) {
+            try sampler.sample([infillCanvas("xy", 2, constraints: GapConstraints(keywords: [bytes.encode("cde")]))],
+                               parameters: SamplingParameters(guidance: 1))
+        }
+    }
+
+    @Test func aGapWithAPendingKeywordDoesNotEnd() throws {
+        // The denoiser wants to end right away; the keyword must come first.
+        let ending = ScriptedModel(logitWidth: Self.width, samplableVocabularySize: 257, maskTokenID: mask, nullTokenID: null) { _, _ in
+            var row = [Float](repeating: -20, count: Self.width)
+            row[Int(null)] = 5
+            row[Int(Self.id("a"))] = 0
+            return row
+        }
+        let sampler = DiffusionSampler(model: ending, parent: Self.neutralParent)
+        let canvas = infillCanvas("xy", 6, "z", constraints: GapConstraints(keywords: [bytes.encode("q")], allowsNullTail: true))
+        let r = try sampler.sample([canvas], parameters: SamplingParameters(temperature: 0, guidance: 1))[0]
+        #expect(bytes.decode(r.gapTokens[0], skipSpecial: true) == "aaaaaq")
+    }
+}

@@ -1,0 +1,71 @@
+import Foundation
+import InfillModel
+
+/// Keywords written into the stream during guided (left-to-right) decoding.
+///
+/// Pinning keywords before denoising (``DiffusionSampler/placeKeywords(_:forwards:)``) picks
+/// their offsets from one look at an all-mask gap; a left-to-right fill then has to bend its
+/// sentence around them ("I excited to …"). Under guidance each keyword is instead written at the
+/// leftmost masked position of its gap as soon as its first token is likely there (at least a
+/// quarter of the most likely token's probability under the guided distribution, with the gap's
+/// bias), and at the latest where the rest of the gap — up to its closing pressure, if any — has
+/// just room for the keywords still to write. Until then the gap may not end, and only its
+/// leftmost position is committed, so the run of masks a keyword needs is always there.
+enum StreamKeywords {
+    /// Ratio to the top token's probability from which a keyword's first token triggers it.
+    static let triggerRatio: Float = 0.25
+
+    /// Registers every gap's keywords as pending; throws when a gap cannot hold its keywords.
+    static func prepare(_ runs: inout [CanvasRun]) throws {
+        for i in runs.indices {
+            runs[i].pendingKeywords = runs[i].gaps.map { Array($0.constraints.keywords.indices) }
+            for (g, gap) in runs[i].gaps.enumerated() {
+                let need = gap.constraints.keywords.reduce(0) { $0 + $1.count }
+                let free = gap.range.filter(runs[i].isMasked).count
+                if need > free, let k = gap.constraints.keywords.indices.last {
+                    throw SamplingError.keywordDoesNotFit(canvas: runs[i].index, gap: g, keyword: k)
+                }
+            }
+        }
+    }
+
+    /// Writes a pending keyword of `lead`'s gap at `lead` when it is due or likely there.
+    ///
+    /// - Parameter row: the distribution's logits at `lead` (guided when a parent is used), before bias.
+    /// - Returns: whether a keyword was written (the step commits nothing else in that gap).
+    static func write(at lead: Int, row: ArraySlice<Float>, run: inout CanvasRun) -> Bool {
+        let g = run.gap(of: lead)
+        guard run.hasPendingKeywords(gap: g) else { return false }
+        let gap = run.gaps[g]
+        let keywords = gap.constraints.keywords
+        let offset = lead - gap.range.lowerBound
+        let pending = run.pendingKeywords[g]
+        let need = pending.reduce(0) { $0 + keywords[$1].count }
+        // The latest offset that still leaves room for every pending keyword before the gap's
+        // end (or before its closing pressure starts, where that comes first).
+        let end = min(gap.constraints.closing.map { max($0.from, need) } ?? gap.range.count, gap.range.count)
+        let due = offset >= end - need
+        let bias = run.bias(at: lead)
+        func logit(_ t: TokenID) -> Float {
+            guard t >= 0, Int(t) < row.count else { return -.infinity }
+            return row[row.startIndex + Int(t)] + (bias[t] ?? 0)
+        }
+        var top = -Float.infinity
+        for t in 0..<row.count where TokenID(t) != run.maskTokenID && TokenID(t) != run.nullTokenID {
+            top = max(top, row[row.startIndex + t] + (bias[TokenID(t)] ?? 0))
+        }
+        let threshold = top + Foundation.log(triggerRatio)
+        let fitting = pending.filter { k in
+            let n = keywords[k].count
+            return offset + n <= gap.range.count && (lead..<lead + n).allSatisfy(run.isMasked)
+        }
+        let likely = fitting.filter { k in keywords[k].first.map { logit($0) >= threshold } ?? false }
+        let chosen = likely.max { logit(keywords[$0][0]) < logit(keywords[$1][0]) }
+            ?? (due ? fitting.max { keywords[$0].count < keywords[$1].count } : nil)
+        guard let k = chosen else { return false }
+        for (j, token) in keywords[k].enumerated() { run.tokens[lead + j] = token }
+        run.keywordOffsets[g][k] = offset
+        run.pendingKeywords[g].removeAll { $0 == k }
+        return true
+    }
+}
