@@ -40,15 +40,11 @@ public struct ConstraintCompiler: Sendable {
     public let mixedParagraphBreakTokens: [TokenID]
     /// The sampler's rules against repeated words, n-grams and filler, shared by every field.
     public let repetition: RepetitionGuard
-    /// Tokens that are only digits (with or without a leading space): a paragraph field does not
-    /// open with a bare number; a list the template wants is written in the template (`1. {{item}}`).
-    public let digitTokens: Set<TokenID>
-    /// Tokens that open Markdown structure (`*`, `-`, `+`, `#`, `>`, `|`, `[`, `` ` ``, dashes and
-    /// bullets, with or without a leading space): a paragraph field opens with prose, not a list, heading, quote
-    /// or table of its own (the template writes `- {{item}}` where it wants a list).
-    public let markupOpeningTokens: Set<TokenID>
-    /// En dash, em dash and bullet (UTF-8), list markers too.
-    static let dashOpenings: [[UInt8]] = ["–", "—", "•"].map { Array($0.utf8) }
+    /// Tokens a paragraph field may not open with: everything whose text (after leading spaces)
+    /// does not start with a letter or an opening quote or bracket — numbers (`1.`), list markers,
+    /// dashes, headings, tables, emoji and partial UTF-8 bytes. A field opens with prose; the
+    /// template writes `- {{item}}` or `1. {{item}}` where it wants a list.
+    public let openingBans: Set<TokenID>
     /// Tokens that are only sentence-ending punctuation (`.`, ` .`, `!`, `?`, `...`): what the
     /// closing pressure of a block field favours near its length.
     public let sentenceEndTokens: Set<TokenID>
@@ -59,7 +55,7 @@ public struct ConstraintCompiler: Sendable {
         self.tokensPerWord = LengthBudget.tokensPerWord(tokenizer)
         var bias: [TokenID: Float] = [:]
         var breaks: [TokenID] = [], paragraphs: [TokenID] = [], mixed: [TokenID] = [], mixedParagraphs: [TokenID] = []
-        var digits: Set<TokenID> = [], sentenceEnds: Set<TokenID> = [], markup: Set<TokenID> = []
+        var openingBans: Set<TokenID> = [], sentenceEnds: Set<TokenID> = []
         let count = min(tokenizer.vocabularySize, model.samplableVocabularySize)
         for raw in 0..<count {
             let id = TokenID(raw)
@@ -69,12 +65,8 @@ public struct ConstraintCompiler: Sendable {
                 continue
             }
             let bytes = tokenizer.bytes(of: id)
-            if bytes.contains(where: { (0x30...0x39).contains($0) }),
-               bytes.allSatisfy({ (0x30...0x39).contains($0) || $0 == 0x20 }) { digits.insert(id) }
             let marks = bytes.drop { $0 == 0x20 }
-            if let first = marks.first, Array("*-+#>|[`".utf8).contains(first) || Self.dashOpenings.contains(where: { marks.starts(with: $0) }) {
-                markup.insert(id)
-            }
+            if !Self.opensProse(Array(marks)) { openingBans.insert(id) }
             if !marks.isEmpty, marks.allSatisfy({ $0 == 0x2E || $0 == 0x21 || $0 == 0x3F }) { sentenceEnds.insert(id) }
             guard bytes.contains(0x0A) else { continue }
             let newlines = bytes.filter { $0 == 0x0A }.count
@@ -91,9 +83,8 @@ public struct ConstraintCompiler: Sendable {
         self.paragraphBreakTokens = paragraphs
         self.mixedBreakTokens = mixed
         self.mixedParagraphBreakTokens = mixedParagraphs
-        self.digitTokens = digits
+        self.openingBans = openingBans
         self.sentenceEndTokens = sentenceEnds
-        self.markupOpeningTokens = markup
         // Three words' worth of tokens: a trigram for English BPE, about 13 bytes for a byte tokenizer.
         let ngram = max(3, Int((3 * tokensPerWord / 1.3).rounded()))
         self.repetition = RepetitionGuard(vocabularySize: count, bytes: { tokenizer.bytes(of: $0) }, ngram: ngram)
@@ -124,6 +115,13 @@ public struct ConstraintCompiler: Sendable {
     /// over); legitimate prose almost never repeats a token three times in a row.
     public static func repetitionBans(tripled: Set<TokenID>, doubled: Set<TokenID>) -> [[TokenID]] {
         doubled.sorted().map { [$0, $0] } + tripled.subtracting(doubled).sorted().map { [$0, $0, $0] }
+    }
+
+    /// Whether token text (leading spaces removed) may open a paragraph: it starts with a letter
+    /// or an opening quote or bracket, and is whole UTF-8.
+    static func opensProse(_ bytes: [UInt8]) -> Bool {
+        guard let text = String(validating: bytes, as: UTF8.self), let first = text.first else { return false }
+        return first.isLetter || "\"'(“‘".contains(first)
     }
 
     /// The closing pressure of a block field: from 70 % of its maximum length (in tokens, the word
@@ -182,7 +180,7 @@ public struct ConstraintCompiler: Sendable {
             allowsNullTail: budget.minTokens < budget.maskTokens, minTokens: budget.minTokens,
             endTokens: ends, repetition: repetition)
         if !field.isInline {
-            constraints.firstTokenBans = digitTokens.union(markupOpeningTokens)
+            constraints.firstTokenBans = openingBans
             constraints.closing = closingPressure(field, budget: budget)
         }
         return CompiledField(budget: budget, constraints: constraints)

@@ -68,10 +68,14 @@ import Testing
         let maximum = Int((10 * compiler.tokensPerWord).rounded())
         #expect(closing.full == min(maximum, compiled.budget.maskTokens))
         #expect(closing.from == max(compiled.budget.minTokens, closing.full * 7 / 10))
-        for opener in ["*", "-", " #", "|"] {
-            #expect(compiled.constraints.firstTokenBans.contains(TokenID(opener.utf8.last!)), "\(opener)")
+        for opener in ["*", "-", "#", "|", "1", "\n", "\u{E2}"] {
+            #expect(compiled.constraints.firstTokenBans.contains(TokenID(opener.unicodeScalars.first!.value)), "\(opener)")
         }
-        #expect(!compiled.constraints.firstTokenBans.contains(TokenID(UInt8(ascii: "T"))))
+        for opener in ["T", "a", "\"", "("] {
+            #expect(!compiled.constraints.firstTokenBans.contains(TokenID(opener.unicodeScalars.first!.value)), "\(opener)")
+        }
+        #expect(ConstraintCompiler.opensProse(Array(" Él".utf8).dropFirst().map { $0 }))
+        #expect(!ConstraintCompiler.opensProse([0xE2, 0x80]))
         var inline = block
         inline.isInline = true
         #expect(try compiler.compile(inline, toneBias: [:]).constraints.closing == nil)
