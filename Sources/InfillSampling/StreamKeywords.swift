@@ -8,7 +8,8 @@ import InfillModel
 /// sentence around them ("I excited to …"). Under guidance each keyword is instead written at the
 /// leftmost masked position of its gap as soon as its first token is likely there (at least a
 /// quarter of the most likely token's probability under the guided distribution, with the gap's
-/// bias), and at the latest where the rest of the gap — up to its closing pressure, if any — has
+/// bias, a bar that falls quadratically to zero over the last stretch before the keyword is due),
+/// and at the latest where the rest of the gap — up to its closing pressure, if any — has
 /// just room for the keywords still to write. Until then the gap may not end, and only its
 /// leftmost position is committed, so the run of masks a keyword needs is always there.
 enum StreamKeywords {
@@ -54,7 +55,12 @@ enum StreamKeywords {
         for t in 0..<row.count where TokenID(t) != run.maskTokenID && TokenID(t) != run.nullTokenID {
             top = max(top, row[row.startIndex + t] + (bias[TokenID(t)] ?? 0))
         }
-        let threshold = top + Foundation.log(triggerRatio)
+        // The bar falls as the keyword comes due, so it lands where it fits best in the run-up
+        // rather than wherever the deadline strikes.
+        let slack = end - need - offset
+        let window = max(4, (end - need) / 2)
+        let ratio = triggerRatio * pow(min(1, Float(max(slack, 0)) / Float(window)), 2)
+        let threshold = ratio > 0 ? top + Foundation.log(ratio) : -.infinity
         let fitting = pending.filter { k in
             let n = keywords[k].count
             return offset + n <= gap.range.count && (lead..<lead + n).allSatisfy(run.isMasked)
