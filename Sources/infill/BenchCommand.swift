@@ -72,6 +72,14 @@ struct BenchCommand: AsyncParsableCommand {
         valueName: "yaml"))
     var sampling: String?
 
+    @Option(help: ArgumentHelp(
+        "With --quality: human-written fills of the templates (YAML: template → field → text), judged as the row 'human'.",
+        valueName: "file"))
+    var references: String?
+
+    @Flag(name: .customLong("references-only"), help: "With --quality: judge only the human references (and the AR baseline unless --no-baseline).")
+    var referencesOnly = false
+
     func run() async throws {
         let model = try modelOptions.loadDetailed()
         if quality {
@@ -79,7 +87,10 @@ struct BenchCommand: AsyncParsableCommand {
                 templates: qualityTemplates.isEmpty ? ["pipelines/examples", "bench/quality"] : qualityTemplates,
                 pipelines: qualityPipelines.isEmpty ? ["pipelines", "bench/quality"] : qualityPipelines,
                 seeds: seeds, baseline: !noBaseline, json: json, showText: showText, cache: cache,
-                sampling: try sampling.map { try SamplingSettings(yaml: $0, label: "--sampling") } ?? SamplingSettings()
+                sampling: try sampling.map { try SamplingSettings(yaml: $0, label: "--sampling") } ?? SamplingSettings(),
+                references: references ?? (qualityTemplates.isEmpty && FileManager.default.fileExists(atPath: "bench/quality/references.yaml")
+                    ? "bench/quality/references.yaml" : nil),
+                referencesOnly: referencesOnly
             ).run(model: model, modelOptions: modelOptions)
             return
         }

@@ -20,6 +20,10 @@ struct QualityBench {
     var cache: String?
     /// Sampler settings laid over every pipeline's (`--sampling`).
     var sampling = SamplingSettings()
+    /// Human-written fills of the templates (`--references`), measured as the system `human`.
+    var references: String?
+    /// Measure only the references and the baseline (`--references-only`).
+    var referencesOnly = false
 
     func run(model: ModelLoader.Result, modelOptions: ModelOptions) throws {
         if let cache, CacheMode(rawValue: cache) == nil {
@@ -46,12 +50,15 @@ struct QualityBench {
             filler: DocumentFiller(model: model.loaded, library: library),
             baseline: baseline ? AutoregressiveBaseline(transformer: base.model.transformer, tokenizer: base.loaded.tokenizer) : nil,
             judge: judge)
+        if let references { benchmark.references = try HumanReferences(path: references) }
+        benchmark.fillsWithDiffusion = !referencesOnly
         benchmark.override = sampling
         if let cache { benchmark.override.cache = cache }
         let report = try benchmark.run(templates: inputs, seeds: (0..<UInt64(max(1, seeds))).map { $0 }) { line in
             FileHandle.standardError.write(Data(("infill: " + line + "\n").utf8))
         }
-        let systems = baseline ? ["diffusion", "ar"] : ["diffusion"]
+        let systems = (referencesOnly ? [] : ["diffusion"]) + (baseline ? ["ar"] : [])
+            + (report.documents.contains { $0.system == "human" } ? ["human"] : [])
         if json {
             var object: [String: Any] = ["model": model.description.name, "adapter": model.description.adapter?.name ?? NSNull(),
                                          "seeds": seeds]

@@ -78,6 +78,10 @@ public struct QualityBenchmark: Sendable {
     public let judge: FluencyJudge
     /// Sampler settings laid over every pipeline's (for side-by-side runs, e.g. `cache: none`).
     public var override = SamplingSettings()
+    /// Human-written fills, measured once per template as the system `human` (calibration).
+    public var references = HumanReferences()
+    /// Whether Infill fills the templates (false: only the references and the baseline are measured).
+    public var fillsWithDiffusion = true
 
     public init(filler: DocumentFiller, baseline: AutoregressiveBaseline?, judge: FluencyJudge) {
         self.filler = filler
@@ -99,12 +103,20 @@ public struct QualityBenchmark: Sendable {
                 throw DocumentError("\(template.name): \(error.errors.first.map { "\($0)" } ?? "invalid template")",
                                     file: template.name)
             }
-            for seed in seeds {
+            if let human = references.fills[template.name] {
+                var fills: [Int: String] = [:]
+                for (i, f) in plan.fields.enumerated() { fills[i] = human[f.name] }
+                if fills.count == plan.fields.count {
+                    fields += try measure(plan, fills: fills, template: template.name, system: "human", seed: 0)
+                    documents.append(Document(template: template.name, system: "human", seed: 0, seconds: 0, forwardPasses: 0))
+                }
+            }
+            for seed in seeds where fillsWithDiffusion || baseline != nil {
                 var pipeline = plan.pipeline
                 pipeline.sampling = pipeline.sampling.overriding(with: override)
                 pipeline.sampling.seed = (pipeline.sampling.seed ?? 0) &+ seed
                 let clock = ContinuousClock(), started = clock.now
-                do {
+                if fillsWithDiffusion { do {
                     let filled = try filler.fill(name: template.name, contents: template.contents, pipeline: pipeline)
                     var fills: [Int: String] = [:]
                     for (i, f) in filled.report.fields.enumerated() { fills[i] = f.text }
@@ -116,7 +128,7 @@ public struct QualityBenchmark: Sendable {
                     documents.append(Document(template: template.name, system: "diffusion", seed: seed,
                                               seconds: (clock.now - started) / .seconds(1), forwardPasses: 0, error: "\(error)"))
                 }
-                progress("\(template.name) seed \(seed): diffusion done")
+                progress("\(template.name) seed \(seed): diffusion done") }
                 if let baseline {
                     let arStarted = clock.now
                     let texts = try baseline.fill(plan, seed: seed &+ 0x5EED)
