@@ -7,6 +7,9 @@ three cut points c of its k real tokens: the first c revealed, the rest of the g
   ar_nll         the AR parent's NLL of the same tokens, prefix only (causal, no adapter)
   end_accuracy   at c = k (the text is complete): argmax is the null token (the field ends)
   false_end      at c < k: argmax is the null token (the field would end too early)
+  guided_nll     the engine's parent guidance (InfillSampling/ParentGuidance.swift) on the same
+                 tokens: p(v) ∝ p_diffusion(v) · p_parent(v)^w for v ≠ null, scaled to
+                 1 − p_diffusion(null); w = 1 (the default) and 0.5
 Held-out = documents whose hash puts them in the 4 % split, plus genres never trained on.
 """
 from __future__ import annotations
@@ -59,10 +62,23 @@ def build_cases(docs, tok, seed: int, max_docs: int):
     return cases
 
 
+def guided_nll(diffusion_logits, parent_logits, target: int, weight: float) -> float:
+    """NLL of `target` (not the null) under the product of the two distributions, as the engine samples."""
+    ld = diffusion_logits.float().clone()
+    ld[MASK_ID] = float("-inf")
+    ld = torch.log_softmax(ld, -1)
+    lp = torch.log_softmax(parent_logits.float()[: ld.shape[0]], -1)
+    comb = ld + weight * lp
+    comb[NULL_ID] = float("-inf")
+    rest = torch.log1p(-ld[NULL_ID].exp().clamp(max=1 - 1e-7))
+    return float(-(rest + comb[target] - torch.logsumexp(comb, -1)))
+
+
 @torch.no_grad()
 def evaluate_documents(model, base, cases, batch: int = 8):
     """Metrics of `model` (diffusion) and `base` (the AR parent, causal) on `cases`."""
     gap_nll, ar_nll, end_hits, ends, false_ends, inner = [], [], 0, 0, 0, 0
+    guided = {1.0: [], 0.5: []}
     for i in range(0, len(cases), batch):
         chunk = cases[i:i + batch]
         for c in chunk:
@@ -83,9 +99,18 @@ def evaluate_documents(model, base, cases, batch: int = 8):
                 h = base.hidden(ids)                    # `base` is causal in every layer
                 ar = base.logits_from_hidden(h[0, -2])  # AR: token at ar_pos read from ar_pos - 1
                 ar_nll.append(float(-torch.log_softmax(ar, -1)[c["target"]]))
+                for w, out in guided.items():
+                    out.append(guided_nll(lg, ar, c["target"], w))
     g, a = np.array(gap_nll), np.array(ar_nll)
     d = g - a
-    return {
+    extra = {}
+    for w, out in guided.items():
+        gv = np.array(out)
+        key = "guided_nll" if w == 1.0 else f"guided_nll_w{w:g}".replace(".", "_")
+        extra[key] = round(float(gv.mean()), 4)
+        extra[key + "_minus_ar"] = round(float((gv - a).mean()), 4)
+        extra[key + "_minus_ar_stderr"] = round(float((gv - a).std(ddof=1) / np.sqrt(len(gv))), 4)
+    return extra | {
         "gap_nll": round(float(g.mean()), 4), "ar_nll": round(float(a.mean()), 4),
         "paired_diff": round(float(d.mean()), 4), "paired_diff_stderr": round(float(d.std(ddof=1) / np.sqrt(len(d))), 4),
         "gap_tokens": int(len(g)), "end_accuracy": round(end_hits / max(1, ends), 4), "ends": ends,
