@@ -65,11 +65,16 @@ import Testing
         #expect(far?.hint?.hasPrefix("expected one of") == true)
     }
 
-    @Test func wrongTypesAndValues() {
+    @Test func wrongTypesAndValues() throws {
         #expect(error("sampling: {steps: many}")?.message.contains("whole number") == true)
         #expect(error("sampling: {steps: 0}")?.message.contains("between 1") == true)
         #expect(error("sampling: {temperature: hot}")?.column == 25)
         #expect(error("sampling: {algorithm: entropie}")?.hint == "did you mean 'entropy'?")
+        #expect(error("sampling: {guidance: 9}")?.message.contains("'guidance'") == true)
+        #expect(error("sampling: {guidanse: 1}")?.hint == "did you mean 'guidance'?")
+        #expect(try PipelineSpec.parse("sampling: {guidance: 0.5}", file: "p.yaml").sampling.guidance == 0.5)
+        #expect(ResolvedSampling(SamplingSettings()).guidance == 1)
+        #expect(try SamplingSettings(yaml: "{guidance: 0, block_length: 4}", label: "--sampling").blockLength == 4)
         #expect(error("fields: [a, b]")?.message.contains("mapping") == true)
         #expect(error("fields:\n  a:\n    keywords: {x: 1}")?.message.contains("list") == true)
         #expect(error("fields:\n  a: {words: [1, 2]}")?.message == "'words' of field 'a' must be a number or a range, found a list")
