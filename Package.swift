@@ -29,6 +29,8 @@ let package = Package(
             pkgConfig: "openblas",
             providers: [.apt(["libopenblas-dev"])]
         ),
+        // Layer 0: diagnostics every layer reports with (did-you-mean suggestions); no dependencies.
+        .target(name: "InfillDiagnostics"),
         // Layer 1: tensors, readers, tokenizer, transformer.
         .target(name: "InfillModel", dependencies: ["COpenBLAS"]),
         // Test doubles of the model protocols, for the higher layers' tests.
@@ -38,12 +40,13 @@ let package = Package(
         // Layer 3: templates, pipelines, constraints, reports.
         .target(
             name: "InfillDocuments",
-            dependencies: ["InfillSampling", "InfillModel", .product(name: "Yams", package: "Yams")]
+            dependencies: ["InfillDiagnostics", "InfillSampling", "InfillModel", .product(name: "Yams", package: "Yams")]
         ),
         // Layer 4: spool, watcher, worker pool, lifecycle.
         .target(
             name: "InfillService",
             dependencies: [
+                "InfillDiagnostics",
                 "InfillDocuments",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -73,10 +76,11 @@ let package = Package(
             ]
         ),
         // Tests read shared fixtures from Tests/Fixtures by #filePath (no resource bundles).
+        .testTarget(name: "InfillDiagnosticsTests", dependencies: ["InfillDiagnostics"]),
         .testTarget(name: "InfillModelTests", dependencies: ["InfillModel"]),
         .testTarget(name: "InfillSamplingTests", dependencies: ["InfillSampling", "InfillModelTestKit"]),
         .testTarget(name: "InfillDocumentsTests", dependencies: ["InfillDocuments", "InfillModelTestKit"]),
-        .testTarget(name: "InfillServiceTests", dependencies: ["InfillService", "InfillModelTestKit"]),
+        .testTarget(name: "InfillServiceTests", dependencies: ["InfillService", "InfillDiagnostics", "InfillModelTestKit"]),
         .testTarget(
             name: "InfillHTTPTests",
             dependencies: [

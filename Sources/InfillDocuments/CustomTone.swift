@@ -1,3 +1,5 @@
+import InfillDiagnostics
+
 /// A tone a pipeline defines next to the built-in ones: words to prefer and to avoid.
 ///
 /// ```yaml

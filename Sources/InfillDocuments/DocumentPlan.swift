@@ -1,3 +1,5 @@
+import InfillDiagnostics
+
 /// A template resolved against its pipeline: variables substituted, fields with their merged
 /// constraints, tones and sampler settings. Built by ``DocumentPlan/make(template:pipeline:)``,
 /// which finds every problem a model is not needed for.

@@ -1,4 +1,5 @@
 import Foundation
+import InfillDiagnostics
 
 /// The pipelines of a folder (`*.yaml`, `*.yml`), and how a template picks one.
 ///

@@ -1,3 +1,5 @@
+import InfillDiagnostics
+
 /// A pipeline: how templates of one kind are filled (`pipelines/*.yaml`).
 ///
 /// ```yaml

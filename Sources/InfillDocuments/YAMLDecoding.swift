@@ -1,3 +1,5 @@
+import InfillDiagnostics
+
 /// Strict readers over ``YAMLNode``: every wrong type, bad value or unknown key is a
 /// ``DocumentError`` at the offending node, with a "did you mean" where a key is close.
 extension YAMLNode {
@@ -92,7 +94,7 @@ extension YAMLNode {
         let text = try scalarText(what, expected: "one of " + choices.joined(separator: ", "))
         guard choices.contains(text) else {
             throw DocumentError("\(what) must be one of \(choices.joined(separator: ", ")), found '\(text)'",
-                                at: location, hint: EditDistance.suggestion(for: text, among: choices).map { "did you mean '\($0)'?" })
+                                at: location, hint: EditDistance.didYouMean(text, among: choices))
         }
         return text
     }

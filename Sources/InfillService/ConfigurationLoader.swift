@@ -1,5 +1,6 @@
 import Foundation
 import Yams
+import InfillDiagnostics
 
 /// Reads `infill.yaml` strictly through Yams' node tree, so every error names its line and column:
 /// unknown keys (with a "did you mean" suggestion), wrong types, out-of-range values, duplicates.
@@ -85,18 +86,18 @@ public enum ConfigurationLoader {
                 let word = try string(file, key, value)
                 guard let mode = ServiceConfiguration.WatchMode(rawValue: word) else {
                     throw error(file, value, "'watch' must be inotify or poll, not '\(word)'",
-                                hint: Suggestion.closest(to: word, in: ServiceConfiguration.WatchMode.allCases.map(\.rawValue)).map { "did you mean '\($0)'?" })
+                                hint: EditDistance.didYouMean(word, among: ServiceConfiguration.WatchMode.allCases.map(\.rawValue)))
                 }
                 configuration.watch = mode
             case "log_level":
                 let word = try string(file, key, value)
                 guard logLevels.contains(word) else {
                     throw error(file, value, "'log_level' must be one of \(logLevels.joined(separator: ", ")), not '\(word)'",
-                                hint: Suggestion.closest(to: word, in: logLevels).map { "did you mean '\($0)'?" })
+                                hint: EditDistance.didYouMean(word, among: logLevels))
                 }
                 configuration.logLevel = word
             default:
-                let hint = Suggestion.closest(to: key, in: keys).map { "did you mean '\($0)'?" }
+                let hint = EditDistance.didYouMean(key, among: keys)
                     ?? "known keys: \(keys.joined(separator: ", "))"
                 throw error(file, keyNode, "unknown key '\(key)'", hint: hint)
             }

@@ -1,3 +1,4 @@
+import InfillDiagnostics
 import Testing
 @testable import InfillService
 
@@ -115,9 +116,9 @@ import Testing
 }
 
 @Suite struct SuggestionTests {
-    @Test func closestWithinReach() {
-        #expect(Suggestion.closest(to: "worker", in: ConfigurationLoader.keys) == "workers")
-        #expect(Suggestion.closest(to: "setle_ms", in: ConfigurationLoader.keys) == "settle_ms")
-        #expect(Suggestion.closest(to: "zzzzzzzz", in: ConfigurationLoader.keys) == nil)
+    @Test func closestConfigurationKeyWithinReach() {
+        #expect(EditDistance.suggestion(for: "worker", among: ConfigurationLoader.keys) == "workers")
+        #expect(EditDistance.suggestion(for: "setle_ms", among: ConfigurationLoader.keys) == "settle_ms")
+        #expect(EditDistance.suggestion(for: "zzzzzzzz", among: ConfigurationLoader.keys) == nil)
     }
 }
