@@ -154,7 +154,7 @@ public final class DocumentFiller: Sendable {
             document: name, output: outputName, pipeline: plan.pipeline.name, model: model.name, adapter: model.adapter,
             seed: documentSeed, fields: plan.fields.indices.compactMap { reports[$0] },
             totalForwardPasses: totalForwards,
-            totalSeconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18)
+            totalSeconds: elapsed.inSeconds)
         var filledDocument = FilledDocument(
             outputName: outputName, documentBytes: document,
             reportBytes: plan.pipeline.output.report ? Array(report.json().utf8) : nil, report: report)
@@ -279,7 +279,7 @@ public final class DocumentFiller: Sendable {
                 let elapsed = clock.now - started
                 return UnitResult(
                     outcomes: best.outcomes, steps: results[best.candidate].steps, forwardPasses: forwards,
-                    seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18,
+                    seconds: elapsed.inSeconds,
                     seed: seeds[best.candidate], attempts: attempt + 1)
             }
             // Adjust the budgets of the fields that came out too short or too long, then retry.

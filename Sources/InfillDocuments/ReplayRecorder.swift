@@ -57,7 +57,7 @@ final class ReplayRecorder: Sendable {
         let elapsed = ContinuousClock.now - started
         let step = Step(
             totalSteps: update.totalSteps, forwardPasses: update.forwardPasses,
-            seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18)
+            seconds: elapsed.inSeconds)
         state.withLock { state in
             if update.step <= 1 { state.steps = [] }
             state.steps.append(step)

@@ -43,8 +43,7 @@ public struct DiffusionSampler: Sendable {
         let clock = ContinuousClock()
         let start = clock.now
         func elapsed() -> Double {
-            let d = clock.now - start
-            return Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18
+            (clock.now - start).inSeconds
         }
         let distribution = TokenDistribution(model: model, parameters: parameters)
         var runs = canvases.enumerated().map { i, canvas in

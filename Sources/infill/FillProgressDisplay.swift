@@ -1,5 +1,6 @@
 import Foundation
 import InfillDocuments
+import InfillModel
 import InfillService
 import Synchronization
 #if canImport(Glibc)
@@ -89,8 +90,7 @@ final class FillProgressDisplay: Sendable {
     }
 
     private func seconds(since start: ContinuousClock.Instant) -> Double {
-        let elapsed = ContinuousClock.now - start
-        return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
+        (ContinuousClock.now - start).inSeconds
     }
 
     private static func write(_ text: String) {

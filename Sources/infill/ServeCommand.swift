@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import InfillHTTP
+import InfillModel
 import InfillService
 import Logging
 
@@ -61,7 +62,7 @@ struct ServeCommand: AsyncParsableCommand {
         let loadStarted = loadClock.now
         let loaded = try modelOptions.load()
         let loadTime = loadClock.now - loadStarted
-        let loadSeconds = Double(loadTime.components.seconds) + Double(loadTime.components.attoseconds) * 1e-18
+        let loadSeconds = loadTime.inSeconds
         let processor: PipelineDocumentProcessor
         do {
             processor = try PipelineDocumentProcessor(model: loaded, pipelinesDirectory: settings.pipelines)
