@@ -6,36 +6,16 @@
 enum FastMath {
     typealias Vector = SIMD8<Float>
 
-    /// e^x with relative error below 3e-7 on [-87, 88] (Cody–Waite reduction, Cephes polynomial).
+    /// e^x for eight lanes (``FastExp``).
     @inline(__always)
     static func exp(_ value: Vector) -> Vector {
-        var x = value
-        let low = Vector(repeating: -87.3), high = Vector(repeating: 88.0)
-        x.replace(with: low, where: x .< low)
-        x.replace(with: high, where: x .> high)
-        // Round to nearest with the 1.5·2²³ trick (no libm call, vectorises).
-        let magic = Vector(repeating: 12_582_912)
-        let shifted = x * 1.442_695_04 + magic
-        let n = shifted - magic
-        // r = x - n·ln2 in two parts so the reduction stays exact to float precision.
-        let r = (x - n * 0.693_359_375) + n * 2.121_944_4e-4
-        var p = Vector(repeating: 1.987_569_1e-4)
-        p = p * r + 1.398_199_9e-3
-        p = p * r + 8.333_452e-3
-        p = p * r + 4.166_579_6e-2
-        p = p * r + 0.166_666_65
-        p = p * r + 0.5
-        p = p * r * r + r + 1
-        // 2^n from the bits of n + 1.5·2²³, whose low mantissa bits hold n (no float→int conversion).
-        let bits = unsafeBitCast(shifted, to: SIMD8<UInt32>.self)
-        let exponent = (bits &- SIMD8<UInt32>(repeating: 0x4B40_0000 - 127)) &<< 23
-        return p * unsafeBitCast(exponent, to: Vector.self)
+        FastExp.exp(value)
     }
 
-    /// Scalar e^x with the same accuracy.
+    /// Scalar e^x with the same accuracy, for the tails of the vector loops.
     @inline(__always)
     static func exp(_ value: Float) -> Float {
-        exp(Vector(repeating: value))[0]
+        FastExp.exp(value)
     }
 
     @inline(__always)
