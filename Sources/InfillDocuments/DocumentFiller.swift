@@ -311,10 +311,10 @@ public final class DocumentFiller: Sendable {
 
     private func samplingParameters(_ s: ResolvedSampling, steps: Int?) -> SamplingParameters {
         SamplingParameters(
-            steps: steps.map { max(1, $0) }, algorithm: RemaskingAlgorithm(rawValue: s.algorithm) ?? .entropy,
+            steps: steps.map { max(1, $0) }, algorithm: s.algorithm,
             blockLength: s.blockLength, threshold: s.threshold.map(Float.init), temperature: Float(s.temperature),
             topP: s.topP.map(Float.init), topK: s.topK, seed: s.seed,
-            cache: CacheMode(rawValue: s.cache) ?? .dual, refreshInterval: s.refreshInterval,
+            cache: s.cache, refreshInterval: s.refreshInterval,
             // A model without an autoregressive parent decodes unguided, so one pipeline serves every model.
             guidance: model.parent == nil ? 0 : Float(s.guidance))
     }

@@ -4,7 +4,7 @@ import InfillSampling
 ///
 /// A pipeline's `sampling:` gives document-wide values; a field's own `sampling:` overrides them
 /// for that field (see ``overriding(with:)``). Missing values fall back to
-/// ``ResolvedSampling/defaults``.
+/// ``ResolvedSampling/defaults`` when ``ResolvedSampling/init(_:)`` resolves them.
 public struct SamplingSettings: Sendable, Hashable {
     /// Denoising steps per field (fewer = faster and rougher).
     public var steps: Int?
@@ -104,12 +104,13 @@ public struct SamplingSettings: Sendable, Hashable {
     }
 }
 
-/// Fully resolved sampler settings for one field: every value chosen.
+/// Fully resolved sampler settings for one field: every value chosen, names resolved to the
+/// sampler's types.
 public struct ResolvedSampling: Sendable, Hashable {
     /// Steps per field; nil derives them from the mask budget (one token per step, more where
     /// the threshold lets them through).
     public var steps: Int?
-    public var algorithm: String
+    public var algorithm: RemaskingAlgorithm
     public var temperature: Double
     public var threshold: Double?
     public var blockLength: Int?
@@ -117,34 +118,52 @@ public struct ResolvedSampling: Sendable, Hashable {
     public var candidates: Int
     public var topP: Double?
     public var topK: Int?
-    public var cache: String
+    public var cache: CacheMode
     public var refreshInterval: Int?
     /// Parent guidance weight; used only with a model that has an autoregressive parent.
     public var guidance: Double
 
-    /// Values used where neither the pipeline nor the field says otherwise: the decoding that
-    /// read best on the quality benchmark (`infill bench --quality`, README): semi-autoregressive
-    /// blocks of 8 tokens through the canvas, one token per step (steps derived from the mask
-    /// budget) plus every token the model is at least 90 % sure of (untempered), entropy order
-    /// inside a block, nucleus sampling at a low temperature.
-    public static let defaults = SamplingSettings(
-        algorithm: "entropy", temperature: 0.5, threshold: 0.9, blockLength: 8, seed: 0, candidates: 1, topP: 0.9,
-        cache: "dual", guidance: 1)
+    /// Every value chosen, as given.
+    public init(
+        steps: Int?, algorithm: RemaskingAlgorithm, temperature: Double, threshold: Double?, blockLength: Int?,
+        seed: UInt64, candidates: Int, topP: Double?, topK: Int?, cache: CacheMode, refreshInterval: Int?,
+        guidance: Double
+    ) {
+        self.steps = steps
+        self.algorithm = algorithm
+        self.temperature = temperature
+        self.threshold = threshold
+        self.blockLength = blockLength
+        self.seed = seed
+        self.candidates = candidates
+        self.topP = topP
+        self.topK = topK
+        self.cache = cache
+        self.refreshInterval = refreshInterval
+        self.guidance = guidance
+    }
 
-    /// Fills the gaps of `settings` from ``defaults``.
+    /// Values used where neither the pipeline nor the field says otherwise (the one place the
+    /// documents layer's sampling defaults are written): the decoding that read best on the
+    /// quality benchmark (`infill bench --quality`, README): semi-autoregressive blocks of 8
+    /// tokens through the canvas, one token per step (steps derived from the mask budget) plus
+    /// every token the model is at least 90 % sure of (untempered), entropy order inside a block,
+    /// nucleus sampling at a low temperature.
+    public static let defaults = ResolvedSampling(
+        steps: nil, algorithm: .entropy, temperature: 0.5, threshold: 0.9, blockLength: 8, seed: 0, candidates: 1,
+        topP: 0.9, topK: nil, cache: .dual, refreshInterval: nil, guidance: 1)
+
+    /// Fills the gaps of `settings` from ``defaults``. Names were checked when the settings were
+    /// decoded; a name no sampler type knows (only possible in code) also takes the default.
     public init(_ settings: SamplingSettings) {
-        let s = Self.defaults.overriding(with: settings)
-        steps = s.steps
-        algorithm = s.algorithm ?? "entropy"
-        temperature = s.temperature ?? 0.5
-        threshold = s.threshold
-        blockLength = s.blockLength
-        seed = s.seed ?? 0
-        candidates = s.candidates ?? 1
-        topP = s.topP
-        topK = s.topK
-        cache = s.cache ?? "dual"
-        refreshInterval = s.refreshInterval
-        guidance = s.guidance ?? 0
+        let d = Self.defaults
+        self.init(
+            steps: settings.steps ?? d.steps,
+            algorithm: settings.algorithm.flatMap(RemaskingAlgorithm.init(rawValue:)) ?? d.algorithm,
+            temperature: settings.temperature ?? d.temperature, threshold: settings.threshold ?? d.threshold,
+            blockLength: settings.blockLength ?? d.blockLength, seed: settings.seed ?? d.seed,
+            candidates: settings.candidates ?? d.candidates, topP: settings.topP ?? d.topP,
+            topK: settings.topK ?? d.topK, cache: settings.cache.flatMap(CacheMode.init(rawValue:)) ?? d.cache,
+            refreshInterval: settings.refreshInterval ?? d.refreshInterval, guidance: settings.guidance ?? d.guidance)
     }
 }
