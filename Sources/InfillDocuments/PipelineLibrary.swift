@@ -67,9 +67,8 @@ public struct PipelineLibrary: Sendable {
         pipelines.first { $0.name == name }
     }
 
-    /// The pipeline for a template: the one its front matter names, else the one whose `match`
-    /// glob fits `fileName` (the most specific glob wins: most literal characters, then file
-    /// name order), else ``PipelineSpec/default``.
+    /// The pipeline for a template: the one its front matter names, else
+    /// ``pipeline(forFileNamed:)``.
     ///
     /// - Throws: ``DocumentError`` at the front matter's `pipeline:` value when it names no
     ///   loaded pipeline.
@@ -84,6 +83,13 @@ public struct PipelineLibrary: Sendable {
             if pipelines.isEmpty { hint = "no pipelines are loaded; pass --pipeline FILE or --pipelines DIR" }
             throw DocumentError("unknown pipeline '\(wanted.value)'", at: wanted.location, hint: hint)
         }
+        return pipeline(forFileNamed: fileName)
+    }
+
+    /// The pipeline whose `match` glob fits `fileName`, else ``PipelineSpec/default``: the one
+    /// matching rule of `infill fill`, `infill check` and the daemon. The most specific glob
+    /// wins (most literal characters), then file name order.
+    public func pipeline(forFileNamed fileName: String) -> PipelineSpec {
         var best: (spec: PipelineSpec, specificity: Int)?
         for spec in pipelines {
             for glob in spec.match where Glob.matches(pattern: glob.value, name: fileName) {

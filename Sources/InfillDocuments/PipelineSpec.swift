@@ -109,11 +109,6 @@ public struct PipelineSpec: Sendable, Hashable {
                             hint: EditDistance.hint(for: tone.value, among: known) + " (or define it under 'tones:')")
     }
 
-    /// Whether this pipeline's `match` globs fit a file name.
-    public func matches(fileName: String) -> Bool {
-        match.contains { Glob.matches(pattern: $0.value, name: fileName) }
-    }
-
     private static func checkName(_ name: String, at location: SourceLocation, kind: String) throws {
         guard Placeholder.isValidName(name) else {
             throw DocumentError("\(kind) name '\(name)' must be letters, digits, '-' or '_' and start with a letter or '_'",

@@ -1,9 +1,6 @@
 import InfillDocuments
 import InfillModel
 import Synchronization
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// The production ``DocumentProcessor``: fills documents with `InfillDocuments`' `DocumentFiller`
 /// over one loaded model and a folder of pipeline specs.
@@ -37,12 +34,14 @@ public final class PipelineDocumentProcessor: DocumentProcessor {
     }
 
     public func pipelineName(forFileNamed name: String) -> String {
-        let library = current.withLock { $0.library }
-        // Only a hint for fair interleaving: the front matter may still pick another pipeline.
-        for spec in library.pipelines where spec.match.contains(where: { fnmatch($0.value, name, 0) == 0 }) {
-            return spec.name
-        }
-        return "default"
+        Self.pipelineName(forFileNamed: name, in: current.withLock { $0.library })
+    }
+
+    /// The pipeline `library` matches to a file name, by the rule `infill fill` uses
+    /// (``PipelineLibrary/pipeline(forFileNamed:)``). Only a hint for fair interleaving: the
+    /// front matter may still pick another pipeline.
+    static func pipelineName(forFileNamed name: String, in library: PipelineLibrary) -> String {
+        library.pipeline(forFileNamed: name).name
     }
 
     public func process(name: String, contents: [UInt8], progress: DocumentProgressHandler) throws -> ProcessedDocument {
