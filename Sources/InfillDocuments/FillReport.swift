@@ -1,4 +1,4 @@
-/// What `NAME.report.json` says about one filled document (DESIGN.md, "Templates and pipelines").
+/// What `NAME.report.json` says about one filled document (docs/PIPELINES.md, "The report").
 ///
 /// The document bytes are deterministic for the same input and seed; the report is too, except
 /// for its `seconds` values (wall-clock time).

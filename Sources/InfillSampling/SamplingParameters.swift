@@ -1,8 +1,11 @@
 /// The knobs of one sampling run, named as in Dream / LLaDA / Fast-dLLM.
 ///
 /// The `Codable` form uses the reference names: `steps`, `algorithm`, `alg_temp`, `block_length`,
-/// `threshold`, `temperature`, `top_p`, `top_k`, `eps`, `seed`; missing keys keep their defaults
-/// and unknown keys are ignored (so a pipeline's `sampling:` map can carry keys of its own).
+/// `threshold`, `temperature`, `top_p`, `top_k`, `eps`, `seed`, `cache`, `refresh_interval`,
+/// `guidance`; missing keys keep their defaults, unknown keys (such as a reference config's
+/// `candidates`) are skipped, and an unknown algorithm or cache name is a `DecodingError`.
+/// A pipeline's `sampling:` map does not come through here: InfillDocuments' `SamplingSettings`
+/// decodes it strictly and rejects unknown keys with a "did you mean".
 public struct SamplingParameters: Sendable, Hashable, Codable {
     /// Denoising steps per canvas (split evenly over blocks); `nil` = one step per masked token,
     /// the best-quality setting. With ``threshold`` it is an upper bound.

@@ -1,4 +1,4 @@
-/// The daemon's settings (`infill.yaml`): every key optional, defaults as in DESIGN.md.
+/// The daemon's settings (`infill.yaml`): every key optional, defaults as in `infill.example.yaml`.
 ///
 /// Read with ``ConfigurationLoader``; command-line flags override single fields afterwards.
 public struct ServiceConfiguration: Sendable, Equatable {

@@ -28,7 +28,7 @@ protocol BenchSection {
     static func run(_ context: BenchContext) throws -> [String: Double]
 }
 
-/// `infill bench`: the performance figures of DESIGN.md, measured in one run on the loaded model.
+/// `infill bench`: the performance figures of README.md ("Performance"), measured in one run on the loaded model.
 struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
