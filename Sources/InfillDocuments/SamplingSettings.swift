@@ -123,26 +123,6 @@ public struct ResolvedSampling: Sendable, Hashable {
     /// Parent guidance weight; used only with a model that has an autoregressive parent.
     public var guidance: Double
 
-    /// Every value chosen, as given.
-    public init(
-        steps: Int?, algorithm: RemaskingAlgorithm, temperature: Double, threshold: Double?, blockLength: Int?,
-        seed: UInt64, candidates: Int, topP: Double?, topK: Int?, cache: CacheMode, refreshInterval: Int?,
-        guidance: Double
-    ) {
-        self.steps = steps
-        self.algorithm = algorithm
-        self.temperature = temperature
-        self.threshold = threshold
-        self.blockLength = blockLength
-        self.seed = seed
-        self.candidates = candidates
-        self.topP = topP
-        self.topK = topK
-        self.cache = cache
-        self.refreshInterval = refreshInterval
-        self.guidance = guidance
-    }
-
     /// Values used where neither the pipeline nor the field says otherwise (the one place the
     /// documents layer's sampling defaults are written): the decoding that read best on the
     /// quality benchmark (`infill bench --quality`, README): semi-autoregressive blocks of 8
@@ -152,7 +132,9 @@ public struct ResolvedSampling: Sendable, Hashable {
     public static let defaults = ResolvedSampling(
         steps: nil, algorithm: .entropy, temperature: 0.5, threshold: 0.9, blockLength: 8, seed: 0, candidates: 1,
         topP: 0.9, topK: nil, cache: .dual, refreshInterval: nil, guidance: 1)
+}
 
+extension ResolvedSampling {
     /// Fills the gaps of `settings` from ``defaults``. Names were checked when the settings were
     /// decoded; a name no sampler type knows (only possible in code) also takes the default.
     public init(_ settings: SamplingSettings) {
