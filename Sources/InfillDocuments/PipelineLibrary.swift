@@ -75,7 +75,7 @@ public struct PipelineLibrary: Sendable {
     public func pipeline(for template: Template, fileName: String) throws -> PipelineSpec {
         if let wanted = template.frontMatter?.pipeline {
             if let spec = pipeline(named: wanted.value) { return spec }
-            if let broken = errors.first(where: { Self.stem(of: $0.file) == wanted.value }) {
+            if let broken = errors.first(where: { $0.file.map(Self.stem(of:)) == wanted.value }) {
                 throw DocumentError("pipeline '\(wanted.value)' could not be loaded: \(broken.description)",
                                     at: wanted.location, hint: "fix the pipeline file first (infill check)")
             }

@@ -1,3 +1,4 @@
+import InfillDiagnostics
 import InfillDocuments
 
 /// Turns one claimed input file into a finished document: the seam between the spool and the
@@ -75,39 +76,19 @@ public struct ProcessedDocument: Sendable, Equatable {
     }
 }
 
-/// Why a document could not be processed: what went wrong, where in which file, and what to do.
+/// Why a document could not be processed: a `Diagnostic`, the same value the document layer
+/// throws (``DocumentError``), so nothing is copied on the way to `failed/NAME.error.json`.
 ///
 /// Permanent failures (bad YAML, unknown placeholder, unsatisfiable constraint) move the input to
 /// `failed/`; transient ones (out of memory, model file missing) are retried with backoff first.
-public struct DocumentFailure: Error, Sendable, Equatable, CustomStringConvertible {
-    public var message: String
-    public var file: String?
-    public var line: Int?
-    public var column: Int?
-    public var hint: String?
-    public var isPermanent: Bool
+public typealias DocumentFailure = Diagnostic
 
+extension Diagnostic {
+    /// A failure of one document, in the argument order the daemon writes it.
     public init(
         message: String, file: String? = nil, line: Int? = nil, column: Int? = nil,
         hint: String? = nil, isPermanent: Bool = true
     ) {
-        self.message = message
-        self.file = file
-        self.line = line
-        self.column = column
-        self.hint = hint
-        self.isPermanent = isPermanent
-    }
-
-    public var description: String {
-        var text = ""
-        if let file {
-            text += file
-            if let line { text += ":\(line)" + (column.map { ":\($0)" } ?? "") }
-            text += ": "
-        }
-        text += message
-        if let hint { text += " (\(hint))" }
-        return text
+        self.init(message, file: file, line: line, column: column, hint: hint, isPermanent: isPermanent)
     }
 }

@@ -21,7 +21,7 @@ public final class PipelineDocumentProcessor: DocumentProcessor {
         self.model = model
         self.directory = pipelinesDirectory
         let library = try Self.loadLibrary(pipelinesDirectory)
-        startupErrors = library.errors.map(Self.failure)
+        startupErrors = library.errors
         current = Mutex(DocumentFiller(model: model, library: library))
     }
 
@@ -54,17 +54,16 @@ public final class PipelineDocumentProcessor: DocumentProcessor {
             return ProcessedDocument(
                 outputName: filled.outputName, document: filled.documentBytes, report: filled.reportBytes,
                 pipeline: filled.report.pipeline, html: filled.htmlBytes)
-        } catch let error as DocumentError {
-            throw Self.failure(error)
         } catch let errors as DocumentErrors {
-            throw errors.errors.first.map(Self.failure) ?? DocumentFailure(message: "\(errors)", file: name)
+            // A document error is already the daemon's failure; of several, the first is reported.
+            throw errors.errors.first ?? DocumentFailure(message: "\(errors)", file: name)
         }
     }
 
     public func reload() throws -> String {
         let library = try Self.loadLibrary(directory)
         if let first = library.errors.first {
-            var failure = Self.failure(first)
+            var failure = first
             if library.errors.count > 1 {
                 failure.message += " (and \(library.errors.count - 1) more broken pipeline files; run infill check)"
             }
@@ -78,15 +77,9 @@ public final class PipelineDocumentProcessor: DocumentProcessor {
         do {
             return try PipelineLibrary.load(directory: directory)
         } catch let error as DocumentError {
-            throw failure(error)
+            throw error
         } catch {
             throw DocumentFailure(message: "cannot load the pipelines: \(error)", file: directory)
         }
-    }
-
-    static func failure(_ error: DocumentError) -> DocumentFailure {
-        DocumentFailure(
-            message: error.message, file: error.file, line: error.line, column: error.column, hint: error.hint,
-            isPermanent: error.isPermanent)
     }
 }

@@ -185,7 +185,7 @@ import Glibc
         try sandbox.write("infill.yaml", "inbox: inbox\nworkrs: 2\n")
         let run = try sandbox.start(["--once"])
         #expect(run.wait() == 2)
-        #expect(run.log.contains("infill.yaml:2:1: unknown key 'workrs' (did you mean 'workers'?)"))
+        #expect(run.log.contains("infill.yaml:2:1: unknown key 'workrs' (hint: did you mean 'workers'?)"))
         let missing = try sandbox.start(["--once", "--config", sandbox.path("none.yaml")])
         #expect(missing.wait() == 2)
         #expect(missing.log.contains("none.yaml: cannot read the config file"))

@@ -62,7 +62,7 @@ import Testing
             try ConfigurationLoader.parse("inbox: in\nworker: 3\n", file: "x.yaml")
         }
         #expect(error?.line == 2 && error?.column == 1)
-        #expect(error?.description == "x.yaml:2:1: unknown key 'worker' (did you mean 'workers'?)")
+        #expect(error?.description == "x.yaml:2:1: unknown key 'worker' (hint: did you mean 'workers'?)")
     }
 
     @Test(arguments: [
