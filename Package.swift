@@ -21,6 +21,8 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1", traits: []),
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        // SHA-256 of downloaded model files (already in the graph through Hummingbird's TLS stack).
+        .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
     ],
     targets: [
         // Layer 0: OpenBLAS through a system-library shim (`libopenblas-dev`).
@@ -32,7 +34,7 @@ let package = Package(
         // Layer 0: diagnostics every layer reports with (did-you-mean suggestions); no dependencies.
         .target(name: "InfillDiagnostics"),
         // Layer 1: tensors, readers, tokenizer, transformer.
-        .target(name: "InfillModel", dependencies: ["COpenBLAS"]),
+        .target(name: "InfillModel", dependencies: ["COpenBLAS", .product(name: "Crypto", package: "swift-crypto")]),
         // Test doubles of the model protocols, for the higher layers' tests.
         .target(name: "InfillModelTestKit", dependencies: ["InfillModel"]),
         // Layer 2: masked-diffusion sampling.
