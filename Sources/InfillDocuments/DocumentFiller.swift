@@ -32,7 +32,7 @@ public final class DocumentFiller: Sendable {
     }
 
     /// Parses a template and resolves it against its pipeline (no sampling): what `infill check`
-    /// and the first half of ``fill(name:contents:file:pipeline:progress:)`` do.
+    /// and the first half of ``fill(name:contents:file:pipeline:recordReplay:shouldContinue:progress:)`` do.
     ///
     /// - Parameters:
     ///   - name: the file name (matched against pipelines' `match` globs).
@@ -106,8 +106,37 @@ public final class DocumentFiller: Sendable {
             if error.errors.count > 1 { first.message += " (and \(error.errors.count - 1) more problems; run infill check)" }
             throw first
         }
+        return try fill(plan, compiled: compile(plan), name: name, contents: contents, recordReplay: recordReplay,
+                        started: started, shouldContinue: shouldContinue, progress: progress)
+    }
+
+    /// Fills a template already planned (``plan(name:contents:file:pipeline:library:)``) and
+    /// compiled (``compile(_:)``), so a caller that checked both before loading the model does
+    /// not do them again.
+    ///
+    /// - Parameters:
+    ///   - name: the input's file name (for the output name and the report).
+    ///   - contents: the template's bytes; the seed depends on them.
+    ///   - recordReplay, shouldContinue, progress: as in
+    ///     ``fill(name:contents:file:pipeline:recordReplay:shouldContinue:progress:)``.
+    public func fill(
+        _ plan: DocumentPlan, compiled fields: [CompiledField], name: String, contents: [UInt8],
+        recordReplay: Bool = false,
+        shouldContinue: (@Sendable () -> Bool)? = nil,
+        progress: (@Sendable (FillProgress) -> Void)? = nil
+    ) throws -> FilledDocument {
+        try fill(plan, compiled: fields, name: name, contents: contents, recordReplay: recordReplay,
+                 started: ContinuousClock.now, shouldContinue: shouldContinue, progress: progress)
+    }
+
+    private func fill(
+        _ plan: DocumentPlan, compiled fields: [CompiledField], name: String, contents: [UInt8], recordReplay: Bool,
+        started: ContinuousClock.Instant, shouldContinue: (@Sendable () -> Bool)?,
+        progress: (@Sendable (FillProgress) -> Void)?
+    ) throws -> FilledDocument {
+        let clock = ContinuousClock()
         var compiled: [Int: CompiledField] = [:]
-        for (i, field) in try compile(plan).enumerated() { compiled[i] = field }
+        for (i, field) in fields.enumerated() { compiled[i] = field }
         try checkWork(plan, compiled: compiled)
         let recorder = recordReplay || plan.pipeline.output.html ? ReplayRecorder(plan: plan, compiled: compiled, model: model) : nil
         let progress = recorder?.observing(progress) ?? progress

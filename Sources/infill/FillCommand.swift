@@ -67,8 +67,9 @@ struct FillCommand: AsyncParsableCommand {
         }
         let model = try modelOptions.load()
         let filler = DocumentFiller(model: model, library: library)
+        let compiled: [CompiledField]
         do {
-            _ = try filler.compile(plan)
+            compiled = try filler.compile(plan)
         } catch let error as DocumentError {
             throw CLIError.usage(error.description)
         }
@@ -78,7 +79,8 @@ struct FillCommand: AsyncParsableCommand {
         var progress: (@Sendable (FillProgress) -> Void)?
         if let display { progress = { update in display.show(update) } }
         do {
-            filled = try filler.fill(name: name, contents: contents, file: template, pipeline: forced,
+            // Planned and compiled above, before the model was loaded: not again.
+            filled = try filler.fill(plan, compiled: compiled, name: name, contents: contents,
                                      recordReplay: html != nil, progress: progress)
         } catch let error as DocumentError {
             display?.finish()
