@@ -51,16 +51,13 @@ final class ProgressBoard: Sendable {
             var byWorker: [Int: ServiceStatus.Document] = [:]
             for (name, entry) in entries {
                 let elapsed = Double(max(0, now - entry.started)) / 1e9
-                let progress = entry.progress
-                let fraction = progress?.fraction ?? 0
+                let progress = entry.progress ?? DocumentProgress(step: 0, totalSteps: 0)
+                let fraction = progress.fraction
                 // Linear in the work done so far; none before the first step.
                 let eta = fraction > 0 ? elapsed * (1 - fraction) / fraction : nil
                 byWorker[entry.worker] = ServiceStatus.Document(
-                    name: name, pipeline: entry.pipeline, attempt: entry.attempt,
-                    fields: progress?.fields ?? [], fieldsDone: progress?.fieldsDone ?? 0,
-                    fieldsTotal: progress?.fieldsTotal ?? 0, step: progress?.step ?? 0,
-                    totalSteps: progress?.totalSteps ?? 0, forwardPasses: progress?.forwardPasses ?? 0,
-                    fraction: fraction, elapsedSeconds: elapsed, etaSeconds: eta)
+                    name: name, pipeline: entry.pipeline, attempt: entry.attempt, progress: progress,
+                    elapsedSeconds: elapsed, etaSeconds: eta)
             }
             return byWorker
         }

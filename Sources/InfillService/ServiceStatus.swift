@@ -4,25 +4,44 @@
 /// `document` is null.
 public struct ServiceStatus: Sendable, Equatable, Encodable {
     /// One document being filled.
+    ///
+    /// Its progress is the document layer's own ``DocumentProgress``, encoded flat beside the
+    /// name (`step`, `fields_done`, …) with the `fraction` it gives.
     public struct Document: Sendable, Equatable, Encodable {
         public var name: String
         /// The pipeline it was queued under.
         public var pipeline: String
         /// 1 for the first attempt.
         public var attempt: Int
-        /// The fields of the canvas being sampled now.
-        public var fields: [String]
-        public var fieldsDone: Int
-        public var fieldsTotal: Int
-        /// The sampler's step in the current canvas, and its most steps.
-        public var step: Int
-        public var totalSteps: Int
-        public var forwardPasses: Int
-        /// How much of the document is done, 0...1.
-        public var fraction: Double
+        /// Where its filling stands (all zero before the first step).
+        public var progress: DocumentProgress
         public var elapsedSeconds: Double
         /// Seconds left at the pace so far; nil before the first step.
         public var etaSeconds: Double?
+
+        /// How much of the document is done, 0...1.
+        public var fraction: Double { progress.fraction }
+
+        enum CodingKeys: String, CodingKey {
+            case name, pipeline, attempt, fields, fieldsDone, fieldsTotal, step, totalSteps, forwardPasses, fraction
+            case elapsedSeconds, etaSeconds
+        }
+
+        public func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(name, forKey: .name)
+            try container.encode(pipeline, forKey: .pipeline)
+            try container.encode(attempt, forKey: .attempt)
+            try container.encode(progress.fields, forKey: .fields)
+            try container.encode(progress.fieldsDone, forKey: .fieldsDone)
+            try container.encode(progress.fieldsTotal, forKey: .fieldsTotal)
+            try container.encode(progress.step, forKey: .step)
+            try container.encode(progress.totalSteps, forKey: .totalSteps)
+            try container.encode(progress.forwardPasses, forKey: .forwardPasses)
+            try container.encode(fraction, forKey: .fraction)
+            try container.encode(elapsedSeconds, forKey: .elapsedSeconds)
+            try container.encodeIfPresent(etaSeconds, forKey: .etaSeconds)
+        }
     }
 
     /// One worker of the pool: the document it fills, or nil when idle.
