@@ -95,7 +95,7 @@ public struct FilledDocument: Sendable {
 /// Where one document's filling stands: the fields of the canvas being sampled, the sampler's
 /// step in it, and the forward passes so far (what ``DocumentFiller`` reports after every step,
 /// and what the daemon shows as a document's progress).
-public struct FillProgress: Sendable, Equatable {
+public struct FillProgress: Sendable, Equatable, Encodable {
     /// The fields being filled now (empty when the filler does not say).
     public var fields: [String]
     /// Fields finished before the current canvas, and the document's field count (0 = unknown).

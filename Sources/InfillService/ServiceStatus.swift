@@ -22,22 +22,14 @@ public struct ServiceStatus: Sendable, Equatable, Encodable {
         /// How much of the document is done, 0...1.
         public var fraction: Double { progress.fraction }
 
-        enum CodingKeys: String, CodingKey {
-            case name, pipeline, attempt, fields, fieldsDone, fieldsTotal, step, totalSteps, forwardPasses, fraction
-            case elapsedSeconds, etaSeconds
-        }
+        enum CodingKeys: String, CodingKey { case name, pipeline, attempt, fraction, elapsedSeconds, etaSeconds }
 
         public func encode(to encoder: any Encoder) throws {
+            try progress.encode(to: encoder)  // fields, fields_done, …, forward_passes, at the same level
             var container = encoder.container(keyedBy: CodingKeys.self)
             try container.encode(name, forKey: .name)
             try container.encode(pipeline, forKey: .pipeline)
             try container.encode(attempt, forKey: .attempt)
-            try container.encode(progress.fields, forKey: .fields)
-            try container.encode(progress.fieldsDone, forKey: .fieldsDone)
-            try container.encode(progress.fieldsTotal, forKey: .fieldsTotal)
-            try container.encode(progress.step, forKey: .step)
-            try container.encode(progress.totalSteps, forKey: .totalSteps)
-            try container.encode(progress.forwardPasses, forKey: .forwardPasses)
             try container.encode(fraction, forKey: .fraction)
             try container.encode(elapsedSeconds, forKey: .elapsedSeconds)
             try container.encodeIfPresent(etaSeconds, forKey: .etaSeconds)

@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 @testable import InfillService
 
@@ -52,6 +53,20 @@ struct HTTPSettingsTests {
         let midway = DocumentProgress(fields: ["b", "c"], fieldsDone: 1, fieldsTotal: 4, step: 16, totalSteps: 32)
         #expect(midway.fraction == 0.5)
         #expect(DocumentProgress(step: 0, totalSteps: 0).fraction == 0)
+    }
+
+    @Test func statusDocumentEncodesItsProgressFlat() throws {
+        let document = ServiceStatus.Document(
+            name: "a.md", pipeline: "note", attempt: 1,
+            progress: DocumentProgress(fields: ["s"], fieldsDone: 1, fieldsTotal: 4, step: 8, totalSteps: 32, forwardPasses: 9),
+            elapsedSeconds: 2, etaSeconds: nil)
+        let encoder = JSONEncoder()
+        encoder.keyEncodingStrategy = .convertToSnakeCase
+        let object = try #require(try JSONSerialization.jsonObject(with: encoder.encode(document)) as? [String: Any])
+        #expect(Set(object.keys) == ["name", "pipeline", "attempt", "fields", "fields_done", "fields_total", "step",
+                                     "total_steps", "forward_passes", "fraction", "elapsed_seconds"])
+        #expect(object["step"] as? Int == 8 && object["fields_done"] as? Int == 1 && object["forward_passes"] as? Int == 9)
+        #expect(object["fraction"] as? Double == document.fraction)
     }
 
     @Test func boardGivesETAAndForwardPassDeltas() {
