@@ -21,7 +21,7 @@ public final class DocumentFiller: Sendable {
     public static let maxAttempts = 3
 
     private let compiler: ConstraintCompiler
-    private let sampler: DiffusionSampler
+    let sampler: DiffusionSampler
     private let toneBiasCache = Mutex<[String: [TokenID: Float]]>([:])
 
     public init(model: LoadedModel, library: PipelineLibrary) {
@@ -147,11 +147,10 @@ public final class DocumentFiller: Sendable {
         var reports: [Int: FillReport.Field] = [:]
         var totalForwards = 0
         let units = samplingUnits(plan: plan, compiled: compiled)
+        let run = DocumentRun(plan: plan, compiled: compiled, documentSeed: documentSeed, shouldContinue: shouldContinue,
+                              progress: progress, recorder: recorder)
         for (unitIndex, unit) in units.enumerated() {
-            let result = try fillUnit(
-                plan: plan, unit: unit, unitIndex: unitIndex, filled: filled, compiled: compiled,
-                documentSeed: documentSeed, fieldsDone: filled.count, forwardsSoFar: totalForwards,
-                shouldContinue: shouldContinue, progress: progress, recorder: recorder)
+            let result = try fillUnit(unit, index: unitIndex, filled: filled, forwardsSoFar: totalForwards, in: run)
             totalForwards += result.forwardPasses
             for (index, outcome) in result.outcomes {
                 filled[index] = outcome.text
@@ -233,138 +232,6 @@ public final class DocumentFiller: Sendable {
             if layout.length <= room { units.append(group) } else { units += group.map { [$0] } }
         }
         return units
-    }
-
-    private struct UnitResult {
-        var outcomes: [(Int, FieldOutcome)]
-        var steps: Int
-        var forwardPasses: Int
-        var seconds: Double
-        var seed: UInt64
-        var attempts: Int
-    }
-
-    private func fillUnit(
-        plan: DocumentPlan, unit: [Int], unitIndex: Int, filled: [Int: String], compiled: [Int: CompiledField],
-        documentSeed: UInt64, fieldsDone: Int, forwardsSoFar: Int, shouldContinue: (@Sendable () -> Bool)?,
-        progress: (@Sendable (FillProgress) -> Void)?, recorder: ReplayRecorder? = nil
-    ) throws -> UnitResult {
-        let clock = ContinuousClock()
-        let started = clock.now
-        let settings = plan.fields[unit[0]].sampling
-        let candidates = settings.candidates
-        var budgets = compiled
-        var forwards = 0
-        var lastProblem: (field: Int, violations: [String]) = (unit[0], [])
-        // A unit's seed: the document seed, or (when the fields set their own seed) that seed
-        // mixed with the input hash the same way.
-        let unitSeed = settings.seed == ResolvedSampling(plan.pipeline.sampling).seed
-            ? documentSeed : settings.seed ^ (documentSeed ^ ResolvedSampling(plan.pipeline.sampling).seed)
-        for attempt in 0..<Self.maxAttempts {
-            var layout = CanvasLayout.build(plan: plan, unit: unit, filled: filled, compiled: budgets, tokenizer: model.tokenizer)
-            let start = model.model.startTokenID
-            layout = layout.window(maxLength: model.model.maxSequenceLength - (start == nil ? 0 : 1))
-            let seeds = (0..<candidates).map { DocumentSeed.canvas(unitSeed, pass: unitIndex, attempt: attempt, candidate: $0) }
-            let canvases = seeds.map { layout.canvas(maskTokenID: model.model.maskTokenID, startTokenID: start, seed: $0) }
-            // Explicit per-field steps add up over the canvas; otherwise one per masked token.
-            let fieldSteps = unit.map { plan.fields[$0].sampling.steps }
-            let steps = fieldSteps.contains(nil) ? nil : fieldSteps.reduce(0) { $0 + ($1 ?? 0) }
-            let parameters = samplingParameters(settings, steps: steps)
-            let names = unit.map { plan.fields[$0].name }
-            let forwardsBefore = forwards
-            let results: [SamplingResult]
-            do {
-                results = try sampler.sample(canvases, parameters: parameters, recordHistory: recorder != nil, progress: { p in
-                    progress?(FillProgress(fields: names, fieldsDone: fieldsDone, fieldsTotal: plan.fields.count, step: p.step,
-                                           totalSteps: p.totalSteps, forwardPasses: forwardsSoFar + forwardsBefore + p.forwardPasses))
-                }, shouldContinue: shouldContinue)
-            } catch let error as CancellationError {
-                throw error
-            } catch let error as SamplingError {
-                throw samplingFailure(error, plan: plan, layout: layout)
-            } catch {
-                throw DocumentError("the model failed: \(error)", file: plan.template.file, isPermanent: false)
-            }
-            forwards += results.map(\.forwardPasses).max() ?? 0
-            // Score every candidate; keep the best (first on ties).
-            var best: (candidate: Int, outcomes: [(Int, FieldOutcome)], score: Double, violations: Int)?
-            for (c, result) in results.enumerated() {
-                var outcomes: [(Int, FieldOutcome)] = []
-                for (g, fieldIndex) in layout.gapFields.enumerated() {
-                    let ids = g < result.gapTokens.count ? result.gapTokens[g] : []
-                    let raw = model.tokenizer.decode(ids, skipSpecial: true)
-                    outcomes.append((fieldIndex, FieldOutcome.make(raw: raw, tokenCount: ids.count, field: plan.fields[fieldIndex],
-                                                                   tokenizer: model.tokenizer)))
-                }
-                let score = outcomes.reduce(0) { $0 + $1.1.score }
-                let violations = outcomes.reduce(0) { $0 + $1.1.violations.count }
-                let better = best.map { violations < $0.violations || (violations == $0.violations && score > $0.score) } ?? true
-                if better { best = (c, outcomes, score, violations) }
-            }
-            guard let best else { break }
-            if best.violations == 0 {
-                recorder?.finishUnit(unitIndex, canvas: canvases[best.candidate], gapFields: layout.gapFields,
-                                     result: results[best.candidate], outcomes: best.outcomes)
-                let elapsed = clock.now - started
-                return UnitResult(
-                    outcomes: best.outcomes, steps: results[best.candidate].steps, forwardPasses: forwards,
-                    seconds: elapsed.inSeconds,
-                    seed: seeds[best.candidate], attempts: attempt + 1)
-            }
-            // Adjust the budgets of the fields that came out too short or too long, then retry.
-            for (index, outcome) in best.outcomes where !outcome.violations.isEmpty {
-                lastProblem = (index, outcome.violations)
-                guard var budget = budgets[index] else { continue }
-                let field = plan.fields[index]
-                let limit = max(1, model.model.maxSequenceLength / 2)
-                if let words = field.spec.words, outcome.words < words.min {
-                    // Scale the minimum by how far short the fill fell (at least ×1.5).
-                    let factor = max(1.5, Double(words.min) / Double(max(1, outcome.words)) * 1.1)
-                    let wanted = Int(Double(budget.budget.minTokens) * factor) + 2
-                    budget.budget.maskTokens = min(limit, max(budget.budget.maskTokens, wanted + wanted / 4 + 1))
-                    budget.budget.minTokens = min(budget.budget.maskTokens, wanted)
-                } else if let words = field.spec.words, outcome.words > words.max {
-                    budget.budget.maskTokens = max(budget.budget.minTokens + 1, budget.budget.maskTokens * 4 / 5)
-                }
-                budget.constraints.minTokens = budget.budget.minTokens
-                budget.constraints.allowsNullTail = budget.budget.minTokens < budget.budget.maskTokens
-                budgets[index] = budget
-            }
-        }
-        let field = plan.fields[lastProblem.field]
-        throw DocumentError(
-            "field '\(field.name)' could not meet its constraints in \(Self.maxAttempts) attempts: "
-                + lastProblem.violations.joined(separator: "; "),
-            at: field.location, hint: "loosen 'words'/'tokens', or raise 'candidates'")
-    }
-
-    private func samplingParameters(_ s: ResolvedSampling, steps: Int?) -> SamplingParameters {
-        SamplingParameters(
-            steps: steps.map { max(1, $0) }, algorithm: s.algorithm,
-            blockLength: s.blockLength, threshold: s.threshold.map(Float.init), temperature: Float(s.temperature),
-            topP: s.topP.map(Float.init), topK: s.topK, seed: s.seed,
-            cache: s.cache, refreshInterval: s.refreshInterval,
-            // A model without an autoregressive parent decodes unguided, so one pipeline serves every model.
-            guidance: model.parent == nil ? 0 : Float(s.guidance))
-    }
-
-    private func samplingFailure(_ error: SamplingError, plan: DocumentPlan, layout: CanvasLayout) -> DocumentError {
-        switch error {
-        case .keywordDoesNotFit(_, let gap, let keyword):
-            let fields = layout.gapFields
-            if gap < fields.count {
-                let field = plan.fields[fields[gap]]
-                let location = keyword < field.spec.keywords.count ? field.spec.keywords[keyword].location : field.location
-                return DocumentError("keyword does not fit in field '\(field.name)'", at: location,
-                                     hint: "raise the field's 'words'/'tokens' or use fewer keywords")
-            }
-            return DocumentError("\(error)", file: plan.template.file)
-        case .noAllowedToken:
-            return DocumentError("the constraints leave no token to sample: \(error)", file: plan.template.file,
-                                 hint: "shorten the 'avoid' lists")
-        default:
-            return DocumentError("sampling failed: \(error)", file: plan.template.file, isPermanent: false)
-        }
     }
 
     /// The logit bias of a tone, computed once per pipeline and tone.
