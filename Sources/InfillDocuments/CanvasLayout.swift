@@ -66,6 +66,16 @@ struct CanvasLayout {
         return CanvasLayout(items: items)
     }
 
+    /// This layout with each gap's length and constraints taken again from `compiled`, the
+    /// context kept as it was tokenised: what a unit's next attempt samples after its budgets
+    /// were re-tuned, without encoding the document again.
+    func rebudgeted(_ compiled: [Int: CompiledField]) -> CanvasLayout {
+        CanvasLayout(items: items.map { item in
+            guard case .gap(let field, _, _) = item, let budget = compiled[field] else { return item }
+            return .gap(field: field, length: budget.budget.maskTokens, budget.constraints)
+        })
+    }
+
     /// For a layout with exactly one gap: the gap with as much context as fits in `maxLength`.
     func window(maxLength: Int) -> CanvasLayout {
         guard length > maxLength, let g = items.firstIndex(where: { if case .gap = $0 { true } else { false } }),

@@ -50,10 +50,11 @@ extension DocumentFiller {
         let steps = fieldSteps.contains(nil) ? nil : fieldSteps.reduce(0) { $0 + ($1 ?? 0) }
         let parameters = samplingParameters(settings, steps: steps)
         let progress = run.progress, fieldsDone = filled.count
+        // The document is tokenised once per unit; an attempt only changes the gaps' budgets.
+        let tokenised = CanvasLayout.build(plan: plan, unit: unit, filled: filled, compiled: budgets, tokenizer: model.tokenizer)
+        let start = model.model.startTokenID
         for attempt in 0..<Self.maxAttempts {
-            var layout = CanvasLayout.build(plan: plan, unit: unit, filled: filled, compiled: budgets, tokenizer: model.tokenizer)
-            let start = model.model.startTokenID
-            layout = layout.window(maxLength: model.model.maxSequenceLength - (start == nil ? 0 : 1))
+            let layout = tokenised.rebudgeted(budgets).window(maxLength: model.model.maxSequenceLength - (start == nil ? 0 : 1))
             let seeds = (0..<settings.candidates).map {
                 DocumentSeed.canvas(unitSeed, pass: unitIndex, attempt: attempt, candidate: $0)
             }
