@@ -6,8 +6,8 @@ import InfillDocuments
 ///
 /// The daemon calls ``process(name:contents:progress:)`` from several worker threads at once, so
 /// implementations must be thread-safe; they run synchronously (CPU-bound) on a dedicated thread.
-/// ``PipelineDocumentProcessor`` is the production implementation over `InfillDocuments`; tests
-/// use doubles.
+/// `PipelineDocumentProcessor` (in the CLI, which loads the model) is the production
+/// implementation over `InfillDocuments`; tests use doubles.
 public protocol DocumentProcessor: Sendable {
     /// The pipeline that will handle a file of this name, used only to interleave pipelines fairly
     /// in the queue (it may be a guess: the front matter can still choose another pipeline).

@@ -1,9 +1,11 @@
 import InfillDocuments
 import InfillModel
+import InfillService
 import Synchronization
 
-/// The production ``DocumentProcessor``: fills documents with `InfillDocuments`' `DocumentFiller`
-/// over one loaded model and a folder of pipeline specs.
+/// The production `DocumentProcessor`: fills documents with `InfillDocuments`' `DocumentFiller`
+/// over one loaded model and a folder of pipeline specs. It lives at the composition root (the
+/// CLI, which loads the model), so the daemon's library does not import the model layer.
 ///
 /// The model is loaded once and shared read-only; a reload builds a new `PipelineLibrary` and
 /// filler and swaps them in only when every spec in the folder is valid, so a broken edit never

@@ -1,6 +1,6 @@
 import InfillDocuments
 import Testing
-@testable import InfillService
+@testable import infill
 
 /// `serve` and `fill` pick a pipeline for a file name by one rule.
 @Suite struct PipelineMatchingTests {
