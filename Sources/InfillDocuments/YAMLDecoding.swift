@@ -46,14 +46,7 @@ extension YAMLNode {
 
     /// An integer within `range`.
     func int(_ what: String, in range: ClosedRange<Int>) throws -> Int {
-        let text = try scalarText(what, expected: "a whole number")
-        guard let value = Int(text.replacingUnderscores()) else {
-            throw DocumentError("\(what) must be a whole number, found '\(text)'", at: location)
-        }
-        guard range.contains(value) else {
-            throw DocumentError("\(what) must be between \(range.lowerBound) and \(range.upperBound), found \(value)", at: location)
-        }
-        return value
+        try bounded(what, in: range, kind: "a whole number", parse: { Int($0.replacingUnderscores()) }, shown: { "\($1)" })
     }
 
     /// A non-negative integer of up to 64 bits (seeds).
@@ -69,12 +62,23 @@ extension YAMLNode {
 
     /// A number within `range`.
     func double(_ what: String, in range: ClosedRange<Double>) throws -> Double {
-        let text = try scalarText(what, expected: "a number")
-        guard let value = Double(text), value.isFinite else {
-            throw DocumentError("\(what) must be a number, found '\(text)'", at: location)
+        try bounded(what, in: range, kind: "a number", parse: { Double($0).flatMap { $0.isFinite ? $0 : nil } },
+                    shown: { text, _ in text })
+    }
+
+    /// A scalar that `parse` reads as `kind` and that lies in `range`; `shown` writes the value
+    /// found in the out-of-range message.
+    private func bounded<Value: Comparable>(
+        _ what: String, in range: ClosedRange<Value>, kind: String, parse: (String) -> Value?,
+        shown: (String, Value) -> String
+    ) throws -> Value {
+        let text = try scalarText(what, expected: kind)
+        guard let value = parse(text) else {
+            throw DocumentError("\(what) must be \(kind), found '\(text)'", at: location)
         }
         guard range.contains(value) else {
-            throw DocumentError("\(what) must be between \(range.lowerBound) and \(range.upperBound), found \(text)", at: location)
+            throw DocumentError("\(what) must be between \(range.lowerBound) and \(range.upperBound), found \(shown(text, value))",
+                                at: location)
         }
         return value
     }
