@@ -331,20 +331,19 @@ public final class SpoolDirectory: Sendable {
     /// Returns the name it got in `failed/` (`stem-N.ext` if the name was taken, shortened when it
     /// is too long to carry `.error.json`).
     public func fail(_ name: String, _ failure: DocumentFailure, attempts: Int) throws(SpoolError) -> String {
-        let report = ErrorReport(failure: failure, document: name, attempts: attempts)
-        let chosen = try failedLock.withLock { _ throws(SpoolError) -> String in
-            try file(layout.processing + "/" + name, as: name, report: report.json(), into: layout.failed, journalAs: name)
-        }
-        clearAttempts(name)
-        return chosen
+        try fileClaim(name, ErrorReport(failure: failure, document: name, attempts: attempts), into: layout.failed)
     }
 
     /// Moves a claimed input that kept killing the daemon to the quarantine folder, next to a
     /// `NAME.error.json` that says so. Returns its name there.
     public func quarantine(_ name: String, _ failure: DocumentFailure, starts: Int) throws(SpoolError) -> String {
-        let report = ErrorReport(failure: failure, document: name, attempts: starts)
+        try fileClaim(name, ErrorReport(failure: failure, document: name, attempts: starts), into: layout.quarantine)
+    }
+
+    /// Files the claim `name` into `folder` with its error report and forgets its start count.
+    private func fileClaim(_ name: String, _ report: ErrorReport, into folder: String) throws(SpoolError) -> String {
         let chosen = try failedLock.withLock { _ throws(SpoolError) -> String in
-            try file(layout.processing + "/" + name, as: name, report: report.json(), into: layout.quarantine, journalAs: name)
+            try file(layout.processing + "/" + name, as: name, report: report.json(), into: folder, journalAs: name)
         }
         clearAttempts(name)
         return chosen
