@@ -31,8 +31,9 @@ let package = Package(
             pkgConfig: "openblas",
             providers: [.apt(["libopenblas-dev"])]
         ),
-        // Layer 0: diagnostics every layer reports with (did-you-mean suggestions); no dependencies.
-        .target(name: "InfillDiagnostics"),
+        // Layer 0: diagnostics every layer reports with (did-you-mean suggestions, the strict
+        // YAML reader with positions); nothing of the project below it.
+        .target(name: "InfillDiagnostics", dependencies: [.product(name: "Yams", package: "Yams")]),
         // Layer 1: tensors, readers, tokenizer, transformer.
         .target(name: "InfillModel", dependencies: ["COpenBLAS", .product(name: "Crypto", package: "swift-crypto")]),
         // Test doubles of the model protocols, for the higher layers' tests.

@@ -4,26 +4,31 @@ import Yams
 ///
 /// Built from Yams' composed `Node` so every key and value keeps its line and column; the
 /// decoders then report unknown keys, wrong types and bad values exactly where they are.
-struct YAMLNode: Sendable {
+package struct YAMLNode: Sendable {
     /// One `key: value` pair of a mapping, in document order.
-    struct Entry: Sendable {
-        var key: String
-        var keyLocation: SourceLocation
-        var value: YAMLNode
+    package struct Entry: Sendable {
+        package var key: String
+        package var keyLocation: SourceLocation
+        package var value: YAMLNode
     }
 
-    enum Kind: Sendable {
+    package enum Kind: Sendable {
         /// A scalar's text; `isNull` for `~`, `null` or an empty plain value.
         case scalar(String, isNull: Bool, isQuoted: Bool)
         case sequence([YAMLNode])
         case mapping([Entry])
     }
 
-    var kind: Kind
-    var location: SourceLocation
+    package var kind: Kind
+    package var location: SourceLocation
+
+    package init(kind: Kind, location: SourceLocation) {
+        self.kind = kind
+        self.location = location
+    }
 
     /// What this node is, for "expected X, found Y" messages.
-    var kindName: String {
+    package var kindName: String {
         switch kind {
         case .scalar(_, let isNull, _): return isNull ? "nothing (null)" : "a scalar"
         case .sequence: return "a list"
@@ -31,26 +36,26 @@ struct YAMLNode: Sendable {
         }
     }
 
-    var isNull: Bool {
+    package var isNull: Bool {
         if case .scalar(_, true, _) = kind { return true }
         return false
     }
 }
 
-/// Parses YAML text into a ``YAMLNode`` tree, turning Yams' errors into ``DocumentError``s.
-enum YAMLParsing {
+/// Parses YAML text into a ``YAMLNode`` tree, turning Yams' errors into ``Diagnostic``s.
+package enum YAMLParsing {
     /// Maps a Yams mark (1-based line and column within the parsed text) to a place in the file.
-    typealias Locator = @Sendable (_ line: Int, _ column: Int) -> SourceLocation
+    package typealias Locator = @Sendable (_ line: Int, _ column: Int) -> SourceLocation
 
     /// Parses one YAML document; nil for an empty document.
-    static func parse(_ text: String, locate: Locator) throws(DocumentError) -> YAMLNode? {
+    package static func parse(_ text: String, locate: Locator) throws(Diagnostic) -> YAMLNode? {
         let root: Node?
         do {
             root = try Yams.compose(yaml: text)
         } catch let error as YamlError {
             throw convert(error, text: text, locate: locate)
         } catch {
-            throw DocumentError("cannot read YAML: \(error)", at: locate(1, 1))
+            throw Diagnostic("cannot read YAML: \(error)", at: locate(1, 1))
         }
         guard let root else { return nil }
         var budget = maxNodes
@@ -59,13 +64,13 @@ enum YAMLParsing {
 
     /// Most nodes a document may expand to. Anchors and aliases share nodes, so a few hundred
     /// bytes can name billions of them (an alias bomb); pipelines and front matter need hundreds.
-    static let maxNodes = 20_000
+    package static let maxNodes = 20_000
 
-    private static func convert(_ node: Node, locate: Locator, budget: inout Int) throws(DocumentError) -> YAMLNode {
+    private static func convert(_ node: Node, locate: Locator, budget: inout Int) throws(Diagnostic) -> YAMLNode {
         let location = node.mark.map { locate($0.line, $0.column) } ?? locate(1, 1)
         budget -= 1
         guard budget >= 0 else {
-            throw DocumentError("the YAML expands to more than \(maxNodes) values", at: location,
+            throw Diagnostic("the YAML expands to more than \(maxNodes) values", at: location,
                                 hint: "anchors and aliases (&name, *name) that repeat each other are refused; write the values out")
         }
         switch node {
@@ -82,37 +87,37 @@ enum YAMLParsing {
             for (key, value) in mapping {
                 let keyLocation = key.mark.map { locate($0.line, $0.column) } ?? location
                 guard case .scalar(let keyScalar) = key else {
-                    throw DocumentError("a mapping key must be a plain name, not a list or mapping", at: keyLocation)
+                    throw Diagnostic("a mapping key must be a plain name, not a list or mapping", at: keyLocation)
                 }
                 entries.append(YAMLNode.Entry(key: keyScalar.string, keyLocation: keyLocation,
                                               value: try convert(value, locate: locate, budget: &budget)))
             }
             return YAMLNode(kind: .mapping(entries), location: location)
         case .alias(let alias):
-            throw DocumentError("unresolved YAML alias '*\(alias.anchor.rawValue)'", at: location)
+            throw Diagnostic("unresolved YAML alias '*\(alias.anchor.rawValue)'", at: location)
         }
     }
 
-    private static func convert(_ error: YamlError, text: String, locate: Locator) -> DocumentError {
+    private static func convert(_ error: YamlError, text: String, locate: Locator) -> Diagnostic {
         switch error {
         case .scanner(let context, let problem, let mark, _),
              .parser(let context, let problem, let mark, _),
              .composer(let context, let problem, let mark, _):
             var message = "invalid YAML: \(problem)"
             if let context { message += " (\(context.text) at line \(context.mark.line) of the YAML)" }
-            return DocumentError(message, at: locate(mark.line, mark.column), hint: hint(forProblem: problem))
+            return Diagnostic(message, at: locate(mark.line, mark.column), hint: hint(forProblem: problem))
         case .duplicatedKeysInMapping(let duplicates, let context):
             let key = duplicates.first ?? "?"
             let second = secondOccurrence(of: key, after: context.mark, in: text)
             let place = second ?? (context.mark.line, context.mark.column)
-            return DocumentError(
+            return Diagnostic(
                 "duplicate key '\(key)' (already given at line \(context.mark.line))",
                 at: locate(place.0, place.1), hint: "each key may appear once in a mapping; remove or merge one of them")
         case .reader(let problem, let offset, _, _):
             let position = offset.map { lineAndColumn(ofScalarOffset: $0, in: text) } ?? (1, 1)
-            return DocumentError("cannot read YAML: \(problem)", at: locate(position.0, position.1))
+            return Diagnostic("cannot read YAML: \(problem)", at: locate(position.0, position.1))
         default:
-            return DocumentError("cannot read YAML: \(error)", at: locate(1, 1))
+            return Diagnostic("cannot read YAML: \(error)", at: locate(1, 1))
         }
     }
 
