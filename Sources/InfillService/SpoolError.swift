@@ -9,10 +9,10 @@ public enum SpoolError: Error, Sendable, CustomStringConvertible {
     /// A claimed input is not something the daemon fills (a FIFO, a huge file, …); permanent.
     case refused(String, InputRefusal)
 
-    /// True when retrying later may succeed (disk full, out of memory).
-    public var isTransient: Bool {
-        if case .io(let error) = self { return error.isTransient }
-        return false
+    /// False when retrying later may succeed (disk full, out of memory), as for a `Diagnostic`.
+    public var isPermanent: Bool {
+        if case .io(let error) = self { return error.isPermanent }
+        return true
     }
 
     public var description: String {

@@ -242,7 +242,7 @@ public final class SpoolService: Service, Sendable {
             outcome = .failed(DocumentFailure(
                 message: "cannot read the document: \(error)", file: name,
                 hint: "the daemon's user must be able to read files dropped into the inbox",
-                isPermanent: !error.isTransient))
+                isPermanent: error.isPermanent))
         }
         progress.remove(name)
         let seconds = Double(SystemdNotifier.monotonicNanoseconds() - started) / 1e9
@@ -271,11 +271,11 @@ public final class SpoolService: Service, Sendable {
             } catch {
                 let failure = DocumentFailure(
                     message: "cannot write the output: \(error)", file: name,
-                    hint: error.isTransient ? "free disk space in the outbox's filesystem" : nil,
-                    isPermanent: !error.isTransient)
+                    hint: !error.isPermanent ? "free disk space in the outbox's filesystem" : nil,
+                    isPermanent: error.isPermanent)
                 // Disk full or over quota is the spool's trouble, not the document's: deferred
                 // with a long backoff until it goes away, never failed for it.
-                await settle(job, failure, pipeline: document.pipeline, timing: timing, deferring: error.isTransient)
+                await settle(job, failure, pipeline: document.pipeline, timing: timing, deferring: !error.isPermanent)
             }
         case .failed(let failure):
             await settle(job, failure, pipeline: job.pipeline, timing: timing)

@@ -17,9 +17,10 @@ public struct SystemError: Error, Sendable, CustomStringConvertible {
         self.code = code
     }
 
-    /// True for errors that may go away by themselves (disk full, out of memory, quota, I/O hiccups).
-    public var isTransient: Bool {
-        [ENOSPC, EDQUOT, ENOMEM, EAGAIN, EINTR, EIO, EMFILE, ENFILE, EBUSY].contains(code)
+    /// False for errors that may go away by themselves (disk full, out of memory, quota, I/O
+    /// hiccups), as for a `Diagnostic`.
+    public var isPermanent: Bool {
+        ![ENOSPC, EDQUOT, ENOMEM, EAGAIN, EINTR, EIO, EMFILE, ENFILE, EBUSY].contains(code)
     }
 
     public var description: String {
