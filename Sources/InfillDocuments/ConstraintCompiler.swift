@@ -124,8 +124,8 @@ public struct ConstraintCompiler: Sendable {
         return first.isLetter || "\"'(“‘".contains(first)
     }
 
-    /// The closing pressure of a block field: from 70 % of its maximum length (in tokens, the word
-    /// maximum at the tokenizer's ratio) to the maximum, never before its minimum.
+    /// The closing pressure of a block field: from 55 % of its maximum length (in tokens, the word
+    /// maximum at the tokenizer's ratio) to full strength at 90 %, never before its minimum.
     func closingPressure(_ field: PlannedField, budget: LengthBudget) -> ClosingPressure? {
         let maximum: Int
         if let words = field.spec.words ?? (field.spec.tokens == nil ? LengthBudget.defaultWords : nil) {
@@ -135,9 +135,12 @@ public struct ConstraintCompiler: Sendable {
         } else {
             return nil
         }
-        let full = min(maximum, budget.maskTokens)
+        // Full strength a little before the maximum, so the sentence ends inside the bound rather
+        // than being trimmed at it; the product with the parent doubles the logit scale, hence 6.
+        let full = min(maximum * 9 / 10, budget.maskTokens)
         guard !sentenceEndTokens.isEmpty, full > budget.minTokens else { return nil }
-        return ClosingPressure(sentenceEnds: sentenceEndTokens, from: max(budget.minTokens, full * 7 / 10), full: full)
+        return ClosingPressure(sentenceEnds: sentenceEndTokens, from: max(budget.minTokens, maximum * 55 / 100), full: full,
+                               strength: 6)
     }
 
     /// Most tokens a field's repetition guard covers (each is a banned sequence checked per commit).

@@ -9,8 +9,8 @@ import InfillModel
 /// leftmost masked position of its gap as soon as its first token is likely there (at least a
 /// quarter of the most likely token's probability under the guided distribution, with the gap's
 /// bias, a bar that falls quadratically to zero over the last stretch before the keyword is due),
-/// and at the latest where the rest of the gap — up to its length, where closing pressure is at
-/// full strength — has just room for the keywords still to write. Until then the gap may not end, and only its
+/// and at the latest where the rest of the gap — up to the middle of its closing pressure, so the
+/// sentence can still end — has just room for the keywords still to write. Until then the gap may not end, and only its
 /// leftmost position is committed, so the run of masks a keyword needs is always there.
 enum StreamKeywords {
     /// Ratio to the top token's probability from which a keyword's first token triggers it.
@@ -43,8 +43,8 @@ enum StreamKeywords {
         let pending = run.pendingKeywords[g]
         let need = pending.reduce(0) { $0 + keywords[$1].count }
         // The latest offset that still leaves room for every pending keyword before the gap's
-        // end (or before its closing pressure is at full strength, where that comes first).
-        let end = min(gap.constraints.closing.map { max($0.full, need) } ?? gap.range.count, gap.range.count)
+        // end (or before the middle of its closing pressure, leaving room to finish the sentence).
+        let end = min(gap.constraints.closing.map { max(($0.from + $0.full) / 2, need) } ?? gap.range.count, gap.range.count)
         let due = offset >= end - need
         let bias = run.bias(at: lead)
         func logit(_ t: TokenID) -> Float {

@@ -56,7 +56,7 @@ import Testing
 /// The constraint compiler's closing pressure (block fields get one, in-line fields do not) and
 /// the openings a paragraph field may not start with.
 @Suite struct ClosingPressureCompileTests {
-    @Test func blockFieldsCloseFromSeventyPercentOfTheirMaximum() throws {
+    @Test func blockFieldsCloseFromOverHalfTheirMaximum() throws {
         let model = ScriptedModel(logitWidth: 259, samplableVocabularySize: 257, maskTokenID: ByteTokenizer.mask,
                                   nullTokenID: ByteTokenizer.endOfText) { _, _ in [Float](repeating: 0, count: 259) }
         let compiler = ConstraintCompiler(tokenizer: ByteTokenizer(), model: model)
@@ -66,8 +66,9 @@ import Testing
         let compiled = try compiler.compile(block, toneBias: [:])
         let closing = try #require(compiled.constraints.closing)
         let maximum = Int((10 * compiler.tokensPerWord).rounded())
-        #expect(closing.full == min(maximum, compiled.budget.maskTokens))
-        #expect(closing.from == max(compiled.budget.minTokens, closing.full * 7 / 10))
+        #expect(closing.full == min(maximum * 9 / 10, compiled.budget.maskTokens))
+        #expect(closing.from == max(compiled.budget.minTokens, maximum * 55 / 100))
+        #expect(closing.strength == 6)
         for opener in ["*", "-", "#", "|", "1", "\n", "\u{E2}"] {
             #expect(compiled.constraints.firstTokenBans.contains(TokenID(opener.unicodeScalars.first!.value)), "\(opener)")
         }
