@@ -167,7 +167,8 @@ struct CanvasRun {
             for id in constraints.endTokens { bias[id, default: 0] += push }
             bias[nullTokenID, default: 0] += push
         } else {
-            for id in closing.sentenceEnds { bias[id, default: 0] += push }
+            // Half as hard: a full push turns phrases into fragments ("increased. by. a.").
+            for id in closing.sentenceEnds { bias[id, default: 0] += push / 2 }
         }
         return bias
     }

@@ -6,8 +6,8 @@ import InfillModel
 /// A field that is still mid-sentence when its budget runs out is cut there, and a cut sentence
 /// is not prose. From offset ``from`` of the gap on, the bias grows linearly to ``strength`` at
 /// offset ``full`` (and stays there): after a token that ends a sentence it goes to the gap's
-/// end tokens and the null (end here), elsewhere to the sentence-ending tokens (finish the
-/// sentence). Like any bias it only shifts the distribution; the denoiser and the parent still
+/// end tokens and the null (end here), elsewhere, at half the weight, to the sentence-ending
+/// tokens (finish the sentence; a full push would cut phrases into fragments). Like any bias it only shifts the distribution; the denoiser and the parent still
 /// choose how the sentence ends.
 public struct ClosingPressure: Sendable, Hashable {
     /// Tokens that end a sentence (`.`, `!`, `?`, `...`).

@@ -26,7 +26,7 @@ import Testing
         let p = SamplingParameters(blockLength: 1, temperature: 0)
         let free = try DiffusionSampler(model: Self.model).sample([infillCanvas("xy", 8, "z", constraints: constraints)], parameters: p)[0]
         #expect(bytes.decode(free.gapTokens[0], skipSpecial: true) == "aaaaaaaa")
-        constraints.closing = ClosingPressure(sentenceEnds: [Self.dot], from: 2, full: 4, strength: 10)
+        constraints.closing = ClosingPressure(sentenceEnds: [Self.dot], from: 2, full: 4, strength: 20)
         let closed = try DiffusionSampler(model: Self.model).sample([infillCanvas("xy", 8, "z", constraints: constraints)], parameters: p)[0]
         #expect(bytes.decode(closed.gapTokens[0], skipSpecial: true) == "aa.")
     }
