@@ -23,6 +23,9 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         // SHA-256 of downloaded model files (already in the graph through Hummingbird's TLS stack).
         .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
+        // The shared PostgreSQL queue (`queue:` in infill.yaml).
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
     ],
     targets: [
         // Layer 0: OpenBLAS through a system-library shim (`libopenblas-dev`).
@@ -58,6 +61,17 @@ let package = Package(
                 .product(name: "Yams", package: "Yams"),
             ]
         ),
+        // Layer 4b: the PostgreSQL-backed shared queue (many daemons, one queue).
+        .target(
+            name: "InfillQueue",
+            dependencies: [
+                "InfillService",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
         // Layer 5: the daemon's HTTP endpoint (Prometheus metrics, JSON status, health check).
         .target(
             name: "InfillHTTP",
@@ -74,8 +88,10 @@ let package = Package(
             name: "infill",
             dependencies: [
                 "InfillModel", "InfillSampling", "InfillDocuments", "InfillService", "InfillHTTP",
+                "InfillQueue",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
         // Tests read shared fixtures from Tests/Fixtures by #filePath (no resource bundles).
@@ -90,6 +106,14 @@ let package = Package(
                 "InfillHTTP", "InfillService",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        .testTarget(
+            name: "InfillQueueTests",
+            dependencies: [
+                "InfillQueue", "InfillService", "infill",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         // End-to-end tests of the built `infill` binary.

@@ -10,7 +10,7 @@ public enum ConfigurationLoader {
         "inbox", "outbox", "failed", "state", "pipelines", "workers", "threads_per_worker", "model",
         "settle_ms", "watch", "rescan_ms", "queue_limit", "max_attempts", "retry_backoff_ms",
         "stop_timeout_s", "keep_done", "log_level", "max_input_bytes", "quarantine", "quarantine_after",
-        "document_timeout_s", "http",
+        "document_timeout_s", "http", "queue", "roles", "queue_lease_s",
     ]
 
     static let logLevels = ["trace", "debug", "info", "notice", "warning", "error", "critical"]
@@ -82,6 +82,9 @@ public enum ConfigurationLoader {
             case "document_timeout_s": configuration.documentTimeoutSeconds = try number(file, key, value, in: 0...86400)
             case "keep_done": configuration.keepDone = try boolean(file, key, value)
             case "http": configuration.http = try httpAddress(file, key, value)
+            case "queue": configuration.queue = try queueAddress(file, key, value)
+            case "roles": configuration.roles = try roles(file, key, value)
+            case "queue_lease_s": configuration.queueLeaseSeconds = try number(file, key, value, in: 1...3600)
             case "watch":
                 let word = try string(file, key, value)
                 guard let mode = ServiceConfiguration.WatchMode(rawValue: word) else {
@@ -171,6 +174,40 @@ public enum ConfigurationLoader {
                         hint: "a bare port listens on the loopback only; 'off' turns the endpoint off")
         }
         return address
+    }
+
+    /// `queue: postgresql://infill@db.example/infill`; empty or `off` = the local spool only.
+    private static func queueAddress(_ file: String, _ key: String, _ node: Node) throws(ConfigurationError) -> QueueAddress? {
+        let text = try scalar(file, key, node, expected: "a postgresql:// URL").string
+        if node.tag.rawValue == Tag.Name.null.rawValue || ["", "off", "false", "no", "~", "null"].contains(text.lowercased()) {
+            return nil
+        }
+        do {
+            return try QueueAddress(parsing: text)
+        } catch {
+            throw self.error(file, node, "'\(key)' is not a usable PostgreSQL URL: \(error)",
+                             hint: "postgresql://USER[:PASSWORD]@HOST[:PORT]/DATABASE")
+        }
+    }
+
+    /// `roles: [watch, work, export]` (or one word, or `watch, work`).
+    private static func roles(_ file: String, _ key: String, _ node: Node) throws(ConfigurationError) -> Set<DaemonRole> {
+        let words: [Node]
+        if let sequence = node.sequence { words = Array(sequence) } else { words = [node] }
+        var roles: Set<DaemonRole> = []
+        for word in words {
+            let text = try string(file, key, word)
+            switch DaemonRole.parseList(text) {
+            case .success(let parsed): roles.formUnion(parsed)
+            case .failure(let failure):
+                let unknown = failure.word
+                let names = DaemonRole.allCases.map(\.rawValue)
+                throw error(file, word, "'\(key)' lists watch, work and export, not '\(unknown)'",
+                            hint: Suggestion.closest(to: unknown, in: names).map { "did you mean '\($0)'?" })
+            }
+        }
+        guard !roles.isEmpty else { throw error(file, node, "'\(key)' must name at least one of watch, work, export") }
+        return roles
     }
 
     private static func yamlError(_ error: YamlError, file: String) -> ConfigurationError {

@@ -8,9 +8,9 @@ import Synchronization
 /// The work runs on a dedicated thread rather than in Swift's cooperative pool, whose few threads
 /// (one per core) must stay free for the watcher, signals and status updates while documents are
 /// being filled.
-final class InFlightWork<Result: Sendable>: Sendable {
+public final class InFlightWork<Result: Sendable>: Sendable {
     /// Why the daemon gave up on the work.
-    enum AbandonReason: Sendable, Equatable {
+    public enum AbandonReason: Sendable, Equatable {
         /// The stop timeout ran out during shutdown.
         case shutdown
         /// The document's own deadline (`document_timeout_s`) passed.
@@ -26,8 +26,10 @@ final class InFlightWork<Result: Sendable>: Sendable {
 
     private let state = Mutex<State>(.idle)
 
+    public init() {}
+
     /// Runs `body` on a new thread and returns its result, or nil when abandoned first.
-    func run(_ body: @escaping @Sendable () -> Result) async -> Result? {
+    public func run(_ body: @escaping @Sendable () -> Result) async -> Result? {
         await withCheckedContinuation { (continuation: CheckedContinuation<Result?, Never>) in
             let installed = state.withLock { state -> Bool in
                 if case .abandoned = state { return false }
@@ -55,7 +57,7 @@ final class InFlightWork<Result: Sendable>: Sendable {
 
     /// Gives up on the work unless it already finished (or was given up); true when it was given up.
     @discardableResult
-    func abandon(_ reason: AbandonReason = .shutdown) -> Bool {
+    public func abandon(_ reason: AbandonReason = .shutdown) -> Bool {
         let (abandoned, waiting) = state.withLock { state -> (Bool, CheckedContinuation<Result?, Never>?) in
             switch state {
             case .idle:
@@ -73,10 +75,10 @@ final class InFlightWork<Result: Sendable>: Sendable {
     }
 
     /// False once abandoned: the work may stop early.
-    var isWanted: Bool { abandonReason == nil }
+    public var isWanted: Bool { abandonReason == nil }
 
     /// Why the work was given up, or nil while it is wanted.
-    var abandonReason: AbandonReason? {
+    public var abandonReason: AbandonReason? {
         state.withLock { state in
             if case .abandoned(let reason) = state { return reason }
             return nil

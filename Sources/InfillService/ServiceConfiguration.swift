@@ -52,6 +52,12 @@ public struct ServiceConfiguration: Sendable, Equatable {
     public var logLevel = "info"
     /// Where `/metrics`, `/status` and `/healthz` are served; nil (the default) = no HTTP endpoint.
     public var http: HTTPAddress?
+    /// The shared PostgreSQL queue; nil (the default) = the local spool only.
+    public var queue: QueueAddress?
+    /// What this daemon does with the shared queue (all three by default).
+    public var roles: Set<DaemonRole> = Set(DaemonRole.allCases)
+    /// How long a worker's claim on a job lasts without renewal (renewed every third of it).
+    public var queueLeaseSeconds = 30.0
 
     public init() {}
 

@@ -462,7 +462,7 @@ public final class SpoolDirectory: Sendable {
     /// fsyncs, and renames it to `folder/NAME`. Without `replacing`, an existing `folder/NAME` is
     /// left alone and false is returned.
     @discardableResult
-    private func publish(_ bytes: [UInt8], as name: String, in folder: String, replacing: Bool) throws(SystemError) -> Bool {
+    func publish(_ bytes: [UInt8], as name: String, in folder: String, replacing: Bool) throws(SystemError) -> Bool {
         if folder == layout.outbox, let code = takeInjectedFailure() {
             throw SystemError("write", folder + "/" + name, code: code)
         }
@@ -498,7 +498,7 @@ public final class SpoolDirectory: Sendable {
     }
 
     /// Writes `bytes` durably to a new, uniquely named file in the staging folder; returns its path.
-    private func stage(_ bytes: [UInt8]) throws(SystemError) -> String {
+    func stage(_ bytes: [UInt8]) throws(SystemError) -> String {
         while true {
             let number = stagingCounter.add(1, ordering: .relaxed).newValue
             let path = layout.staging + "/\(getpid())-\(number)"

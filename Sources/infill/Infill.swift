@@ -13,7 +13,7 @@ struct Infill: AsyncParsableCommand {
         version: "0.1.0",
         subcommands: [
             ServeCommand.self, FillCommand.self, CheckCommand.self, GenerateCommand.self,
-            ModelCommand.self, BenchCommand.self,
+            ModelCommand.self, BenchCommand.self, QueueCommand.self,
         ]
     )
 

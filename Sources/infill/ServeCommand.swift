@@ -36,6 +36,7 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Seconds SIGTERM waits for in-flight documents before putting them back.") var stopTimeout: Double?
     @Option(help: "trace, debug, info, notice, warning, error or critical.") var logLevel: String?
     @Option(help: "Serve /metrics, /status and /healthz on HOST:PORT (a bare port: loopback), unix:PATH, or 'off'.") var http: String?
+    @Option(help: "With a shared queue: what this daemon does, any of watch,work,export (default: all).") var roles: String?
 
     func run() async throws {
         let settings = try resolveConfiguration()
@@ -43,6 +44,10 @@ struct ServeCommand: AsyncParsableCommand {
         let timestamps = ProcessInfo.processInfo.environment["JOURNAL_STREAM"] == nil
         LoggingSystem.bootstrap { label in ServiceLogHandler(label: label, level: level, timestamps: timestamps) }
         let logger = Logger(label: "infill")
+        if let queue = settings.queue {
+            try await serveQueue(queue, settings: settings, logger: logger)
+            return
+        }
         let notifier = SystemdNotifier(environment: ProcessInfo.processInfo.environment)
         notifier.status("loading pipelines and model")
 
@@ -152,6 +157,12 @@ struct ServeCommand: AsyncParsableCommand {
                     throw CLIError.usage("--http must be HOST:PORT (such as 127.0.0.1:9464), [IPV6]:PORT, a port, unix:PATH or 'off', not '\(http)'")
                 }
                 settings.http = address
+            }
+        }
+        if let roles {
+            switch DaemonRole.parseList(roles) {
+            case .success(let parsed): settings.roles = parsed
+            case .failure(let unknown): throw CLIError.usage("--roles lists watch, work and export, not '\(unknown.word)'")
             }
         }
         if let logLevel {

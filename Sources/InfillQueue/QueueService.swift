@@ -1,0 +1,162 @@
+import Foundation
+import InfillService
+import Logging
+import ServiceLifecycle
+import Synchronization
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The daemon with a shared PostgreSQL queue: the roles this daemon has (``DaemonRole``) run side
+/// by side, each on its own connection, until SIGTERM (or, with `--once`, until the queue is empty).
+///
+/// Start-up connects once and creates or migrates the schema; a wrong URL, password, database or
+/// missing permission stops the start with a ``ConfigurationError`` that says which and what to do.
+/// After that, a connection that fails (the server restarted) is reopened with backoff and the
+/// work goes on: nothing is lost, because every change is one committed statement.
+public final class QueueService: Service, Sendable {
+    public let options: QueueOptions
+    public let spool: SpoolDirectory
+    /// Fills documents; nil for a daemon without the `work` role (no model loaded).
+    public let processor: (any DocumentProcessor)?
+    let logger: Logger
+    private let stopping = Atomic<Bool>(false)
+    private let watcherDone = Atomic<Bool>(false)
+    private let works = Mutex<[Int: InFlightWork<Result<ProcessedDocument, DocumentFailure>>]>([:])
+    private let lostLeases = Mutex<Set<Int>>([])
+
+    /// What this daemon did, for the log and `serve --once`'s exit status.
+    public struct Counters: Sendable, Equatable {
+        public var enqueued = 0
+        /// Jobs this daemon's workers finished (done or dead-lettered).
+        public var processed = 0
+        public var exportedDone = 0
+        public var exportedFailed = 0
+        /// Inbox files failed by the watcher without becoming jobs.
+        public var failed = 0
+    }
+
+    let counters = Mutex(Counters())
+
+    public init(options: QueueOptions, spool: SpoolDirectory, processor: (any DocumentProcessor)?, logger: Logger) {
+        self.options = options
+        self.spool = spool
+        self.processor = processor
+        self.logger = logger
+    }
+
+    /// What this daemon did so far.
+    public var summary: Counters { counters.withLock { $0 } }
+
+    /// Connects and creates or migrates the schema; throws a ``ConfigurationError`` naming the
+    /// queue and what to fix when that cannot work (bad address, login, database, permission).
+    public static func prepare(_ address: QueueAddress, logger: Logger) async throws(ConfigurationError) {
+        let link = QueueLink(address: address, logger: logger)
+        do {
+            let found = try await link.run { try await QueueSchema.migrate($0, logger: logger) }
+            if found < QueueSchema.version {
+                logger.notice("queue schema created or migrated", metadata: [
+                    "queue": "\(address)", "from": "\(found)", "to": "\(QueueSchema.version)",
+                ])
+            }
+            await link.close()
+        } catch {
+            await link.close()
+            throw ConfigurationError(
+                file: "queue \(address)", message: QueueDiagnosis.describe(error), hint: QueueDiagnosis.hint(error, address: address))
+        }
+    }
+
+    public func run() async throws {
+        try await Self.prepare(options.address, logger: logger)
+        let roles = options.roles.sorted().map(\.rawValue).joined(separator: ",")
+        logger.info("ready", metadata: [
+            "queue": "\(options.address)", "roles": "\(roles)", "owner": "\(options.owner)",
+            "workers": "\(options.roles.contains(.work) ? options.workers : 0)", "mode": "\(options.once ? "once" : "queue")",
+        ])
+        await withGracefulShutdownHandler {
+            if options.roles.contains(.watch), options.once {
+                await QueueWatcher(service: self).run()
+            }
+            watcherDone.store(true, ordering: .releasing)
+            await withTaskGroup(of: Bool.self) { group in
+                var loops = 0
+                if options.roles.contains(.watch), !options.once {
+                    group.addTask { await QueueWatcher(service: self).run(); return true }
+                    loops += 1
+                }
+                if options.roles.contains(.work), processor != nil {
+                    for slot in 0..<max(1, options.workers) {
+                        group.addTask { await QueueWorker(service: self, slot: slot).run(); return true }
+                        loops += 1
+                    }
+                }
+                if options.roles.contains(.export) {
+                    group.addTask { await QueueExporter(service: self).run(); return true }
+                    loops += 1
+                }
+                group.addTask { await self.enforceStopTimeout(); return false }
+                while loops > 0, let isLoop = await group.next() {
+                    if isLoop { loops -= 1 }
+                }
+                group.cancelAll()
+            }
+        } onGracefulShutdown: {
+            self.shutdown()
+        }
+        let summary = self.summary
+        logger.info("stopped", metadata: [
+            "enqueued": "\(summary.enqueued)", "processed": "\(summary.processed)",
+            "exported": "\(summary.exportedDone)", "failed": "\(summary.exportedFailed + summary.failed)",
+        ])
+    }
+
+    /// Stops claiming and enqueueing; in-flight documents get the stop timeout to finish.
+    public func shutdown() {
+        guard !stopping.exchange(true, ordering: .acquiringAndReleasing) else { return }
+        let inFlight = works.withLock { $0.count }
+        logger.info("stopping: no new documents are claimed", metadata: ["in_flight": "\(inFlight)"])
+    }
+
+    var isStopping: Bool { stopping.load(ordering: .acquiring) }
+    var watcherFinished: Bool { watcherDone.load(ordering: .acquiring) }
+
+    func pipelineName(_ name: String) -> String { processor?.pipelineName(forFileNamed: name) ?? "default" }
+
+    func track(_ work: InFlightWork<Result<ProcessedDocument, DocumentFailure>>, slot: Int) {
+        works.withLock { $0[slot] = work }
+        lostLeases.withLock { _ = $0.remove(slot) }
+    }
+
+    func untrack(slot: Int) { works.withLock { _ = $0.removeValue(forKey: slot) } }
+
+    func markLeaseLost(slot: Int) { lostLeases.withLock { _ = $0.insert(slot) } }
+
+    func leaseLost(slot: Int) -> Bool { lostLeases.withLock { $0.contains(slot) } }
+
+    /// Monotonic nanoseconds.
+    static func now() -> Int64 {
+        var time = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &time)
+        return Int64(time.tv_sec) * 1_000_000_000 + Int64(time.tv_nsec)
+    }
+
+    // MARK: - Stopping
+
+    /// After shutdown began, waits up to the stop timeout for in-flight documents, then abandons
+    /// the rest (their workers give the jobs back to the queue).
+    private func enforceStopTimeout() async {
+        while !isStopping {
+            do { try await Task.sleep(for: .milliseconds(50)) } catch { return }
+        }
+        let deadline = Self.now() + Int64(options.stopTimeoutSeconds * 1e9)
+        while works.withLock({ !$0.isEmpty }), Self.now() < deadline {
+            do { try await Task.sleep(for: .milliseconds(50)) } catch { return }
+        }
+        let abandoned = works.withLock { Array($0.values) }
+        for work in abandoned { work.abandon(.shutdown) }
+        if !abandoned.isEmpty {
+            logger.warning("stop timeout reached; giving in-flight documents back to the queue", metadata: ["count": "\(abandoned.count)"])
+        }
+    }
+}

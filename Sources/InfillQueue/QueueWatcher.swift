@@ -1,0 +1,117 @@
+import InfillService
+import Logging
+
+/// The `watch` role: every tick, lists the inbox; a file whose size and mtime stayed the same for
+/// the settle time is read and inserted as a job, and removed from the inbox only once that insert
+/// has committed. A file that cannot become a job (too large, not a regular file, a name that is
+/// too long or not UTF-8) goes straight to `failed/` with its reason, as in the local spool.
+struct QueueWatcher: Sendable {
+    let service: QueueService
+
+    private var spool: SpoolDirectory { service.spool }
+    private var options: QueueOptions { service.options }
+    private var logger: Logger { service.logger }
+
+    /// Runs until the service stops; in batch mode returns after one pass over the inbox.
+    func run() async {
+        let link = QueueLink(address: options.address, logger: logger)
+        defer { Task { await link.close() } }
+        var seen: [String: (stamp: FileStamp, since: Int64)] = [:]
+        var backoff = Backoff()
+        let tick = Int64(min(250, max(20, options.settleMilliseconds / 5)))
+        while !service.isStopping {
+            let now = QueueService.now()
+            var names: [String] = []
+            do {
+                let scan = try spool.scanInbox()
+                for raw in scan.undecodable { reject(raw) }
+                names = scan.names
+            } catch {
+                logger.error("cannot list the inbox", metadata: ["error": "\(error)"])
+            }
+            seen = seen.filter { names.contains($0.key) }
+            var settled: [String] = []
+            for name in names {
+                guard let stamp = spool.inboxStamp(name) else { continue }
+                if let earlier = seen[name], earlier.stamp == stamp {
+                    if now - earlier.since >= Int64(options.settleMilliseconds) * 1_000_000 { settled.append(name) }
+                } else {
+                    seen[name] = (stamp, now)
+                    if options.settleMilliseconds == 0 { settled.append(name) }
+                }
+            }
+            var failedToStore = false
+            for name in settled where !service.isStopping {
+                do {
+                    try await enqueue(name, link: link)
+                    seen[name] = nil
+                    backoff.reset()
+                } catch {
+                    failedToStore = true
+                    logger.warning("cannot enqueue; the file stays in the inbox and is tried again", metadata: [
+                        "document": "\(name)", "queue": "\(options.address)", "error": "\(QueueDiagnosis.describe(error))",
+                    ])
+                    break
+                }
+            }
+            if options.once && !failedToStore && settled.count == names.count { return }
+            let pause: Duration = failedToStore ? backoff.next() : .milliseconds(tick)
+            do { try await Task.sleep(for: pause) } catch { return }
+        }
+    }
+
+    /// Inserts one settled file (or fails it locally), then takes it out of the inbox.
+    private func enqueue(_ name: String, link: QueueLink) async throws {
+        if name.utf8.count > SpoolLayout.maxNameBytes {
+            fail(name, DocumentFailure(
+                message: "the file name is \(name.utf8.count) bytes long; at most \(SpoolLayout.maxNameBytes) are allowed",
+                file: name, hint: "rename the file to a shorter name and drop it again"))
+            return
+        }
+        guard let stamp = spool.inboxStamp(name) else { return }
+        let read = Result { () throws(SpoolError) -> [UInt8] in try spool.readInbox(name, limit: options.maxInputBytes) }
+        if case .failure(.refused(_, let refusal)) = read {
+            fail(name, DocumentFailure(message: refusal.description, file: name, hint: refusal.hint))
+            return
+        }
+        let contents = try read.get()
+        let pipeline = service.pipelineName(name)
+        let owner = options.owner, logger = self.logger
+        let inserted = try await link.run { connection in
+            try await JobStore.enqueue(
+                connection, name: name, contents: contents, stamp: stamp, pipeline: pipeline, by: owner, logger: logger)
+        }
+        let taken = try spool.takeEnqueued(name, expected: contents)
+        logger.info("document enqueued", metadata: [
+            "document": "\(name)", "pipeline": "\(pipeline)",
+            "result": "\(inserted ? "enqueued" : "already enqueued")",
+            "inbox": "\(taken ? "removed" : "changed meanwhile, kept for the next pass")",
+        ])
+        service.counters.withLock { $0.enqueued += inserted ? 1 : 0 }
+    }
+
+    private func fail(_ name: String, _ failure: DocumentFailure) {
+        do {
+            guard let failedName = try spool.failInbox(name, failure) else { return }
+            logger.error("document failed", metadata: [
+                "document": "\(name)", "result": "failed", "failed_as": "\(failedName)", "error": "\(failure)",
+            ])
+            service.counters.withLock { $0.failed += 1 }
+        } catch {
+            logger.error("cannot move a document to failed/", metadata: ["document": "\(name)", "error": "\(error)"])
+        }
+    }
+
+    private func reject(_ raw: [UInt8]) {
+        do {
+            guard let failedName = try spool.rejectUndecodable(raw) else { return }
+            logger.error("document failed", metadata: [
+                "document": "\(SpoolLayout.escaped(raw))", "result": "failed", "failed_as": "\(failedName)",
+                "error": "the file name is not valid UTF-8",
+            ])
+            service.counters.withLock { $0.failed += 1 }
+        } catch {
+            logger.error("cannot move a file whose name is not UTF-8 to failed/", metadata: ["error": "\(error)"])
+        }
+    }
+}

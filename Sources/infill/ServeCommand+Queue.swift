@@ -1,0 +1,59 @@
+import Foundation
+import InfillQueue
+import InfillService
+import Logging
+import ServiceLifecycle
+
+extension ServeCommand {
+    /// `infill serve` with `queue:` set: this daemon's roles against the shared PostgreSQL queue.
+    /// Only a daemon with the `work` role loads the model.
+    func serveQueue(_ address: QueueAddress, settings: ServiceConfiguration, logger: Logger) async throws {
+        let spool = SpoolDirectory(layout: settings.layout, keepDone: settings.keepDone)
+        do {
+            try spool.prepare()
+        } catch {
+            throw CLIError.usage(error.description)
+        }
+        do {
+            try await QueueService.prepare(address, logger: logger)
+        } catch {
+            throw CLIError.usage(error.description)
+        }
+        var processor: PipelineDocumentProcessor?
+        if settings.roles.contains(.work) {
+            var isFolder: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: settings.pipelines, isDirectory: &isFolder), isFolder.boolValue else {
+                throw CLIError.usage("\(settings.pipelines): the pipelines folder does not exist (set 'pipelines:' in the config or --pipelines)")
+            }
+            let modelOptions = try ModelOptions.parse(["--model", settings.model, "--threads", String(settings.threadsPerWorker)])
+            let loaded = try modelOptions.load()
+            do {
+                processor = try PipelineDocumentProcessor(model: loaded, pipelinesDirectory: settings.pipelines)
+            } catch {
+                throw CLIError.usage(error.description)
+            }
+            for problem in processor?.startupErrors ?? [] {
+                logger.error("pipeline not loaded", metadata: ["error": "\(problem)"])
+            }
+            logger.info("model loaded", metadata: ["model": "\(loaded.name)", "adapter": "\(loaded.adapter ?? "none")"])
+        }
+        let service = QueueService(
+            options: QueueOptions(configuration: settings, address: address, once: once), spool: spool,
+            processor: processor, logger: logger)
+        let group = ServiceGroup(configuration: ServiceGroupConfiguration(
+            services: [.init(service: service, successTerminationBehavior: .gracefullyShutdownGroup)],
+            gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        do {
+            try await group.run()
+        } catch let error as ConfigurationError {
+            throw CLIError.usage(error.description)
+        }
+        if once {
+            let summary = service.summary
+            let failed = summary.exportedFailed + summary.failed
+            if failed > 0 {
+                throw CLIError.failed("\(failed) of \(summary.exportedDone + failed) documents failed; see \(settings.failed)")
+            }
+        }
+    }
+}

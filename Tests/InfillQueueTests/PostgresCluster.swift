@@ -1,0 +1,157 @@
+import Foundation
+import InfillService
+import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A throw-away PostgreSQL server for one test: `initdb` in a temporary folder, `pg_ctl start` on
+/// a free port of 127.0.0.1, stopped and removed at the end.
+///
+/// initdb refuses to run as root, so under root (CI) the cluster belongs to `nobody` and every
+/// server command runs through `runuser -u nobody`. The binaries are looked for in
+/// `$INFILL_PG_BIN`, `/usr/lib/postgresql/*/bin` (newest first) and `$PATH`.
+final class PostgresCluster: @unchecked Sendable {
+    let root: String
+    let port: Int
+    private let bin: String
+    private var running = false
+
+    /// The folder holding initdb, pg_ctl and postgres, or nil when there is none.
+    static let binaries: String? = {
+        var candidates: [String] = []
+        if let env = ProcessInfo.processInfo.environment["INFILL_PG_BIN"] { candidates.append(env) }
+        let versions = ((try? FileManager.default.contentsOfDirectory(atPath: "/usr/lib/postgresql")) ?? [])
+            .compactMap(Int.init).sorted(by: >)
+        candidates += versions.map { "/usr/lib/postgresql/\($0)/bin" }
+        candidates += (ProcessInfo.processInfo.environment["PATH"] ?? "").split(separator: ":").map(String.init)
+        return candidates.first { folder in
+            ["initdb", "pg_ctl", "postgres"].allSatisfy { FileManager.default.isExecutableFile(atPath: folder + "/" + $0) }
+        }
+    }()
+
+    /// Why the queue tests are skipped, when they are.
+    static let skipReason: Comment =
+        "PostgreSQL server binaries (initdb, pg_ctl, postgres) not found in $INFILL_PG_BIN, /usr/lib/postgresql/*/bin or $PATH: install Debian's postgresql package (make deps does) to run the queue tests"
+
+    /// True when a cluster can be started here.
+    static var available: Bool { binaries != nil }
+
+    /// Creates and starts a cluster.
+    init() throws {
+        guard let bin = Self.binaries else { throw ClusterError("no PostgreSQL binaries") }
+        self.bin = bin
+        root = FileManager.default.temporaryDirectory.path + "/infill-pg-" + UUID().uuidString.prefix(8)
+        try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
+        chmod(root, 0o755)
+        if geteuid() == 0, let nobody = getpwnam("nobody") {
+            chown(root, nobody.pointee.pw_uid, nobody.pointee.pw_gid)
+        }
+        port = try Self.freePort()
+        try serverCommand("initdb", ["-D", root + "/data", "-U", "postgres", "-A", "trust", "-E", "UTF8", "--locale=C", "--no-sync"])
+        try start()
+    }
+
+    deinit { stop() }
+
+    /// `postgresql://postgres@127.0.0.1:PORT/DATABASE`.
+    func url(database: String = "postgres", user: String = "postgres") -> String {
+        "postgresql://\(user)@127.0.0.1:\(port)/\(database)?sslmode=disable"
+    }
+
+    func address(database: String = "postgres", user: String = "postgres") -> QueueAddress {
+        try! QueueAddress(parsing: url(database: database, user: user))
+    }
+
+    /// Starts the server (after ``init()`` or ``stopServer()``) and waits until it accepts connections.
+    func start() throws {
+        try serverCommand("pg_ctl", [
+            "-D", root + "/data", "-l", root + "/server.log", "-w", "-t", "60",
+            "-o", "-p \(port) -k \(root) -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off",
+            "start",
+        ])
+        running = true
+    }
+
+    /// Stops the server (fast shutdown: connections are cut, as in a restart).
+    func stopServer() throws {
+        try serverCommand("pg_ctl", ["-D", root + "/data", "-m", "fast", "-w", "stop"])
+        running = false
+    }
+
+    /// Stops the server and removes the cluster.
+    func stop() {
+        if running { try? serverCommand("pg_ctl", ["-D", root + "/data", "-m", "immediate", "-w", "stop"]) }
+        running = false
+        try? FileManager.default.removeItem(atPath: root)
+    }
+
+    /// Runs SQL with `psql` as the superuser (creating databases and roles for a test).
+    func psql(_ sql: String, database: String = "postgres") throws {
+        let psql = bin + "/psql"
+        let tool = FileManager.default.isExecutableFile(atPath: psql) ? psql : "psql"
+        try run(tool, ["-h", "127.0.0.1", "-p", "\(port)", "-U", "postgres", "-d", database, "-v", "ON_ERROR_STOP=1", "-q", "-c", sql],
+                asServerUser: false)
+    }
+
+    /// The server's log (for failure messages).
+    var log: String { (try? String(contentsOfFile: root + "/server.log", encoding: .utf8)) ?? "" }
+
+    private func serverCommand(_ tool: String, _ arguments: [String]) throws {
+        try run(bin + "/" + tool, arguments, asServerUser: true)
+    }
+
+    private func run(_ tool: String, _ arguments: [String], asServerUser: Bool) throws {
+        let process = Process()
+        if asServerUser && geteuid() == 0 {
+            process.executableURL = URL(fileURLWithPath: "/usr/sbin/runuser")
+            process.arguments = ["-u", "nobody", "--", tool] + arguments
+        } else {
+            process.executableURL = URL(fileURLWithPath: tool.hasPrefix("/") ? tool : "/usr/bin/env")
+            process.arguments = tool.hasPrefix("/") ? arguments : [tool] + arguments
+        }
+        process.currentDirectoryURL = URL(fileURLWithPath: root)
+        let output = root + "/.command-\(UUID().uuidString.prefix(6)).log"
+        FileManager.default.createFile(atPath: output, contents: nil)
+        chmod(output, 0o666)
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: output))
+        process.standardOutput = handle
+        process.standardError = handle
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        process.waitUntilExit()
+        try? handle.close()
+        let text = (try? String(contentsOfFile: output, encoding: .utf8)) ?? ""
+        try? FileManager.default.removeItem(atPath: output)
+        guard process.terminationStatus == 0 else {
+            throw ClusterError("\(tool) \(arguments.joined(separator: " ")) exited \(process.terminationStatus): \(text)\n\(log)")
+        }
+    }
+
+    /// A port of 127.0.0.1 that nothing listens on right now.
+    static func freePort() throws -> Int {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { throw ClusterError("socket failed") }
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = 0
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard bound == 0 else { throw ClusterError("bind failed") }
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
+        }
+        return Int(UInt16(bigEndian: address.sin_port))
+    }
+}
+
+/// A cluster command that failed.
+struct ClusterError: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}
+
