@@ -32,7 +32,15 @@ enum QueueDiagnosis {
         }
         switch psql.code {
         case .connectionError, .serverClosedConnection, .uncleanShutdown, .clientClosedConnection:
-            if let underlying = psql.underlying { return "cannot connect: \(underlying)" }
+            if let underlying = psql.underlying {
+                let text = "\(underlying)"
+                for (needle, reason) in [("Connection refused", "connection refused"), ("timed out", "timed out"),
+                                         ("No route", "no route to host"), ("resolve", "the host name does not resolve")]
+                where text.contains(needle) {
+                    return "cannot connect: \(reason)"
+                }
+                return "cannot connect: \(text)"
+            }
             return "the connection was closed"
         case .sslUnsupported: return "the server does not offer TLS (sslmode=require)"
         case .authMechanismRequiresPassword: return "the server asks for a password and the URL has none"

@@ -48,6 +48,7 @@ struct QueueWatcher: Sendable {
                     backoff.reset()
                 } catch {
                     failedToStore = true
+                    guard backoff.failures == 0 || backoff.failures % 20 == 0 else { break }
                     logger.warning("cannot enqueue; the file stays in the inbox and is tried again", metadata: [
                         "document": "\(name)", "queue": "\(options.address)", "error": "\(QueueDiagnosis.describe(error))",
                     ])

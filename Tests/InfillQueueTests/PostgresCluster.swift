@@ -101,30 +101,30 @@ final class PostgresCluster: @unchecked Sendable {
         try run(bin + "/" + tool, arguments, asServerUser: true)
     }
 
+    /// Runs a command to completion with posix_spawn and waitpid (Foundation's Process can miss
+    /// the exit of a command whose children live on, as pg_ctl's server does), output to a file.
     private func run(_ tool: String, _ arguments: [String], asServerUser: Bool) throws {
-        let process = Process()
-        if asServerUser && geteuid() == 0 {
-            process.executableURL = URL(fileURLWithPath: "/usr/sbin/runuser")
-            process.arguments = ["-u", "nobody", "--", tool] + arguments
-        } else {
-            process.executableURL = URL(fileURLWithPath: tool.hasPrefix("/") ? tool : "/usr/bin/env")
-            process.arguments = tool.hasPrefix("/") ? arguments : [tool] + arguments
-        }
-        process.currentDirectoryURL = URL(fileURLWithPath: root)
+        var argv = asServerUser && geteuid() == 0 ? ["/usr/sbin/runuser", "-u", "nobody", "--", tool] + arguments : [tool] + arguments
+        if !argv[0].hasPrefix("/") { argv.insert("/usr/bin/env", at: 0) }
         let output = root + "/.command-\(UUID().uuidString.prefix(6)).log"
-        FileManager.default.createFile(atPath: output, contents: nil)
-        chmod(output, 0o666)
-        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: output))
-        process.standardOutput = handle
-        process.standardError = handle
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
-        process.waitUntilExit()
-        try? handle.close()
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, output, O_WRONLY | O_CREAT | O_TRUNC, 0o666)
+        posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        let cArguments = argv.map { strdup($0) } + [nil]
+        defer { cArguments.forEach { free($0) } }
+        var pid: pid_t = 0
+        let spawned = posix_spawn(&pid, argv[0], &actions, nil, cArguments, environ)
+        guard spawned == 0 else { throw ClusterError("cannot start \(argv[0]): \(String(cString: strerror(spawned)))") }
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
         let text = (try? String(contentsOfFile: output, encoding: .utf8)) ?? ""
         try? FileManager.default.removeItem(atPath: output)
-        guard process.terminationStatus == 0 else {
-            throw ClusterError("\(tool) \(arguments.joined(separator: " ")) exited \(process.terminationStatus): \(text)\n\(log)")
+        let exited = (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
+        guard exited == 0 else {
+            throw ClusterError("\(tool) \(arguments.joined(separator: " ")) exited \(exited): \(text)\n\(log)")
         }
     }
 
