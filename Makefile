@@ -5,12 +5,14 @@ BIN = .build/$(CONFIG)/infill
 
 .PHONY: deps build demo test fetch bench quality clean
 
-# What the build needs from the system: OpenBLAS through pkg-config, and pip for `infill model
-# fetch`. Installed with apt-get when run as root or with password-less sudo; otherwise one line
-# says exactly what to run.
+# What the build needs from the system: OpenBLAS through pkg-config, pip for `infill model
+# fetch`, and PostgreSQL's server binaries for the shared-queue tests (a throw-away cluster).
+# Installed with apt-get when run as root or with password-less sudo; otherwise one line says
+# exactly what to run.
 deps:
 	@need=""; pkg-config --exists openblas 2>/dev/null || need=" libopenblas-dev pkg-config"; \
 	python3 -m pip --version >/dev/null 2>&1 || need="$$need python3-pip"; \
+	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null 2>&1 || need="$$need postgresql"; \
 	if [ -z "$$need" ]; then exit 0; fi; \
 	if [ "$$(id -u)" = 0 ]; then sudo=""; \
 	elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then sudo="sudo"; \

@@ -1,0 +1,55 @@
+import Foundation
+import Testing
+
+/// `infill queue status|retry|purge` and `infill serve`'s start-up errors with a queue, run as the
+/// built binary against a throw-away server.
+@Suite(.serialized, .enabled(if: PostgresCluster.available, PostgresCluster.skipReason))
+struct QueueCommandTests {
+    /// Runs `infill ARGS` in `directory` to the end; returns the exit status and the output.
+    func infill(_ arguments: [String], in directory: String) async throws -> (status: Int32, output: String) {
+        let process = try DaemonProcess(arguments, directory: directory)
+        let status = await process.wait(seconds: 60)
+        return (status, process.log)
+    }
+
+    @Test func statusRetryAndPurgeTalkToTheQueue() async throws {
+        let cluster = try PostgresCluster()
+        defer { cluster.stop() }
+        try cluster.psql("CREATE DATABASE ops")
+        let folder = cluster.root
+        let url = cluster.url(database: "ops")
+        let status = try await infill(["queue", "status", "--queue", url], in: folder)
+        #expect(status.status == 0, "\(status.output)")
+        #expect(status.output.contains("queue postgresql://postgres@127.0.0.1:\(cluster.port)/ops?sslmode=disable\nqueued 0\nrunning 0\ndone 0\nfailed 0\n"))
+        // A dead letter, as a worker leaves it, is listed, queued again, and purged once exported.
+        try cluster.psql("""
+            INSERT INTO infill_jobs (name, contents, size, modified_ns, sha256, pipeline, enqueued_by, state, error, exported_at)
+            VALUES ('x.md', 'abc', 3, 1, 'h', 'p', 't', 'failed', 'x.md:3:1: broken', now())
+            """, database: "ops")
+        let listed = try await infill(["queue", "status", "--queue", url], in: folder)
+        #expect(listed.output.contains("failed 1\n"))
+        #expect(listed.output.contains("dead letter 1 x.md: x.md:3:1: broken"))
+        let retried = try await infill(["queue", "retry", "--queue", url, "x.md"], in: folder)
+        #expect(retried.output.contains("queued again: 1"), "\(retried.output)")
+        #expect(try await infill(["queue", "status", "--queue", url], in: folder).output.contains("queued 1\n"))
+        #expect(try await infill(["queue", "purge", "--queue", url], in: folder).output.contains("purged: 0"))
+        #expect(try await infill(["queue", "purge", "--all", "--queue", url], in: folder).output.contains("purged: 1"))
+    }
+
+    @Test func serveStopsWithOneClearLineForAMissingDatabaseOrABadURL() async throws {
+        let cluster = try PostgresCluster()
+        defer { cluster.stop() }
+        let folder = cluster.root + "/spool"
+        try FileManager.default.createDirectory(atPath: folder + "/pipelines", withIntermediateDirectories: true)
+        try Data("queue: \(cluster.url(database: "absent"))\n".utf8).write(to: URL(fileURLWithPath: folder + "/infill.yaml"))
+        let missing = try await infill(["serve", "--config", "infill.yaml"], in: folder)
+        #expect(missing.status == 2)
+        #expect(missing.output.contains(
+            "infill: error: queue postgresql://postgres@127.0.0.1:\(cluster.port)/absent?sslmode=disable: database \"absent\" does not exist (SQLSTATE 3D000) (create the database first: createdb -O postgres absent)"),
+            "\(missing.output)")
+        try Data("workers: 1\nqueue: postgresql://127.0.0.1/x\n".utf8).write(to: URL(fileURLWithPath: folder + "/infill.yaml"))
+        let bad = try await infill(["serve", "--config", "infill.yaml"], in: folder)
+        #expect(bad.status == 2)
+        #expect(bad.output.contains("infill.yaml:2:8: 'queue' is not a usable PostgreSQL URL: it names no user"), "\(bad.output)")
+    }
+}
