@@ -19,6 +19,9 @@ extension ServeCommand {
         } catch {
             throw CLIError.usage(error.description)
         }
+        if let http = settings.http {
+            logger.warning("the HTTP endpoint is not served with a shared queue yet; use 'infill queue status'", metadata: ["http": "\(http)"])
+        }
         var processor: PipelineDocumentProcessor?
         if settings.roles.contains(.work) {
             var isFolder: ObjCBool = false
