@@ -5,12 +5,14 @@
 #
 #   swift build -c release --product infill && tools/queue-scaling.sh
 #
-# Environment: BIN (default .build/release/infill), N (documents, default 90), STEPS (default 24).
+# Environment: BIN (default .build/release/infill), N (documents, default 150), STEPS (default 100),
+# TOKENS (the field's length, default 80-100); one token per step (threshold 1.0).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=${BIN:-.build/release/infill}
-N=${N:-90}
-STEPS=${STEPS:-24}
+N=${N:-150}
+STEPS=${STEPS:-100}
+TOKENS=${TOKENS:-80-100}
 MODEL=$PWD/Tests/Fixtures/tiny-llama.gguf
 BIN=$(realpath "$BIN")
 PGBIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
@@ -32,10 +34,10 @@ cat > "$spool/pipelines/note.yaml" <<YAML
 name: note
 match: "*.note.md"
 output: { name: "{stem}.md", report: true }
-sampling: { steps: $STEPS, seed: 3 }
+sampling: { steps: $STEPS, seed: 3, threshold: 1.0 }
 fields:
   body:
-    tokens: 16-24
+    tokens: $TOKENS
 YAML
 cat > "$spool/infill.yaml" <<YAML
 inbox: inbox
@@ -48,6 +50,7 @@ threads_per_worker: 1
 log_level: warning
 queue: $url
 YAML
+: > "$spool/local.yaml"
 cd "$spool"
 
 # drop KIND COUNT: a fresh inbox, outbox and queue with COUNT templates (note or empty).
@@ -63,6 +66,10 @@ drop() {
 now() { date +%s.%N; }
 rate() { python3 -c "print(f'{$1 / ($3 - $2) * 60:.0f} documents/minute ({$3 - $2:.1f} s for $1)')"; }
 
+drop note "$N"
+start=$(now); "$BIN" serve --once --state .s0 --workers 1 --config local.yaml --inbox inbox --outbox outbox --failed failed \
+    --pipelines pipelines --model "$MODEL" --log-level warning --settle-ms 0; end=$(now)
+echo "local spool, 1 worker (no queue): $(rate "$N" "$start" "$end")"
 for k in 1 2 3; do
     drop note "$N"
     "$BIN" serve --once --state .s0 --roles watch
@@ -78,7 +85,7 @@ for k in 1 2 3; do
 done
 
 drop empty 300
-start=$(now); "$BIN" serve --once --state .s0 --workers 1 --config /dev/null --inbox inbox --outbox outbox --failed failed \
+start=$(now); "$BIN" serve --once --state .s0 --workers 1 --config local.yaml --inbox inbox --outbox outbox --failed failed \
     --pipelines pipelines --model "$MODEL" --log-level warning --settle-ms 0; local_end=$(now)
 local_s=$(python3 -c "print($local_end - $start)")
 drop empty 300
