@@ -3,6 +3,7 @@ import InfillService
 import Logging
 import ServiceLifecycle
 import Synchronization
+import UnixSignals
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -20,6 +21,8 @@ public final class QueueService: Service, Sendable {
     /// Fills documents; nil for a daemon without the `work` role (no model loaded).
     public let processor: (any DocumentProcessor)?
     let logger: Logger
+    /// READY, STATUS, WATCHDOG, RELOADING and STOPPING for systemd (a no-op outside a unit).
+    public let notifier: SystemdNotifier
     private let stopping = Atomic<Bool>(false)
     private let watcherDone = Atomic<Bool>(false)
     private let works = Mutex<[Int: InFlightWork<Result<ProcessedDocument, DocumentFailure>>]>([:])
@@ -38,10 +41,14 @@ public final class QueueService: Service, Sendable {
 
     let counters = Mutex(Counters())
 
-    public init(options: QueueOptions, spool: SpoolDirectory, processor: (any DocumentProcessor)?, logger: Logger) {
+    public init(
+        options: QueueOptions, spool: SpoolDirectory, processor: (any DocumentProcessor)?,
+        notifier: SystemdNotifier = SystemdNotifier(environment: [:]), logger: Logger
+    ) {
         self.options = options
         self.spool = spool
         self.processor = processor
+        self.notifier = notifier
         self.logger = logger
     }
 
@@ -69,11 +76,14 @@ public final class QueueService: Service, Sendable {
 
     public func run() async throws {
         try await Self.prepare(options.address, logger: logger)
+        // Trapped before READY=1, so a reload right after start cannot kill the daemon.
+        let hangups = options.once ? nil : await UnixSignalsSequence(trapping: .sighup)
         let roles = options.roles.sorted().map(\.rawValue).joined(separator: ",")
         logger.info("ready", metadata: [
             "queue": "\(options.address)", "roles": "\(roles)", "owner": "\(options.owner)",
             "workers": "\(options.roles.contains(.work) ? options.workers : 0)", "mode": "\(options.once ? "once" : "queue")",
         ])
+        notifier.ready(status: statusText())
         await withGracefulShutdownHandler {
             if options.roles.contains(.watch), options.once {
                 await QueueWatcher(service: self).run()
@@ -96,6 +106,13 @@ public final class QueueService: Service, Sendable {
                     loops += 1
                 }
                 group.addTask { await self.enforceStopTimeout(); return false }
+                group.addTask { await self.tickLoop(); return false }
+                if let hangups {
+                    group.addTask {
+                        for await _ in hangups { await self.reload() }
+                        return false
+                    }
+                }
                 while loops > 0, let isLoop = await group.next() {
                     if isLoop { loops -= 1 }
                 }
@@ -104,6 +121,7 @@ public final class QueueService: Service, Sendable {
         } onGracefulShutdown: {
             self.shutdown()
         }
+        notifier.stopping()
         let summary = self.summary
         logger.info("stopped", metadata: [
             "enqueued": "\(summary.enqueued)", "processed": "\(summary.processed)",
@@ -114,6 +132,7 @@ public final class QueueService: Service, Sendable {
     /// Stops claiming and enqueueing; in-flight documents get the stop timeout to finish.
     public func shutdown() {
         guard !stopping.exchange(true, ordering: .acquiringAndReleasing) else { return }
+        notifier.stopping()
         let inFlight = works.withLock { $0.count }
         logger.info("stopping: no new documents are claimed", metadata: ["in_flight": "\(inFlight)"])
     }
@@ -139,6 +158,53 @@ public final class QueueService: Service, Sendable {
         var time = timespec()
         clock_gettime(CLOCK_MONOTONIC, &time)
         return Int64(time.tv_sec) * 1_000_000_000 + Int64(time.tv_nsec)
+    }
+
+    // MARK: - Status, watchdog, reload
+
+    /// `queue postgresql://…, roles work,export, working 1, processed 12, exported 10, failed 1`.
+    func statusText() -> String {
+        let counts = summary
+        let working = works.withLock { $0.count }
+        return "queue \(options.address), roles \(options.roles.sorted().map(\.rawValue).joined(separator: ",")), "
+            + "working \(working), enqueued \(counts.enqueued), processed \(counts.processed), "
+            + "exported \(counts.exportedDone), failed \(counts.exportedFailed + counts.failed)"
+    }
+
+    /// Every second: WATCHDOG=1 when systemd asks for it, and STATUS when it changed.
+    private func tickLoop() async {
+        var last = ""
+        while !isStopping {
+            if notifier.watchdogIntervalMicroseconds != nil { notifier.watchdog() }
+            let text = statusText()
+            if text != last { notifier.status(text) }
+            last = text
+            do { try await Task.sleep(for: .seconds(1)) } catch { return }
+        }
+    }
+
+    /// SIGHUP: reload the pipelines; a broken spec is logged and the old ones stay in use.
+    func reload() async {
+        guard let processor else { return }
+        notifier.reloading()
+        let result = await InFlightWork<Result<String, DocumentFailure>>().run {
+            do {
+                return .success(try processor.reload())
+            } catch let failure as DocumentFailure {
+                return .failure(failure)
+            } catch {
+                return .failure(DocumentFailure(message: "\(error)"))
+            }
+        }
+        switch result {
+        case .success(let summary)?:
+            logger.notice("pipelines reloaded", metadata: ["result": "reloaded", "pipelines": "\(summary)"])
+        case .failure(let failure)?:
+            logger.error("reload failed; the previous pipelines stay in use", metadata: ["result": "reload failed", "error": "\(failure)"])
+        case nil:
+            break
+        }
+        notifier.ready(status: statusText())
     }
 
     // MARK: - Stopping

@@ -42,7 +42,7 @@ extension ServeCommand {
         }
         let service = QueueService(
             options: QueueOptions(configuration: settings, address: address, once: once), spool: spool,
-            processor: processor, logger: logger)
+            processor: processor, notifier: SystemdNotifier(environment: ProcessInfo.processInfo.environment), logger: logger)
         let group = ServiceGroup(configuration: ServiceGroupConfiguration(
             services: [.init(service: service, successTerminationBehavior: .gracefullyShutdownGroup)],
             gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))

@@ -41,7 +41,9 @@ final class PostgresCluster: @unchecked Sendable {
     init() throws {
         guard let bin = Self.binaries else { throw ClusterError("no PostgreSQL binaries") }
         self.bin = bin
-        root = FileManager.default.temporaryDirectory.path + "/infill-pg-" + UUID().uuidString.prefix(8)
+        // Under root the server runs as nobody, who must reach the folder: /tmp, not a private TMPDIR.
+        let base = geteuid() == 0 ? "/tmp" : FileManager.default.temporaryDirectory.path
+        root = base + "/infill-pg-" + UUID().uuidString.prefix(8)
         try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
         chmod(root, 0o755)
         if geteuid() == 0, let nobody = getpwnam("nobody") {

@@ -1,5 +1,8 @@
 import Foundation
 import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// `infill queue status|retry|purge` and `infill serve`'s start-up errors with a queue, run as the
 /// built binary against a throw-away server.
@@ -51,5 +54,28 @@ struct QueueCommandTests {
         let bad = try await infill(["serve", "--config", "infill.yaml"], in: folder)
         #expect(bad.status == 2)
         #expect(bad.output.contains("infill.yaml:2:8: 'queue' is not a usable PostgreSQL URL: it names no user"), "\(bad.output)")
+    }
+
+    @Test func sighupReloadsThePipelinesAndSigtermStopsCleanly() async throws {
+        let cluster = try PostgresCluster()
+        defer { cluster.stop() }
+        try cluster.psql("CREATE DATABASE hup")
+        let folder = cluster.root + "/spool"
+        try FileManager.default.createDirectory(atPath: folder + "/pipelines", withIntermediateDirectories: true)
+        try Data("name: note\nmatch: \"*.note.md\"\nfields:\n  body:\n    tokens: 4-8\n".utf8)
+            .write(to: URL(fileURLWithPath: folder + "/pipelines/note.yaml"))
+        try Data("queue: \(cluster.url(database: "hup"))\nmodel: \(tinyModel)\nroles: work\n".utf8)
+            .write(to: URL(fileURLWithPath: folder + "/infill.yaml"))
+        let daemon = try DaemonProcess(["serve", "--config", "infill.yaml"], directory: folder)
+        let deadline = Date().addingTimeInterval(60)
+        while !daemon.log.contains("ready"), Date() < deadline { try await Task.sleep(for: .milliseconds(50)) }
+        #expect(daemon.log.contains("roles=work"), "\(daemon.log)")
+        daemon.signal(SIGHUP)
+        while !daemon.log.contains("pipelines reloaded"), Date() < deadline { try await Task.sleep(for: .milliseconds(50)) }
+        #expect(daemon.process.isRunning)
+        #expect(daemon.log.contains("pipelines reloaded"), "\(daemon.log)")
+        daemon.signal(SIGTERM)
+        #expect(await daemon.wait() == 0)
+        #expect(daemon.log.contains("stopped"))
     }
 }
