@@ -17,13 +17,14 @@ public struct QueueReport: Sendable, Equatable {
     public var failed = 0
     /// Leases held, by daemon (`host:pid`).
     public var workers: [String: Int] = [:]
-    /// The newest dead letters: job id, document name, error.
-    public var deadLetters: [(id: Int64, name: String, error: String)] = []
+    /// The newest dead letters.
+    public var deadLetters: [DeadLetter] = []
 
-    public static func == (a: QueueReport, b: QueueReport) -> Bool {
-        a.queued == b.queued && a.running == b.running && a.done == b.done && a.failed == b.failed
-            && a.doneUnexported == b.doneUnexported && a.failedUnexported == b.failedUnexported
-            && a.waitingForRetry == b.waitingForRetry && a.expired == b.expired && a.workers == b.workers
+    /// A job that failed for good, with the error it was dead-lettered for.
+    public struct DeadLetter: Sendable, Equatable {
+        public var id: Int64
+        public var name: String
+        public var error: String
     }
 
     /// The report as the lines `infill queue status` prints.
@@ -75,7 +76,7 @@ public enum QueueAdmin {
                 "SELECT id, name, coalesce(error, '') FROM infill_jobs WHERE state = 'failed' ORDER BY id DESC LIMIT \(limit)",
                 logger: logger)
             for try await (id, name, error) in letters.decode((Int64, String, String).self) {
-                report.deadLetters.append((id, name, error))
+                report.deadLetters.append(QueueReport.DeadLetter(id: id, name: name, error: error))
             }
             return report
         }

@@ -1,8 +1,7 @@
 import InfillService
 import PostgresNIO
 
-/// Renders what went wrong with the queue's database as one line, and tells whether waiting and
-/// reconnecting can help (the server restarting) or not (a wrong password, a missing database).
+/// Renders what went wrong with the queue's database as one line, and says what to do about it.
 enum QueueDiagnosis {
     /// The innermost error: a transaction's failing step, not the transaction wrapper.
     static func unwrap(_ error: any Error) -> any Error {
@@ -48,20 +47,6 @@ enum QueueDiagnosis {
             if let underlying = psql.underlying { return "\(psql.code): \(underlying)" }
             return "\(psql.code)"
         }
-    }
-
-    /// True when retrying the same thing later cannot succeed: the server refused the login, the
-    /// database or the permission (SQLSTATE classes 28 and 3D, 42501), or TLS cannot be had.
-    static func isPermanent(_ error: any Error) -> Bool {
-        let error = unwrap(error)
-        if error is QueueSchemaTooNew { return true }
-        if let state = sqlState(error) {
-            return state.hasPrefix("28") || state.hasPrefix("3D") || state == "42501"
-        }
-        if let psql = error as? PSQLError {
-            return [.sslUnsupported, .authMechanismRequiresPassword, .unsupportedAuthMechanism].contains(psql.code)
-        }
-        return false
     }
 
     /// What to do about a start-up failure, for the error's hint.

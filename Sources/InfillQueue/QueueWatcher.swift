@@ -29,7 +29,8 @@ struct QueueWatcher: Sendable {
             } catch {
                 logger.error("cannot list the inbox", metadata: ["error": "\(error)"])
             }
-            seen = seen.filter { names.contains($0.key) }
+            let present = Set(names)
+            seen = seen.filter { present.contains($0.key) }
             var settled: [String] = []
             for name in names {
                 guard let stamp = spool.inboxStamp(name) else { continue }

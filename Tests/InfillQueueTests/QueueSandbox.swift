@@ -121,8 +121,9 @@ final class QueueSandbox: @unchecked Sendable {
     /// Documents in the outbox (reports excluded).
     var outputs: [String] { names("outbox").filter { !$0.hasSuffix(".report.json") } }
 
-    /// Polls `condition` every 25 ms for up to `seconds`.
-    func eventually(_ seconds: Double = 20, _ condition: () -> Bool) async -> Bool {
+    /// Polls `condition` every 25 ms for up to `seconds` (generous: in the whole suite, blocking
+    /// tests of other targets can hold the cooperative threads these daemons run on for a while).
+    func eventually(_ seconds: Double = 120, _ condition: () -> Bool) async -> Bool {
         let deadline = Date().addingTimeInterval(seconds)
         while Date() < deadline {
             if condition() { return true }
@@ -132,7 +133,7 @@ final class QueueSandbox: @unchecked Sendable {
     }
 
     /// ``eventually(_:_:)`` for a condition that awaits (a query).
-    func eventuallyAsync(_ seconds: Double = 20, _ condition: () async -> Bool) async -> Bool {
+    func eventuallyAsync(_ seconds: Double = 120, _ condition: () async -> Bool) async -> Bool {
         let deadline = Date().addingTimeInterval(seconds)
         while Date() < deadline {
             if await condition() { return true }

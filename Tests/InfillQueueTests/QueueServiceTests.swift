@@ -173,7 +173,7 @@ struct QueueServiceTests {
         for index in 12..<16 { try sandbox.drop("r\(index).txt", "r \(index)\n") }
         try await Task.sleep(for: .milliseconds(700))
         try cluster.start()
-        let settled = await sandbox.eventually(30) { sandbox.outputs.count == 16 }
+        let settled = await sandbox.eventually(120) { sandbox.outputs.count == 16 }
         try await daemon.stop()
         #expect(settled, "\(sandbox.outputs) \(cluster.log.suffix(2000))")
         #expect(sandbox.outputs == (0..<16).map { "r\($0).out" }.sorted())
