@@ -17,7 +17,11 @@ struct QueueExporter: Sendable {
     /// Runs until the service stops; in batch mode returns once every job is finished and exported.
     func run() async {
         let link = QueueLink(address: options.address, logger: logger)
-        defer { Task { await link.close() } }
+        await loop(link)
+        await link.close()
+    }
+
+    private func loop(_ link: QueueLink) async {
         var backoff = Backoff()
         let spool = service.spool, logger = self.logger
         while !service.isStopping {

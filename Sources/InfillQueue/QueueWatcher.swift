@@ -15,7 +15,11 @@ struct QueueWatcher: Sendable {
     /// Runs until the service stops; in batch mode returns after one pass over the inbox.
     func run() async {
         let link = QueueLink(address: options.address, logger: logger)
-        defer { Task { await link.close() } }
+        await loop(link)
+        await link.close()
+    }
+
+    private func loop(_ link: QueueLink) async {
         var seen: [String: (stamp: FileStamp, since: Int64)] = [:]
         var backoff = Backoff()
         let tick = Int64(min(250, max(20, options.settleMilliseconds / 5)))

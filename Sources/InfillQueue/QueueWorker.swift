@@ -20,7 +20,11 @@ struct QueueWorker: Sendable {
     func run() async {
         guard let processor = service.processor else { return }
         let link = QueueLink(address: options.address, logger: logger)
-        defer { Task { await link.close() } }
+        await loop(link, processor: processor)
+        await link.close()
+    }
+
+    private func loop(_ link: QueueLink, processor: any DocumentProcessor) async {
         var backoff = Backoff()
         let owner = options.owner, lease = options.leaseSeconds, logger = self.logger
         while !service.isStopping {

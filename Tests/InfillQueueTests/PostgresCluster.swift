@@ -37,8 +37,13 @@ final class PostgresCluster: @unchecked Sendable {
     /// True when a cluster can be started here.
     static var available: Bool { binaries != nil }
 
-    /// Creates and starts a cluster.
-    init() throws {
+    /// Creates and starts a cluster; the commands wait on their own thread, not the test's.
+    static func start() async throws -> PostgresCluster {
+        try await offThread { try PostgresCluster() }
+    }
+
+    /// Creates and starts a cluster (blocking).
+    private init() throws {
         guard let bin = Self.binaries else { throw ClusterError("no PostgreSQL binaries") }
         self.bin = bin
         // Under root the server runs as nobody, who must reach the folder: /tmp, not a private TMPDIR.
@@ -51,7 +56,8 @@ final class PostgresCluster: @unchecked Sendable {
         }
         port = try Self.freePort()
         try serverCommand("initdb", ["-D", root + "/data", "-U", "postgres", "-A", "trust", "-E", "UTF8", "--locale=C", "--no-sync"])
-        try start()
+        try startBlocking()
+        running = true
     }
 
     deinit { stop() }
@@ -65,19 +71,23 @@ final class PostgresCluster: @unchecked Sendable {
         try! QueueAddress(parsing: url(database: database, user: user))
     }
 
-    /// Starts the server (after ``init()`` or ``stopServer()``) and waits until it accepts connections.
-    func start() throws {
+    /// Starts the server again after ``stopServer()`` and waits until it accepts connections.
+    func start() async throws {
+        try await Self.offThread { try self.startBlocking() }
+        running = true
+    }
+
+    private func startBlocking() throws {
         try serverCommand("pg_ctl", [
             "-D", root + "/data", "-l", root + "/server.log", "-w", "-t", "60",
             "-o", "-p \(port) -k \(root) -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off",
             "start",
         ])
-        running = true
     }
 
     /// Stops the server (fast shutdown: connections are cut, as in a restart).
-    func stopServer() throws {
-        try serverCommand("pg_ctl", ["-D", root + "/data", "-m", "fast", "-w", "stop"])
+    func stopServer() async throws {
+        try await Self.offThread { try self.serverCommand("pg_ctl", ["-D", self.root + "/data", "-m", "fast", "-w", "stop"]) }
         running = false
     }
 
@@ -89,11 +99,20 @@ final class PostgresCluster: @unchecked Sendable {
     }
 
     /// Runs SQL with `psql` as the superuser (creating databases and roles for a test).
-    func psql(_ sql: String, database: String = "postgres") throws {
+    func psql(_ sql: String, database: String = "postgres") async throws {
         let psql = bin + "/psql"
         let tool = FileManager.default.isExecutableFile(atPath: psql) ? psql : "psql"
-        try run(tool, ["-h", "127.0.0.1", "-p", "\(port)", "-U", "postgres", "-d", database, "-v", "ON_ERROR_STOP=1", "-q", "-c", sql],
-                asServerUser: false)
+        let port = self.port
+        try await Self.offThread { try self.run(tool, ["-h", "127.0.0.1", "-p", "\(port)", "-U", "postgres", "-d", database, "-v", "ON_ERROR_STOP=1", "-q", "-c", sql],
+                asServerUser: false) }
+    }
+
+    /// Runs blocking work (a command and its waitpid) on a thread of its own, so the few threads
+    /// of Swift's cooperative pool stay free for the daemons under test.
+    static func offThread<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            Thread { continuation.resume(with: Result { try body() }) }.start()
+        }
     }
 
     /// The server's log (for failure messages).

@@ -16,16 +16,16 @@ struct QueueCommandTests {
     }
 
     @Test func statusRetryAndPurgeTalkToTheQueue() async throws {
-        let cluster = try PostgresCluster()
+        let cluster = try await PostgresCluster.start()
         defer { cluster.stop() }
-        try cluster.psql("CREATE DATABASE ops")
+        try await cluster.psql("CREATE DATABASE ops")
         let folder = cluster.root
         let url = cluster.url(database: "ops")
         let status = try await infill(["queue", "status", "--queue", url], in: folder)
         #expect(status.status == 0, "\(status.output)")
         #expect(status.output.contains("queue postgresql://postgres@127.0.0.1:\(cluster.port)/ops?sslmode=disable\nqueued 0\nrunning 0\ndone 0\nfailed 0\n"))
         // A dead letter, as a worker leaves it, is listed, queued again, and purged once exported.
-        try cluster.psql("""
+        try await cluster.psql("""
             INSERT INTO infill_jobs (name, contents, size, modified_ns, sha256, pipeline, enqueued_by, state, error, exported_at)
             VALUES ('x.md', 'abc', 3, 1, 'h', 'p', 't', 'failed', 'x.md:3:1: broken', now())
             """, database: "ops")
@@ -40,7 +40,7 @@ struct QueueCommandTests {
     }
 
     @Test func serveStopsWithOneClearLineForAMissingDatabaseOrABadURL() async throws {
-        let cluster = try PostgresCluster()
+        let cluster = try await PostgresCluster.start()
         defer { cluster.stop() }
         let folder = cluster.root + "/spool"
         try FileManager.default.createDirectory(atPath: folder + "/pipelines", withIntermediateDirectories: true)
@@ -57,9 +57,9 @@ struct QueueCommandTests {
     }
 
     @Test func sighupReloadsThePipelinesAndSigtermStopsCleanly() async throws {
-        let cluster = try PostgresCluster()
+        let cluster = try await PostgresCluster.start()
         defer { cluster.stop() }
-        try cluster.psql("CREATE DATABASE hup")
+        try await cluster.psql("CREATE DATABASE hup")
         let folder = cluster.root + "/spool"
         try FileManager.default.createDirectory(atPath: folder + "/pipelines", withIntermediateDirectories: true)
         try Data("name: note\nmatch: \"*.note.md\"\nfields:\n  body:\n    tokens: 4-8\n".utf8)

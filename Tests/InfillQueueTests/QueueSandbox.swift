@@ -53,14 +53,14 @@ final class QueueSandbox: @unchecked Sendable {
     let cluster: PostgresCluster
     let database: String
 
-    init(cluster: PostgresCluster) throws {
+    init(cluster: PostgresCluster) async throws {
         self.cluster = cluster
         root = FileManager.default.temporaryDirectory.path + "/infill-queue-tests-" + UUID().uuidString
         for folder in ["inbox", "outbox", "failed"] {
             try FileManager.default.createDirectory(atPath: root + "/" + folder, withIntermediateDirectories: true)
         }
         database = "t" + UUID().uuidString.prefix(8).lowercased()
-        try cluster.psql("CREATE DATABASE \(database)")
+        try await cluster.psql("CREATE DATABASE \(database)")
     }
 
     deinit { try? FileManager.default.removeItem(atPath: root) }

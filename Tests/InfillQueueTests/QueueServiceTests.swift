@@ -10,9 +10,9 @@ import Testing
 @Suite(.serialized, .enabled(if: PostgresCluster.available, PostgresCluster.skipReason))
 struct QueueServiceTests {
     @Test func documentsGoThroughTheQueueExactlyOnceAndMalformedOnesFail() async throws {
-        let cluster = try PostgresCluster()
+        let cluster = try await PostgresCluster.start()
         defer { cluster.stop() }
-        let sandbox = try QueueSandbox(cluster: cluster)
+        let sandbox = try await QueueSandbox(cluster: cluster)
         let daemons = try [sandbox.start(0), sandbox.start(1, configuration: sandbox.configuration(roles: [.work, .export]))]
         for index in 0..<20 {
             try sandbox.drop("d\(index).txt", index % 7 == 3 ? "line one\nFAIL\n" : "note \(index)\n")
@@ -40,9 +40,9 @@ struct QueueServiceTests {
     }
 
     @Test func transientFailuresAreRetriedThenDeadLettered() async throws {
-        let cluster = try PostgresCluster()
+        let cluster = try await PostgresCluster.start()
         defer { cluster.stop() }
-        let sandbox = try QueueSandbox(cluster: cluster)
+        let sandbox = try await QueueSandbox(cluster: cluster)
         let daemon = try sandbox.start()
         try sandbox.drop("twice.txt", "TRANSIENT 2\nhello\n")
         try sandbox.drop("always.txt", "TRANSIENT 99\n")
@@ -61,9 +61,9 @@ struct QueueServiceTests {
     }
 
     @Test func aWatcherOnlyDaemonAndAWorkerOnlyDaemonShareTheWork() async throws {
-        let cluster = try PostgresCluster()
+        let cluster = try await PostgresCluster.start()
         defer { cluster.stop() }
-        let sandbox = try QueueSandbox(cluster: cluster)
+        let sandbox = try await QueueSandbox(cluster: cluster)
         let watcher = try sandbox.start(0, configuration: sandbox.configuration(roles: [.watch]), processor: nil)
         for index in 0..<5 { try sandbox.drop("w\(index).txt", "w \(index)\n") }
         #expect(await sandbox.eventually { sandbox.names("inbox").isEmpty })
@@ -81,9 +81,9 @@ struct QueueServiceTests {
     }
 
     @Test func anExpiredLeaseMakesTheJobClaimableAndTheOldHolderStoresNothing() async throws {
-        let cluster = try PostgresCluster()
+        let cluster = try await PostgresCluster.start()
         defer { cluster.stop() }
-        let sandbox = try QueueSandbox(cluster: cluster)
+        let sandbox = try await QueueSandbox(cluster: cluster)
         let logger = Logger(label: "t")
         let link = QueueLink(address: sandbox.address, logger: logger)
         try await QueueService.prepare(sandbox.address, logger: logger)
@@ -115,16 +115,16 @@ struct QueueServiceTests {
     }
 
     @Test func theSchemaIsCreatedOnceAndANewerOneIsRefused() async throws {
-        let cluster = try PostgresCluster()
+        let cluster = try await PostgresCluster.start()
         defer { cluster.stop() }
-        let sandbox = try QueueSandbox(cluster: cluster)
+        let sandbox = try await QueueSandbox(cluster: cluster)
         let logger = Logger(label: "t")
         // Three daemons starting together migrate once.
         try await withThrowingTaskGroup(of: Void.self) { group in
             for _ in 0..<3 { group.addTask { try await QueueService.prepare(sandbox.address, logger: logger) } }
             try await group.waitForAll()
         }
-        try cluster.psql("UPDATE infill_schema SET version = 99", database: sandbox.database)
+        try await cluster.psql("UPDATE infill_schema SET version = 99", database: sandbox.database)
         await #expect {
             try await QueueService.prepare(sandbox.address, logger: logger)
         } throws: { error in
@@ -133,7 +133,7 @@ struct QueueServiceTests {
     }
 
     @Test func wrongDatabaseUserOrPermissionsGiveAClearError() async throws {
-        let cluster = try PostgresCluster()
+        let cluster = try await PostgresCluster.start()
         defer { cluster.stop() }
         let logger = Logger(label: "t")
         await #expect {
@@ -147,8 +147,8 @@ struct QueueServiceTests {
             try await QueueService.prepare(cluster.address(user: "nobody_here"), logger: logger)
         } throws: { error in "\(error)".contains("role \"nobody_here\" does not exist") && "\(error)".contains("check the user and password") }
         // PostgreSQL 15: a plain role may not create tables in a database it does not own.
-        try cluster.psql("CREATE ROLE reader LOGIN")
-        try cluster.psql("CREATE DATABASE locked")
+        try await cluster.psql("CREATE ROLE reader LOGIN")
+        try await cluster.psql("CREATE DATABASE locked")
         await #expect {
             try await QueueService.prepare(cluster.address(database: "locked", user: "reader"), logger: logger)
         } throws: { error in
@@ -163,16 +163,16 @@ struct QueueServiceTests {
     }
 
     @Test func aServerRestartMidRunLosesNothing() async throws {
-        let cluster = try PostgresCluster()
+        let cluster = try await PostgresCluster.start()
         defer { cluster.stop() }
-        let sandbox = try QueueSandbox(cluster: cluster)
+        let sandbox = try await QueueSandbox(cluster: cluster)
         let daemon = try sandbox.start(0, configuration: sandbox.configuration(workers: 2, lease: 3))
         for index in 0..<12 { try sandbox.drop("r\(index).txt", "SLOW 150\nr \(index)\n") }
         #expect(await sandbox.eventually { sandbox.outputs.count >= 2 })
-        try cluster.stopServer()
+        try await cluster.stopServer()
         for index in 12..<16 { try sandbox.drop("r\(index).txt", "r \(index)\n") }
         try await Task.sleep(for: .milliseconds(700))
-        try cluster.start()
+        try await cluster.start()
         let settled = await sandbox.eventually(120) { sandbox.outputs.count == 16 }
         try await daemon.stop()
         #expect(settled, "\(sandbox.outputs) \(cluster.log.suffix(2000))")
@@ -182,9 +182,9 @@ struct QueueServiceTests {
     }
 
     @Test func onceDrainsTheQueueAndReturns() async throws {
-        let cluster = try PostgresCluster()
+        let cluster = try await PostgresCluster.start()
         defer { cluster.stop() }
-        let sandbox = try QueueSandbox(cluster: cluster)
+        let sandbox = try await QueueSandbox(cluster: cluster)
         for index in 0..<4 { try sandbox.drop("o\(index).txt", "o \(index)\n") }
         let daemon = try sandbox.start(once: true)
         try await daemon.task.value
