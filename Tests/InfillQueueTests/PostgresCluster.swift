@@ -10,7 +10,8 @@ import Glibc
 ///
 /// initdb refuses to run as root, so under root (CI) the cluster belongs to `nobody` and every
 /// server command runs through `runuser -u nobody`. The binaries are looked for in
-/// `$INFILL_PG_BIN`, `/usr/lib/postgresql/*/bin` (newest first) and `$PATH`.
+/// `$INFILL_PG_BIN` (only there when it is set), else `/usr/lib/postgresql/*/bin` (newest first)
+/// and `$PATH`.
 final class PostgresCluster: @unchecked Sendable {
     let root: String
     let port: Int
@@ -19,8 +20,11 @@ final class PostgresCluster: @unchecked Sendable {
 
     /// The folder holding initdb, pg_ctl and postgres, or nil when there is none.
     static let binaries: String? = {
+        // $INFILL_PG_BIN, when set, is the only place looked in (also a way to check the skip).
+        if let env = ProcessInfo.processInfo.environment["INFILL_PG_BIN"] {
+            return ["initdb", "pg_ctl", "postgres"].allSatisfy { FileManager.default.isExecutableFile(atPath: env + "/" + $0) } ? env : nil
+        }
         var candidates: [String] = []
-        if let env = ProcessInfo.processInfo.environment["INFILL_PG_BIN"] { candidates.append(env) }
         let versions = ((try? FileManager.default.contentsOfDirectory(atPath: "/usr/lib/postgresql")) ?? [])
             .compactMap(Int.init).sorted(by: >)
         candidates += versions.map { "/usr/lib/postgresql/\($0)/bin" }
