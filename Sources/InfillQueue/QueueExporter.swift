@@ -67,6 +67,7 @@ struct QueueExporter: Sendable {
         var alreadyPresent: Bool
     }
 
+    /// Writes one job's result into the outbox or failed/ (idempotently); says where it went.
     static func write(_ job: ExportableJob, spool: SpoolDirectory) throws -> Export {
         if !job.failed, let outputName = job.outputName, let document = job.document {
             let commit = try spool.export(ProcessedDocument(

@@ -15,6 +15,7 @@ public actor QueueLink {
     private var connection: PostgresConnection?
     private static let ids = Atomic<Int>(0)
 
+    /// A link that connects on first use.
     public init(address: QueueAddress, logger: Logger) {
         self.address = address
         self.logger = logger

@@ -24,6 +24,7 @@ public struct QueueOptions: Sendable, Equatable {
     /// This daemon's name in the queue (`lease_owner`, `finished_by`): host and process id.
     public var owner: String
 
+    /// The options infill.yaml (and the flags over it) give; `once` for `serve --once`.
     public init(configuration: ServiceConfiguration, address: QueueAddress, once: Bool = false) {
         self.address = address
         roles = configuration.roles

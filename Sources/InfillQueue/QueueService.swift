@@ -41,6 +41,7 @@ public final class QueueService: Service, Sendable {
 
     let counters = Mutex(Counters())
 
+    /// A daemon on `spool` with `options.roles`; `processor` is needed for the `work` role.
     public init(
         options: QueueOptions, spool: SpoolDirectory, processor: (any DocumentProcessor)?,
         notifier: SystemdNotifier = SystemdNotifier(environment: [:]), logger: Logger
@@ -140,17 +141,22 @@ public final class QueueService: Service, Sendable {
     var isStopping: Bool { stopping.load(ordering: .acquiring) }
     var watcherFinished: Bool { watcherDone.load(ordering: .acquiring) }
 
+    /// The pipeline hint stored with a new job (the processor's guess by file name).
     func pipelineName(_ name: String) -> String { processor?.pipelineName(forFileNamed: name) ?? "default" }
 
+    /// Registers the work a worker slot runs now (for the stop timeout).
     func track(_ work: InFlightWork<Result<ProcessedDocument, DocumentFailure>>, slot: Int) {
         works.withLock { $0[slot] = work }
         lostLeases.withLock { _ = $0.remove(slot) }
     }
 
+    /// Forgets a slot's work once it finished.
     func untrack(slot: Int) { works.withLock { _ = $0.removeValue(forKey: slot) } }
 
+    /// Records that a slot's lease was taken over (its work is abandoned, nothing stored).
     func markLeaseLost(slot: Int) { lostLeases.withLock { _ = $0.insert(slot) } }
 
+    /// True when the slot's current lease was taken over.
     func leaseLost(slot: Int) -> Bool { lostLeases.withLock { $0.contains(slot) } }
 
     /// Monotonic nanoseconds.

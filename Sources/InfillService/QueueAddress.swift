@@ -23,6 +23,7 @@ public struct QueueAddress: Sendable, Equatable, CustomStringConvertible {
     public var database: String
     public var tls: TLSMode
 
+    /// An address from its parts.
     public init(host: String, port: Int = 5432, user: String, password: String? = nil, database: String, tls: TLSMode = .prefer) {
         self.host = host
         self.port = port
@@ -72,6 +73,7 @@ public struct QueueAddress: Sendable, Equatable, CustomStringConvertible {
 /// Why a `queue:` URL was refused.
 public struct QueueAddressError: Error, Sendable, Equatable, CustomStringConvertible {
     public var reason: String
+    /// A refusal with its reason.
     public init(_ reason: String) { self.reason = reason }
     public var description: String { reason }
 }

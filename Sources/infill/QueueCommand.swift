@@ -18,6 +18,7 @@ struct QueueLocation: ParsableArguments {
     @Option(help: "The config file (default: ./infill.yaml when it exists).") var config: String?
     @Option(help: "The queue's postgresql:// URL (overrides 'queue:' in the config).") var queue: String?
 
+    /// The queue named by the flags or the config file, or a usage error saying what is missing.
     func address() throws -> QueueAddress {
         if let queue {
             do {
