@@ -14,6 +14,7 @@ struct QueueWatcher: Sendable {
 
     /// Runs until the service stops; in batch mode returns after one pass over the inbox.
     func run() async {
+        returnLeftovers()
         let link = QueueLink(address: options.address, logger: logger)
         await loop(link)
         await link.close()
@@ -94,6 +95,22 @@ struct QueueWatcher: Sendable {
             "inbox": "\(taken ? "removed" : "changed meanwhile, kept for the next pass")",
         ])
         service.counters.withLock { $0.enqueued += inserted ? 1 : 0 }
+    }
+
+    /// Files a watcher killed mid-take left in `state/processing/` go back into the inbox: one
+    /// already enqueued is found by its unchanged name, size, mtime and hash and only removed, a
+    /// newer version is enqueued, and a file that was being failed is failed again.
+    private func returnLeftovers() {
+        let leftovers = (try? spool.leftoverClaims()) ?? []
+        for name in leftovers {
+            do {
+                if try spool.putBack(name) != nil {
+                    logger.notice("returned a file left by an earlier run to the inbox", metadata: ["document": "\(name)"])
+                }
+            } catch {
+                logger.error("cannot return a file left in processing/ to the inbox", metadata: ["document": "\(name)", "error": "\(error)"])
+            }
+        }
     }
 
     private func fail(_ name: String, _ failure: DocumentFailure) {

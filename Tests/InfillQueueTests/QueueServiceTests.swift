@@ -181,6 +181,36 @@ struct QueueServiceTests {
         #expect(sandbox.names("inbox").isEmpty)
     }
 
+    @Test func filesAKilledWatcherLeftInProcessingAreNeitherLostNorDoubled() async throws {
+        let cluster = try await PostgresCluster.start()
+        defer { cluster.stop() }
+        let sandbox = try await QueueSandbox(cluster: cluster)
+        let logger = Logger(label: "t")
+        try await QueueService.prepare(sandbox.address, logger: logger)
+        do {
+            // As a watcher leaves them when killed inside its take: one file already inserted,
+            // one not (a newer version that arrived meanwhile).
+            let spool = SpoolDirectory(layout: sandbox.layout(0))
+            try spool.prepare()
+            try sandbox.drop("left.txt", "left\n")
+            let stamp = try #require(spool.inboxStamp("left.txt"))
+            let link = QueueLink(address: sandbox.address, logger: logger)
+            #expect(try await link.run {
+                try await JobStore.enqueue($0, name: "left.txt", contents: Array("left\n".utf8), stamp: stamp, pipeline: "upper", by: "t", logger: logger)
+            })
+            await link.close()
+            #expect(rename(sandbox.root + "/inbox/left.txt", sandbox.layout(0).processing + "/left.txt") == 0)
+            try Data("fresh\n".utf8).write(to: URL(fileURLWithPath: sandbox.layout(0).processing + "/fresh.txt"))
+        }
+        let daemon = try sandbox.start(0)
+        let settled = await sandbox.eventually { sandbox.outputs == ["fresh.out", "left.out"] }
+        try await daemon.stop()
+        #expect(settled, "\(sandbox.outputs)")
+        let report = try await QueueAdmin.status(sandbox.address, logger: logger)
+        #expect(report.done == 2 && report.queued == 0)
+        #expect(sandbox.names("state0/processing").isEmpty && sandbox.names("inbox").isEmpty)
+    }
+
     @Test func onceDrainsTheQueueAndReturns() async throws {
         let cluster = try await PostgresCluster.start()
         defer { cluster.stop() }
