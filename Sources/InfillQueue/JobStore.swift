@@ -187,6 +187,18 @@ enum JobStore {
         return (0, 0)
     }
 
+    /// Jobs due now, and jobs waiting for a retry's backoff.
+    static func waiting(_ connection: PostgresConnection, logger: Logger) async throws -> (queued: Int, retrying: Int) {
+        let rows = try await connection.query("""
+            SELECT count(*) FILTER (WHERE run_after <= now()), count(*) FILTER (WHERE run_after > now())
+            FROM infill_jobs WHERE state = 'queued'
+            """, logger: logger)
+        for try await (queued, retrying) in rows.decode((Int64, Int64).self) {
+            return (Int(queued), Int(retrying))
+        }
+        return (0, 0)
+    }
+
     private static func changed(_ rows: PostgresRowSequence) async throws -> Bool {
         var any = false
         for try await _ in rows.decode(Int64.self) { any = true }

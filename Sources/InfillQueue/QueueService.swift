@@ -23,6 +23,13 @@ public final class QueueService: Service, Sendable {
     let logger: Logger
     /// READY, STATUS, WATCHDOG, RELOADING and STOPPING for systemd (a no-op outside a unit).
     public let notifier: SystemdNotifier
+    /// Updated as jobs finish and every second; no-op handlers unless the HTTP endpoint is on.
+    public let metrics: ServiceMetrics
+    /// What each worker slot fills now, for `/status`.
+    let progress = ProgressBoard()
+    /// Jobs due and jobs waiting for a retry, as the last tick read them from the queue.
+    private let waiting = Mutex<(queued: Int, retrying: Int)>((0, 0))
+    private let startedAt = QueueService.now()
     private let stopping = Atomic<Bool>(false)
     private let watcherDone = Atomic<Bool>(false)
     private let works = Mutex<[Int: InFlightWork<Result<ProcessedDocument, DocumentFailure>>]>([:])
@@ -31,8 +38,12 @@ public final class QueueService: Service, Sendable {
     /// What this daemon did, for the log and `serve --once`'s exit status.
     public struct Counters: Sendable, Equatable {
         public var enqueued = 0
-        /// Jobs this daemon's workers finished (done or dead-lettered).
-        public var processed = 0
+        /// Jobs this daemon's workers filled.
+        public var filled = 0
+        /// Jobs this daemon's workers dead-lettered.
+        public var deadLettered = 0
+        /// Jobs this daemon's workers finished (filled or dead-lettered).
+        public var processed: Int { filled + deadLettered }
         public var exportedDone = 0
         public var exportedFailed = 0
         /// Inbox files failed by the watcher without becoming jobs.
@@ -44,12 +55,13 @@ public final class QueueService: Service, Sendable {
     /// A daemon on `spool` with `options.roles`; `processor` is needed for the `work` role.
     public init(
         options: QueueOptions, spool: SpoolDirectory, processor: (any DocumentProcessor)?,
-        notifier: SystemdNotifier = SystemdNotifier(environment: [:]), logger: Logger
+        notifier: SystemdNotifier = SystemdNotifier(environment: [:]), metrics: ServiceMetrics = .disabled, logger: Logger
     ) {
         self.options = options
         self.spool = spool
         self.processor = processor
         self.notifier = notifier
+        self.metrics = metrics
         self.logger = logger
     }
 
@@ -177,10 +189,26 @@ public final class QueueService: Service, Sendable {
             + "exported \(counts.exportedDone), failed \(counts.exportedFailed + counts.failed)"
     }
 
-    /// Every second: WATCHDOG=1 when systemd asks for it, and STATUS when it changed.
+    /// Every second: WATCHDOG=1 when systemd asks for it, STATUS when it changed, and the gauges
+    /// (the queue's depth read from the database).
     private func tickLoop() async {
+        let link = QueueLink(address: options.address, logger: logger)
+        await ticks(link)
+        await link.close()
+    }
+
+    private func ticks(_ link: QueueLink) async {
         var last = ""
+        let logger = self.logger
         while !isStopping {
+            if let counts = try? await link.run({ try await JobStore.waiting($0, logger: logger) }) {
+                waiting.withLock { $0 = counts }
+            }
+            let (queued, retrying) = waiting.withLock { $0 }
+            metrics.queueDepth.record(queued)
+            metrics.retrying.record(retrying)
+            metrics.busyWorkers.record(works.withLock { $0.count })
+            metrics.workers.record(options.roles.contains(.work) && processor != nil ? max(1, options.workers) : 0)
             if notifier.watchdogIntervalMicroseconds != nil { notifier.watchdog() }
             let text = statusText()
             if text != last { notifier.status(text) }
@@ -211,6 +239,20 @@ public final class QueueService: Service, Sendable {
             break
         }
         notifier.ready(status: statusText())
+    }
+
+    /// The counts and what each worker fills, for the HTTP `/status` page: `queued` and
+    /// `retrying` are the whole queue's, `done` and `failed` this daemon's workers'.
+    public func status() async -> ServiceStatus {
+        let now = Self.now()
+        let documents = progress.snapshot(now: now)
+        let slots = options.roles.contains(.work) && processor != nil ? max(1, options.workers) : 0
+        let (queued, retrying) = waiting.withLock { $0 }
+        let counts = summary
+        return ServiceStatus(
+            state: isStopping ? "stopping" : "running", uptimeSeconds: Double(now - startedAt) / 1e9,
+            queued: queued, retrying: retrying, done: counts.filled, failed: counts.deadLettered,
+            workers: (0..<slots).map { ServiceStatus.Worker(worker: $0, document: documents[$0]) })
     }
 
     // MARK: - Stopping

@@ -56,19 +56,35 @@ struct QueueWorker: Sendable {
                     + "(killed, crashed or out of memory), so it was not started again",
                 file: job.name,
                 hint: "check the workers' logs and the document's size and pipeline; 'infill queue retry' tries it again")
-            await store(job, link: link, what: "dead-letter") { try await JobStore.fail($0, job, failure, attempts: job.attempts, by: $1, logger: $2) }
+            if await store(job, link: link, what: "dead-letter", {
+                try await JobStore.fail($0, job, failure, attempts: job.attempts, by: $1, logger: $2)
+            }) {
+                logger.error("document dead-lettered", metadata: ["document": "\(job.name)", "result": "quarantined", "lost": "\(job.lost)"])
+                service.metrics.quarantined.increment()
+                service.counters.withLock { $0.deadLettered += 1 }
+            }
             return
         }
         let work = InFlightWork<Result<ProcessedDocument, DocumentFailure>>()
         service.track(work, slot: slot)
-        defer { service.untrack(slot: slot) }
+        let progress = service.progress, forwardPasses = service.metrics.forwardPasses, name = job.name
+        progress.begin(name, worker: slot, pipeline: job.pipeline, attempt: attempt, now: started)
+        defer {
+            progress.remove(name)
+            service.untrack(slot: slot)
+        }
         let renewal = Task { await renewLease(job, link: link, work: work) }
         let deadline = options.documentTimeoutSeconds > 0 ? Task {
             try await Task.sleep(for: .milliseconds(Int64(options.documentTimeoutSeconds * 1000)))
             work.abandon(.deadline)
         } : nil
         let outcome = await work.run {
-            let handler = DocumentProgressHandler(report: { _, _ in }, isWanted: { work.isWanted })
+            let handler = DocumentProgressHandler(
+                update: { update in
+                    let added = progress.update(name, update)
+                    if added > 0 { forwardPasses.increment(by: Int64(added)) }
+                },
+                isWanted: { work.isWanted })
             do {
                 return .success(try processor.process(name: job.name, contents: job.contents, progress: handler))
             } catch let failure as DocumentFailure {
@@ -103,7 +119,9 @@ struct QueueWorker: Sendable {
                     "document": "\(job.name)", "pipeline": "\(document.pipeline)", "seconds": "\(seconds)",
                     "result": "done", "job": "\(job.id)",
                 ])
-                service.counters.withLock { $0.processed += 1 }
+                service.metrics.done.increment()
+                service.metrics.documentSeconds.recordNanoseconds(QueueService.now() - started)
+                service.counters.withLock { $0.filled += 1 }
             }
         case .failure(let failure)?:
             await settle(job, failure, attempt: attempt, link: link, seconds: seconds)
@@ -124,6 +142,7 @@ struct QueueWorker: Sendable {
                         "document": "\(job.name)", "seconds": "\(seconds)", "result": "retry", "attempt": "\(attempt)",
                         "delay_ms": "\(delay)", "error": "\(failure)",
                     ])
+                    service.metrics.retried.increment()
                 }
                 return
             }
@@ -137,7 +156,8 @@ struct QueueWorker: Sendable {
             logger.error("document failed", metadata: [
                 "document": "\(job.name)", "seconds": "\(seconds)", "result": "failed", "error": "\(failure)",
             ])
-            service.counters.withLock { $0.processed += 1 }
+            service.metrics.failed.increment()
+            service.counters.withLock { $0.deadLettered += 1 }
         }
     }
 

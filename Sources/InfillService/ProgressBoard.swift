@@ -2,7 +2,7 @@ import Synchronization
 
 /// The progress of the documents being filled, written by worker threads and read for the systemd
 /// STATUS line and the HTTP `/status` page.
-final class ProgressBoard: Sendable {
+public final class ProgressBoard: Sendable {
     private struct Entry {
         var worker: Int
         var pipeline: String
@@ -14,15 +14,17 @@ final class ProgressBoard: Sendable {
 
     private let entries = Mutex<[String: Entry]>([:])
 
+    public init() {}
+
     /// A worker started on `name`.
-    func begin(_ name: String, worker: Int, pipeline: String, attempt: Int, now: Int64) {
+    public func begin(_ name: String, worker: Int, pipeline: String, attempt: Int, now: Int64) {
         entries.withLock { $0[name] = Entry(worker: worker, pipeline: pipeline, attempt: attempt, started: now) }
     }
 
     /// Records the progress of a document begun earlier; returns the forward passes added since
     /// the previous update (0 for a document not on the board).
     @discardableResult
-    func update(_ name: String, _ progress: DocumentProgress) -> Int {
+    public func update(_ name: String, _ progress: DocumentProgress) -> Int {
         entries.withLock { entries in
             guard var entry = entries[name] else { return 0 }
             let before = entry.progress?.forwardPasses ?? 0
@@ -32,7 +34,8 @@ final class ProgressBoard: Sendable {
         }
     }
 
-    func remove(_ name: String) {
+    /// The document is finished or given up.
+    public func remove(_ name: String) {
         entries.withLock { $0[name] = nil }
     }
 
@@ -46,7 +49,7 @@ final class ProgressBoard: Sendable {
     }
 
     /// Every document on the board by worker, with its elapsed time and an ETA from its progress.
-    func snapshot(now: Int64) -> [Int: ServiceStatus.Document] {
+    public func snapshot(now: Int64) -> [Int: ServiceStatus.Document] {
         entries.withLock { entries in
             var byWorker: [Int: ServiceStatus.Document] = [:]
             for (name, entry) in entries {

@@ -36,16 +36,17 @@ public struct ServiceMetrics: Sendable {
     public static let documentSecondsBuckets: [Double] = [0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 30, 60, 120, 300, 600, 900]
 
     private let factory: any MetricsFactory
-    let done: Counter
-    let failed: Counter
-    let retried: Counter
-    let quarantined: Counter
-    let documentSeconds: Metrics.Timer
-    let forwardPasses: Counter
-    let queueDepth: Gauge
-    let retrying: Gauge
-    let busyWorkers: Gauge
-    let workers: Gauge
+    // The metrics themselves, public for the shared queue's daemon (`InfillQueue`).
+    public let done: Counter
+    public let failed: Counter
+    public let retried: Counter
+    public let quarantined: Counter
+    public let documentSeconds: Metrics.Timer
+    public let forwardPasses: Counter
+    public let queueDepth: Gauge
+    public let retrying: Gauge
+    public let busyWorkers: Gauge
+    public let workers: Gauge
 
     /// Makes every metric with `factory` (the global `MetricsSystem.factory` by default).
     public init(factory: any MetricsFactory = MetricsSystem.factory) {

@@ -41,6 +41,12 @@ public struct ServiceStatus: Sendable, Equatable, Encodable {
         public var worker: Int
         public var document: Document?
 
+        /// Worker `worker`, filling `document` (nil: idle).
+        public init(worker: Int, document: Document?) {
+            self.worker = worker
+            self.document = document
+        }
+
         enum CodingKeys: String, CodingKey { case worker, document }
 
         public func encode(to encoder: any Encoder) throws {
@@ -61,6 +67,19 @@ public struct ServiceStatus: Sendable, Equatable, Encodable {
     public var done: Int
     public var failed: Int
     public var workers: [Worker]
+
+    /// A status from its parts.
+    public init(
+        state: String, uptimeSeconds: Double, queued: Int, retrying: Int, done: Int, failed: Int, workers: [Worker]
+    ) {
+        self.state = state
+        self.uptimeSeconds = uptimeSeconds
+        self.queued = queued
+        self.retrying = retrying
+        self.done = done
+        self.failed = failed
+        self.workers = workers
+    }
 
     /// Workers filling a document now.
     public var busyWorkers: Int { workers.filter { $0.document != nil }.count }

@@ -1,4 +1,5 @@
 import Foundation
+import InfillHTTP
 import InfillQueue
 import InfillService
 import Logging
@@ -19,10 +20,8 @@ extension ServeCommand {
         } catch {
             throw CLIError.usage(error.description)
         }
-        if let http = settings.http {
-            logger.warning("the HTTP endpoint is not served with a shared queue yet; use 'infill queue status'", metadata: ["http": "\(http)"])
-        }
         var processor: PipelineDocumentProcessor?
+        var modelName: (name: String, adapter: String?)?
         if settings.roles.contains(.work) {
             var isFolder: ObjCBool = false
             guard FileManager.default.fileExists(atPath: settings.pipelines, isDirectory: &isFolder), isFolder.boolValue else {
@@ -39,17 +38,35 @@ extension ServeCommand {
                 logger.error("pipeline not loaded", metadata: ["error": "\(problem)"])
             }
             logger.info("model loaded", metadata: ["model": "\(loaded.name)", "adapter": "\(loaded.adapter ?? "none")"])
+            modelName = (loaded.name, loaded.adapter)
         }
+        let export = settings.http.map { _ in PrometheusExport() }
+        let metrics = export?.makeServiceMetrics() ?? .disabled
+        metrics.recordStart(
+            version: Infill.configuration.version, model: modelName?.name ?? "none", adapter: modelName?.adapter,
+            modelLoadSeconds: 0, startTime: Date().timeIntervalSince1970)
         let service = QueueService(
             options: QueueOptions(configuration: settings, address: address, once: once), spool: spool,
-            processor: processor, notifier: SystemdNotifier(environment: ProcessInfo.processInfo.environment), logger: logger)
+            processor: processor, notifier: SystemdNotifier(environment: ProcessInfo.processInfo.environment),
+            metrics: metrics, logger: logger)
+        // The endpoint starts first and stops after the daemon drained (a group stops in reverse).
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = []
+        if let address = settings.http, let export {
+            let endpoint = DaemonEndpoint(address: address, export: export, logger: logger, status: { await service.status() })
+            services.append(.init(
+                service: endpoint.makeService(), successTerminationBehavior: .gracefullyShutdownGroup,
+                failureTerminationBehavior: .gracefullyShutdownGroup))
+        }
+        services.append(.init(service: service, successTerminationBehavior: .gracefullyShutdownGroup))
         let group = ServiceGroup(configuration: ServiceGroupConfiguration(
-            services: [.init(service: service, successTerminationBehavior: .gracefullyShutdownGroup)],
-            gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+            services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         do {
             try await group.run()
         } catch let error as ConfigurationError {
             throw CLIError.usage(error.description)
+        } catch {
+            guard let address = settings.http else { throw error }
+            throw CLIError.usage("the HTTP endpoint on \(address) failed: \(error) (set 'http:' in the config or --http to a free port, or 'off')")
         }
         if once {
             let summary = service.summary

@@ -78,4 +78,42 @@ struct QueueCommandTests {
         #expect(await daemon.wait() == 0)
         #expect(daemon.log.contains("stopped"))
     }
+
+    @Test func theHTTPEndpointServesStatusMetricsAndHealthWithAQueue() async throws {
+        let cluster = try await PostgresCluster.start()
+        defer { cluster.stop() }
+        try await cluster.psql("CREATE DATABASE web")
+        let folder = cluster.root + "/spool"
+        try FileManager.default.createDirectory(atPath: folder + "/pipelines", withIntermediateDirectories: true)
+        try Data("name: note\nmatch: \"*.note.md\"\noutput: { name: \"{stem}.md\" }\nfields:\n  body:\n    tokens: 4-8\n".utf8)
+            .write(to: URL(fileURLWithPath: folder + "/pipelines/note.yaml"))
+        try Data("queue: \(cluster.url(database: "web"))\nmodel: \(tinyModel)\nworkers: 1\nsettle_ms: 50\nhttp: 127.0.0.1:0\n".utf8)
+            .write(to: URL(fileURLWithPath: folder + "/infill.yaml"))
+        let daemon = try DaemonProcess(["serve", "--config", "infill.yaml"], directory: folder)
+        let deadline = Date().addingTimeInterval(60)
+        func listening() -> String? {
+            guard let range = daemon.log.range(of: "address=127.0.0.1:") else { return nil }
+            let port = daemon.log[range.upperBound...].prefix { $0.isNumber }
+            return port.isEmpty ? nil : "127.0.0.1:\(port)"
+        }
+        while listening() == nil, Date() < deadline { try await Task.sleep(for: .milliseconds(50)) }
+        let address = try #require(listening(), "\(daemon.log)")
+        try Data("# A\n\n{{body}}\n".utf8).write(to: URL(fileURLWithPath: folder + "/inbox/a.note.md"))
+        while !FileManager.default.fileExists(atPath: folder + "/outbox/a.md"), Date() < deadline {
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        try await Task.sleep(for: .milliseconds(1200))  // one tick of the gauges
+        let status = try httpGet(address, "/status")
+        #expect(status.status == 200)
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(status.body.utf8)) as? [String: Any])
+        #expect(json["state"] as? String == "running")
+        #expect(json["done"] as? Int == 1 && json["queued"] as? Int == 0)
+        #expect((json["workers"] as? [Any])?.count == 1)
+        let metrics = try httpGet(address, "/metrics")
+        #expect(metrics.body.contains("infill_documents_total{result=\"done\"} 1"), "\(metrics.body)")
+        #expect(metrics.body.contains("infill_workers 1"))
+        #expect(try httpGet(address, "/healthz").status == 200)
+        daemon.signal(SIGTERM)
+        #expect(await daemon.wait() == 0)
+    }
 }
