@@ -13,6 +13,8 @@ public struct QueueOptions: Sendable, Equatable {
     /// How often an idle worker or exporter looks for a job, in milliseconds.
     public var pollMilliseconds: Int
     public var settleMilliseconds: Int
+    /// inotify: a file someone holds open is not settled, whatever its size and mtime say.
+    public var watch: ServiceConfiguration.WatchMode
     public var retry: RetryPolicy
     public var maxInputBytes: Int
     public var documentTimeoutSeconds: Double
@@ -32,6 +34,7 @@ public struct QueueOptions: Sendable, Equatable {
         leaseSeconds = configuration.queueLeaseSeconds
         pollMilliseconds = 250
         settleMilliseconds = once ? 0 : configuration.settleMilliseconds
+        watch = configuration.watch
         retry = configuration.retryPolicy
         maxInputBytes = configuration.maxInputBytes
         documentTimeoutSeconds = configuration.documentTimeoutSeconds

@@ -1,5 +1,6 @@
 import InfillService
 import Logging
+import Synchronization
 
 /// The `watch` role: every tick, lists the inbox; a file whose size and mtime stayed the same for
 /// the settle time is read and inserted as a job, and removed from the inbox only once that insert
@@ -15,12 +16,26 @@ struct QueueWatcher: Sendable {
     /// Runs until the service stops; in batch mode returns after one pass over the inbox.
     func run() async {
         returnLeftovers()
+        // inotify only tells which files are held open (a writer pausing mid-file); the inbox is
+        // listed every tick all the same.
+        let events = WatchedEvents()
+        var inotify: InotifyWatcher?
+        if options.watch == .inotify, !options.once {
+            do {
+                let watcher = try InotifyWatcher(directory: spool.layout.inbox)
+                watcher.start { event in events.record(event) }
+                inotify = watcher
+            } catch {
+                logger.warning("inotify is not available; files are judged settled by size and mtime alone", metadata: ["error": "\(error)"])
+            }
+        }
         let link = QueueLink(address: options.address, logger: logger)
-        await loop(link)
+        await loop(link, events: events)
         await link.close()
+        inotify?.stop()
     }
 
-    private func loop(_ link: QueueLink) async {
+    private func loop(_ link: QueueLink, events: WatchedEvents) async {
         var seen: [String: (stamp: FileStamp, since: Int64)] = [:]
         var backoff = Backoff()
         let tick = Int64(min(250, max(20, options.settleMilliseconds / 5)))
@@ -34,12 +49,15 @@ struct QueueWatcher: Sendable {
             } catch {
                 logger.error("cannot list the inbox", metadata: ["error": "\(error)"])
             }
+            let held = events.heldOpen()
             let present = Set(names)
             seen = seen.filter { present.contains($0.key) }
             var settled: [String] = []
             for name in names {
                 guard let stamp = spool.inboxStamp(name) else { continue }
-                if let earlier = seen[name], earlier.stamp == stamp {
+                if held.contains(name) {
+                    seen[name] = (stamp, now)  // held open: the settle time starts again at its close
+                } else if let earlier = seen[name], earlier.stamp == stamp {
                     if now - earlier.since >= Int64(options.settleMilliseconds) * 1_000_000 { settled.append(name) }
                 } else {
                     seen[name] = (stamp, now)
@@ -137,4 +155,15 @@ struct QueueWatcher: Sendable {
             logger.error("cannot move a file whose name is not UTF-8 to failed/", metadata: ["error": "\(error)"])
         }
     }
+}
+
+/// The inotify thread's events, shared with the watcher's loop.
+final class WatchedEvents: Sendable {
+    private let events = Mutex(InboxEvents())
+
+    /// Counts one event (on the inotify thread).
+    func record(_ event: WatchEvent) { events.withLock { $0.record(event) } }
+
+    /// The inbox files someone holds open now.
+    func heldOpen() -> Set<String> { events.withLock { $0.take() }.open }
 }

@@ -5,7 +5,7 @@
 /// not complete: while a file is open it is not claimed. Opens are counted from the watch's
 /// events (reads count too: inotify does not say which); a lost event queue resets the counts,
 /// and a file moved out or removed is forgotten, so a count can never keep a later file waiting.
-struct InboxEvents: Sendable {
+public struct InboxEvents: Sendable {
     /// Names mentioned since the last tick.
     var names: Set<String> = []
     /// A full rescan is due.
@@ -13,7 +13,10 @@ struct InboxEvents: Sendable {
     /// Open descriptors per name, as far as the events tell.
     private(set) var openCounts: [String: Int] = [:]
 
-    mutating func record(_ event: WatchEvent) {
+    public init() {}
+
+    /// Counts one event of the watch.
+    public mutating func record(_ event: WatchEvent) {
         switch event {
         case .file(let name):
             names.insert(name)
@@ -33,7 +36,7 @@ struct InboxEvents: Sendable {
     }
 
     /// Takes the names and the rescan flag (the open counts stay).
-    mutating func take() -> (names: Set<String>, rescan: Bool, open: Set<String>) {
+    public mutating func take() -> (names: Set<String>, rescan: Bool, open: Set<String>) {
         defer {
             names = []
             rescan = false

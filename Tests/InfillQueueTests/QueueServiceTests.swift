@@ -211,6 +211,29 @@ struct QueueServiceTests {
         #expect(sandbox.names("state0/processing").isEmpty && sandbox.names("inbox").isEmpty)
     }
 
+    @Test func aWriterPausingWithTheFileOpenIsNotEnqueuedHalfWritten() async throws {
+        let cluster = try await PostgresCluster.start()
+        defer { cluster.stop() }
+        let sandbox = try await QueueSandbox(cluster: cluster)
+        let daemon = try sandbox.start()
+        // The watch is up once a first file went through (opens before it are not seen).
+        try sandbox.drop("probe.txt", "probe\n")
+        #expect(await sandbox.eventually { sandbox.names("inbox").isEmpty })
+        let path = sandbox.root + "/inbox/slow.txt"
+        FileManager.default.createFile(atPath: path, contents: nil)
+        let handle = try #require(FileHandle(forWritingAtPath: path))
+        for part in ["first half\n", "second half\n"] {
+            try handle.write(contentsOf: Data(part.utf8))
+            try await Task.sleep(for: .milliseconds(400))  // eight times settle_ms, the file open
+            #expect(sandbox.names("inbox") == ["slow.txt"], "enqueued while still being written")
+        }
+        try handle.close()
+        let done = await sandbox.eventually { sandbox.outputs == ["probe.out", "slow.out"] }
+        try await daemon.stop()
+        #expect(done, "\(sandbox.outputs)")
+        #expect(sandbox.read("outbox/slow.out") == "FIRST HALF\nSECOND HALF\n")
+    }
+
     @Test func onceDrainsTheQueueAndReturns() async throws {
         let cluster = try await PostgresCluster.start()
         defer { cluster.stop() }
