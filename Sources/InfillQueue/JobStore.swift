@@ -28,6 +28,8 @@ struct ExportableJob: Sendable {
     var report: [UInt8]?
     var errorReport: [UInt8]?
     var pipeline: String
+    /// Dead-lettered for killing its workers: exported to the quarantine folder, not `failed/`.
+    var quarantined: Bool
 }
 
 /// Every statement the daemons and `infill queue` run against `infill_jobs`.
@@ -134,12 +136,12 @@ enum JobStore {
     /// Dead-letters a job: its error report is stored and the exporter moves it to `failed/`.
     static func fail(
         _ connection: PostgresConnection, _ job: ClaimedJob, _ failure: DocumentFailure, attempts: Int, by owner: String,
-        logger: Logger
+        quarantined: Bool = false, logger: Logger
     ) async throws -> Bool {
         let report = failure.errorReport(document: job.name, attempts: attempts)
         return try await changed(connection.query("""
             UPDATE infill_jobs
-            SET state = 'failed', error = \(failure.description), error_report = \(Data(report)),
+            SET state = 'failed', error = \(failure.description), error_report = \(Data(report)), quarantined = \(quarantined),
                 finished_at = now(), finished_by = \(owner),
                 lease_token = NULL, lease_owner = NULL, lease_until = NULL
             WHERE id = \(job.id) AND lease_token = \(job.token) AND state = 'running'
@@ -151,19 +153,19 @@ enum JobStore {
     /// (another exporter skips it meanwhile).
     static func nextExport(_ connection: PostgresConnection, logger: Logger) async throws -> ExportableJob? {
         let rows = try await connection.query("""
-            SELECT id, name, state, contents, output_name, document, report, error_report, pipeline
+            SELECT id, name, state, contents, output_name, document, report, error_report, pipeline, quarantined
             FROM infill_jobs
             WHERE state IN ('done', 'failed') AND exported_at IS NULL
             ORDER BY id
             LIMIT 1
             FOR UPDATE SKIP LOCKED
             """, logger: logger)
-        for try await (id, name, state, contents, outputName, document, report, errorReport, pipeline)
-            in rows.decode((Int64, String, String, Data, String?, Data?, Data?, Data?, String).self) {
+        for try await (id, name, state, contents, outputName, document, report, errorReport, pipeline, quarantined)
+            in rows.decode((Int64, String, String, Data, String?, Data?, Data?, Data?, String, Bool).self) {
             return ExportableJob(
                 id: id, name: name, failed: state == "failed", contents: Array(contents), outputName: outputName,
                 document: document.map(Array.init), report: report.map(Array.init),
-                errorReport: errorReport.map(Array.init), pipeline: pipeline)
+                errorReport: errorReport.map(Array.init), pipeline: pipeline, quarantined: quarantined)
         }
         return nil
     }

@@ -76,8 +76,9 @@ struct QueueExporter: Sendable {
         }
         let report = job.errorReport ?? DocumentFailure(message: "the job failed without a stored reason", file: job.name)
             .errorReport(document: job.name, attempts: 0)
-        let name = try spool.exportFailure(name: job.name, contents: job.contents, errorReport: report)
-        return Export(id: job.id, document: job.name, name: name, failed: true, alreadyPresent: false)
+        let name = try spool.exportFailure(name: job.name, contents: job.contents, errorReport: report, quarantined: job.quarantined)
+        return Export(
+            id: job.id, document: job.name, name: job.quarantined ? "quarantine/" + name : name, failed: true, alreadyPresent: false)
     }
 
     private func drained(_ link: QueueLink) async -> Bool {

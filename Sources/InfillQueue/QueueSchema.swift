@@ -37,6 +37,7 @@ public enum QueueSchema {
                 report bytea,
                 error text,
                 error_report bytea,
+                quarantined boolean NOT NULL DEFAULT false,
                 enqueued_at timestamptz NOT NULL DEFAULT now(),
                 enqueued_by text NOT NULL,
                 finished_at timestamptz,

@@ -57,9 +57,9 @@ struct QueueWorker: Sendable {
                 file: job.name,
                 hint: "check the workers' logs and the document's size and pipeline; 'infill queue retry' tries it again")
             if await store(job, link: link, what: "dead-letter", {
-                try await JobStore.fail($0, job, failure, attempts: job.attempts, by: $1, logger: $2)
+                try await JobStore.fail($0, job, failure, attempts: job.attempts, by: $1, quarantined: true, logger: $2)
             }) {
-                logger.error("document dead-lettered", metadata: ["document": "\(job.name)", "result": "quarantined", "lost": "\(job.lost)"])
+                logger.error("document quarantined", metadata: ["document": "\(job.name)", "result": "quarantined", "lost": "\(job.lost)"])
                 service.metrics.quarantined.increment()
                 service.counters.withLock { $0.deadLettered += 1 }
             }

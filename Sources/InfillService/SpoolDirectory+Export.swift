@@ -94,15 +94,19 @@ extension SpoolDirectory {
         }
     }
 
-    /// Publishes a failed job into `failed/`: `NAME.error.json` (`errorReport`) first, then the
-    /// input's bytes as `NAME`. A name holding the same input and report is this job's own earlier
-    /// export; otherwise the first free `stem-N.ext` is taken. Returns the name used.
-    public func exportFailure(name: String, contents: [UInt8], errorReport: [UInt8]) throws(SpoolError) -> String {
+    /// Publishes a failed job into `failed/` (or, `quarantined`, the quarantine folder):
+    /// `NAME.error.json` (`errorReport`) first, then the input's bytes as `NAME`. A name holding the
+    /// same input and report is this job's own earlier export; otherwise the first free
+    /// `stem-N.ext` is taken. Returns the name used.
+    public func exportFailure(
+        name: String, contents: [UInt8], errorReport: [UInt8], quarantined: Bool = false
+    ) throws(SpoolError) -> String {
+        let folder = quarantined ? layout.quarantine : layout.failed
         let base = SpoolLayout.shortened(name, toBytes: SpoolLayout.maxNameBytes)
         do throws(SystemError) {
             for n in 0..<Self.maxAlternatives {
                 let chosen = SpoolLayout.alternative(base, n)
-                let target = layout.failed + "/" + chosen
+                let target = folder + "/" + chosen
                 let reportPath = target + ".error.json"
                 if FileOperations.exists(target) {
                     if (try? FileOperations.read(target)) == contents, (try? FileOperations.read(reportPath)) == errorReport {
@@ -111,13 +115,13 @@ extension SpoolDirectory {
                     continue
                 }
                 if FileOperations.exists(reportPath), (try? FileOperations.read(reportPath)) != errorReport { continue }
-                try publish(errorReport, as: chosen + ".error.json", in: layout.failed, replacing: true)
-                FileOperations.syncDirectory(layout.failed)
-                guard try publish(contents, as: chosen, in: layout.failed, replacing: false) else { continue }
-                FileOperations.syncDirectory(layout.failed)
+                try publish(errorReport, as: chosen + ".error.json", in: folder, replacing: true)
+                FileOperations.syncDirectory(folder)
+                guard try publish(contents, as: chosen, in: folder, replacing: false) else { continue }
+                FileOperations.syncDirectory(folder)
                 return chosen
             }
-            throw SystemError("choose a free name for", layout.failed + "/" + base, code: EEXIST)
+            throw SystemError("choose a free name for", folder + "/" + base, code: EEXIST)
         } catch {
             throw SpoolError.io(error)
         }

@@ -234,6 +234,34 @@ struct QueueServiceTests {
         #expect(sandbox.read("outbox/slow.out") == "FIRST HALF\nSECOND HALF\n")
     }
 
+    @Test func aJobWhoseLeasesKeepRunningOutIsQuarantined() async throws {
+        let cluster = try await PostgresCluster.start()
+        defer { cluster.stop() }
+        let sandbox = try await QueueSandbox(cluster: cluster)
+        let logger = Logger(label: "t")
+        try await QueueService.prepare(sandbox.address, logger: logger)
+        let link = QueueLink(address: sandbox.address, logger: logger)
+        let stamp = FileStamp(size: 5, modified: 1, isRegularFile: true)
+        #expect(try await link.run {
+            try await JobStore.enqueue($0, name: "killer.txt", contents: Array("boom\n".utf8), stamp: stamp, pipeline: "upper", by: "t", logger: logger)
+        })
+        // Two workers take it in turn and die on it (their leases run out).
+        for _ in 0..<2 {
+            #expect(try await link.run { try await JobStore.claim($0, owner: "doomed", lease: 0.2, logger: logger) } != nil)
+            try await Task.sleep(for: .milliseconds(350))
+        }
+        await link.close()
+        var configuration = sandbox.configuration()
+        configuration.quarantineAfter = 2
+        let daemon = try sandbox.start(0, configuration: configuration)
+        let held = await sandbox.eventually { sandbox.names("state0/quarantine") == ["killer.txt", "killer.txt.error.json"] }
+        try await daemon.stop()
+        #expect(held, "\(sandbox.names("state0/quarantine")) \(sandbox.names("failed"))")
+        #expect(sandbox.read("state0/quarantine/killer.txt") == "boom\n")
+        #expect(sandbox.read("state0/quarantine/killer.txt.error.json")?.contains("stopped 2 times before finishing it") == true)
+        #expect(sandbox.outputs.isEmpty && sandbox.names("failed").isEmpty)
+    }
+
     @Test func onceDrainsTheQueueAndReturns() async throws {
         let cluster = try await PostgresCluster.start()
         defer { cluster.stop() }
