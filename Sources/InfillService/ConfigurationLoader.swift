@@ -203,7 +203,7 @@ public enum ConfigurationLoader {
                 let unknown = failure.word
                 let names = DaemonRole.allCases.map(\.rawValue)
                 throw error(file, word, "'\(key)' lists watch, work and export, not '\(unknown)'",
-                            hint: Suggestion.closest(to: unknown, in: names).map { "did you mean '\($0)'?" })
+                            hint: EditDistance.didYouMean(unknown, among: names))
             }
         }
         guard !roles.isEmpty else { throw error(file, node, "'\(key)' must name at least one of watch, work, export") }
