@@ -48,7 +48,7 @@ struct QueueCommandTests {
         let missing = try await infill(["serve", "--config", "infill.yaml"], in: folder)
         #expect(missing.status == 2)
         #expect(missing.output.contains(
-            "infill: error: queue postgresql://postgres@127.0.0.1:\(cluster.port)/absent?sslmode=disable: database \"absent\" does not exist (SQLSTATE 3D000) (create the database first: createdb -O postgres absent)"),
+            "infill: error: queue postgresql://postgres@127.0.0.1:\(cluster.port)/absent?sslmode=disable: database \"absent\" does not exist (SQLSTATE 3D000) (hint: create the database first: createdb -O postgres absent)"),
             "\(missing.output)")
         try Data("workers: 1\nqueue: postgresql://127.0.0.1/x\n".utf8).write(to: URL(fileURLWithPath: folder + "/infill.yaml"))
         let bad = try await infill(["serve", "--config", "infill.yaml"], in: folder)
