@@ -51,7 +51,8 @@ def main():
                     else:
                         tones[key] = {"base": base, "strength": own * s}
                     fs["tone"] = key
-                    toned[(spec.get("match", ""), field)] = (base, custom)
+                    globs = spec.get("match", [])
+                    toned[(tuple([globs] if isinstance(globs, str) else globs), field)] = (base, custom)
                 spec["tones"] = tones
                 with open(os.path.join(tmp, name), "w", encoding="utf-8") as fh:
                     yaml.safe_dump(spec, fh, sort_keys=False)
@@ -62,7 +63,8 @@ def main():
         report = json.loads(out)
         scores, readable, nll = [], [], []
         for f in report["fields"]:
-            match = [v for (glob, field), v in toned.items() if field == f["field"] and fnmatch.fnmatch(f["template"], glob)]
+            match = [v for (globs, field), v in toned.items()
+                     if field == f["field"] and any(fnmatch.fnmatch(f["template"], g) for g in globs)]
             if not match:
                 continue
             base, custom = match[0]
