@@ -39,6 +39,9 @@ let package = Package(
         .target(name: "InfillDiagnostics", dependencies: [.product(name: "Yams", package: "Yams")]),
         // Layer 1: tensors, readers, tokenizer, transformer.
         .target(name: "InfillModel", dependencies: ["COpenBLAS", .product(name: "Crypto", package: "swift-crypto")]),
+        // A blocking HTTP GET and a Prometheus sample reader for the tests of the daemon's endpoint
+        // (CLI and queue tests share it).
+        .target(name: "InfillHTTPTestKit"),
         // Test doubles of the model protocols, for the higher layers' tests.
         .target(name: "InfillModelTestKit", dependencies: ["InfillModel"]),
         // Layer 2: masked-diffusion sampling.
@@ -112,12 +115,12 @@ let package = Package(
         .testTarget(
             name: "InfillQueueTests",
             dependencies: [
-                "InfillQueue", "InfillService", "infill",
+                "InfillQueue", "InfillService", "infill", "InfillHTTPTestKit",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
         // End-to-end tests of the built `infill` binary.
-        .testTarget(name: "InfillCLITests", dependencies: ["infill"]),
+        .testTarget(name: "InfillCLITests", dependencies: ["infill", "InfillHTTPTestKit"]),
     ]
 )

@@ -1,3 +1,4 @@
+import InfillHTTPTestKit
 import Foundation
 import Testing
 #if canImport(Glibc)
