@@ -221,23 +221,7 @@ public final class QueueService: Service, Sendable {
     func reload() async {
         guard let processor else { return }
         notifier.reloading()
-        let result = await InFlightWork<Result<String, DocumentFailure>>().run {
-            do {
-                return .success(try processor.reload())
-            } catch let failure as DocumentFailure {
-                return .failure(failure)
-            } catch {
-                return .failure(DocumentFailure(message: "\(error)"))
-            }
-        }
-        switch result {
-        case .success(let summary)?:
-            logger.notice("pipelines reloaded", metadata: ["result": "reloaded", "pipelines": "\(summary)"])
-        case .failure(let failure)?:
-            logger.error("reload failed; the previous pipelines stay in use", metadata: ["result": "reload failed", "error": "\(failure)"])
-        case nil:
-            break
-        }
+        await processor.reloadLogged(logger)
         notifier.ready(status: statusText())
     }
 

@@ -79,12 +79,7 @@ struct QueueWorker: Sendable {
             work.abandon(.deadline)
         } : nil
         let outcome = await work.run {
-            let handler = DocumentProgressHandler(
-                update: { update in
-                    let added = progress.update(name, update)
-                    if added > 0 { forwardPasses.increment(by: Int64(added)) }
-                },
-                isWanted: { work.isWanted })
+            let handler = progress.handler(for: name, countingInto: forwardPasses, isWanted: { work.isWanted })
             do {
                 return .success(try processor.process(name: job.name, contents: job.contents, progress: handler))
             } catch let failure as DocumentFailure {

@@ -1,4 +1,5 @@
 import InfillDiagnostics
+import Logging
 import InfillDocuments
 
 /// Turns one claimed input file into a finished document: the seam between the spool and the
@@ -90,5 +91,29 @@ extension Diagnostic {
         hint: String? = nil, isPermanent: Bool = true
     ) {
         self.init(message, file: file, line: line, column: column, hint: hint, isPermanent: isPermanent)
+    }
+}
+
+extension DocumentProcessor {
+    /// SIGHUP's reload, off the cooperative threads, logged: the summary on success, the error on
+    /// failure (the old pipelines then stay in use); nothing when shutdown abandons it.
+    public func reloadLogged(_ logger: Logger) async {
+        let result = await InFlightWork<Result<String, DocumentFailure>>().run {
+            do {
+                return .success(try self.reload())
+            } catch let failure as DocumentFailure {
+                return .failure(failure)
+            } catch {
+                return .failure(DocumentFailure(message: "\(error)"))
+            }
+        }
+        switch result {
+        case .success(let summary):
+            logger.notice("pipelines reloaded", metadata: ["result": "reloaded", "pipelines": "\(summary)"])
+        case .failure(let failure):
+            logger.error("reload failed; the previous pipelines stay in use", metadata: ["result": "reload failed", "error": "\(failure)"])
+        case nil:
+            break
+        }
     }
 }

@@ -1,4 +1,5 @@
 import Synchronization
+import Metrics
 
 /// The progress of the documents being filled, written by worker threads and read for the systemd
 /// STATUS line and the HTTP `/status` page.
@@ -64,5 +65,20 @@ public final class ProgressBoard: Sendable {
             }
             return byWorker
         }
+    }
+}
+
+extension ProgressBoard {
+    /// The progress handler of document `name`: keeps its line on this board up to date and
+    /// counts the forward passes each update adds.
+    public func handler(
+        for name: String, countingInto forwardPasses: Counter, isWanted: @escaping @Sendable () -> Bool
+    ) -> DocumentProgressHandler {
+        DocumentProgressHandler(
+            update: { update in
+                let added = self.update(name, update)
+                if added > 0 { forwardPasses.increment(by: Int64(added)) }
+            },
+            isWanted: isWanted)
     }
 }

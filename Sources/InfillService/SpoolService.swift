@@ -222,12 +222,7 @@ public final class SpoolService: Service, Sendable {
             } : nil
             defer { deadline?.cancel() }
             outcome = await work.run {
-                let handler = DocumentProgressHandler(
-                    update: { update in
-                        let added = progress.update(name, update)
-                        if added > 0 { forwardPasses.increment(by: Int64(added)) }
-                    },
-                    isWanted: { work.isWanted })
+                let handler = progress.handler(for: name, countingInto: forwardPasses, isWanted: { work.isWanted })
                 do {
                     return .processed(try processor.process(name: name, contents: contents, progress: handler))
                 } catch let failure as DocumentFailure {
@@ -527,24 +522,7 @@ public final class SpoolService: Service, Sendable {
     /// SIGHUP: reload the pipelines; a broken spec is logged and the old ones stay in use.
     public func reload() async {
         notifier.reloading()
-        let processor = self.processor
-        let result = await InFlightWork<Result<String, DocumentFailure>>().run {
-            do {
-                return .success(try processor.reload())
-            } catch let failure as DocumentFailure {
-                return .failure(failure)
-            } catch {
-                return .failure(DocumentFailure(message: "\(error)"))
-            }
-        }
-        switch result {
-        case .success(let summary):
-            logger.notice("pipelines reloaded", metadata: ["result": "reloaded", "pipelines": "\(summary)"])
-        case .failure(let failure):
-            logger.error("reload failed; the previous pipelines stay in use", metadata: ["result": "reload failed", "error": "\(failure)"])
-        case nil:
-            break
-        }
+        await processor.reloadLogged(logger)
         notifier.ready(status: await statusText())
     }
 }

@@ -115,22 +115,14 @@ public struct QualityBenchmark: Sendable {
                 var pipeline = plan.pipeline
                 pipeline.sampling = pipeline.sampling.overriding(with: override)
                 pipeline.sampling.seed = (pipeline.sampling.seed ?? 0) &+ seed
-                let clock = ContinuousClock(), started = clock.now
-                if fillsWithDiffusion { do {
-                    let filled = try filler.fill(name: template.name, contents: template.contents, pipeline: pipeline)
-                    var fills: [Int: String] = [:]
-                    for (i, f) in filled.report.fields.enumerated() { fills[i] = f.text }
-                    fields += try measure(plan, fills: fills, template: template.name, system: "diffusion", seed: seed)
-                    documents.append(Document(template: template.name, system: "diffusion", seed: seed,
-                                              seconds: (clock.now - started) / .seconds(1),
-                                              forwardPasses: filled.report.totalForwardPasses))
-                } catch let error as DocumentError {
-                    documents.append(Document(template: template.name, system: "diffusion", seed: seed,
-                                              seconds: (clock.now - started) / .seconds(1), forwardPasses: 0, error: "\(error)"))
+                if fillsWithDiffusion {
+                    let (filled, document) = try diffusionFill(template, plan: plan, pipeline: pipeline, seed: seed)
+                    fields += filled
+                    documents.append(document)
+                    progress("\(template.name) seed \(seed): diffusion done")
                 }
-                progress("\(template.name) seed \(seed): diffusion done") }
                 if let baseline {
-                    let arStarted = clock.now
+                    let clock = ContinuousClock(), arStarted = clock.now
                     let texts = try baseline.fill(plan, seed: seed &+ 0x5EED)
                     var fills: [Int: String] = [:]
                     for (i, t) in texts.enumerated() { fills[i] = t }
@@ -143,6 +135,25 @@ public struct QualityBenchmark: Sendable {
             }
         }
         return Report(fields: fields, documents: documents)
+    }
+
+    /// Infill's fill of one template and seed, measured; a document that fails counts as failed.
+    private func diffusionFill(
+        _ template: (name: String, contents: [UInt8]), plan: DocumentPlan, pipeline: PipelineSpec, seed: UInt64
+    ) throws -> ([Field], Document) {
+        let clock = ContinuousClock(), started = clock.now
+        do {
+            let filled = try filler.fill(name: template.name, contents: template.contents, pipeline: pipeline)
+            var fills: [Int: String] = [:]
+            for (i, f) in filled.report.fields.enumerated() { fills[i] = f.text }
+            let measured = try measure(plan, fills: fills, template: template.name, system: "diffusion", seed: seed)
+            return (measured, Document(template: template.name, system: "diffusion", seed: seed,
+                                       seconds: (clock.now - started) / .seconds(1),
+                                       forwardPasses: filled.report.totalForwardPasses))
+        } catch let error as DocumentError {
+            return ([], Document(template: template.name, system: "diffusion", seed: seed,
+                                 seconds: (clock.now - started) / .seconds(1), forwardPasses: 0, error: "\(error)"))
+        }
     }
 
     private func measure(_ plan: DocumentPlan, fills: [Int: String], template: String, system: String, seed: UInt64) throws -> [Field] {
