@@ -20,6 +20,8 @@ struct UnitResult {
     var seconds: Double
     var seed: UInt64
     var attempts: Int
+    /// Where the passes' time went, over all attempts.
+    var timings: SamplingTimings
 }
 
 /// The best of one attempt's candidates: fewest violations, then highest score (first on ties).
@@ -42,6 +44,7 @@ extension DocumentFiller {
         let settings = plan.fields[unit[0]].sampling
         var budgets = run.compiled
         var forwards = 0
+        var timings = SamplingTimings()
         var lastProblem: (field: Int, violations: [String]) = (unit[0], [])
         let unitSeed = Self.unitSeed(settings, plan: plan, documentSeed: run.documentSeed)
         let names = unit.map { plan.fields[$0].name }
@@ -74,13 +77,16 @@ extension DocumentFiller {
                 throw DocumentError("the model failed: \(error)", file: plan.template.file, isPermanent: false)
             }
             forwards += results.map(\.forwardPasses).max() ?? 0
+            // The candidates share every pass, so one of them tells where the time went.
+            timings = timings + (results.first?.timings ?? SamplingTimings())
             guard let best = bestCandidate(of: results, layout: layout, plan: plan) else { break }
             if best.violations == 0 {
                 run.recorder?.finishUnit(unitIndex, canvas: canvases[best.index], gapFields: layout.gapFields,
                                          result: results[best.index], outcomes: best.outcomes)
                 return UnitResult(
                     outcomes: best.outcomes, steps: results[best.index].steps, forwardPasses: forwards,
-                    seconds: (clock.now - started).inSeconds, seed: seeds[best.index], attempts: attempt + 1)
+                    seconds: (clock.now - started).inSeconds, seed: seeds[best.index], attempts: attempt + 1,
+                    timings: timings)
             }
             lastProblem = retune(&budgets, after: best.outcomes, plan: plan) ?? lastProblem
         }
@@ -151,7 +157,8 @@ extension DocumentFiller {
             topP: s.topP.map(Float.init), topK: s.topK, seed: s.seed,
             cache: s.cache, refreshInterval: s.refreshInterval,
             // A model without an autoregressive parent decodes unguided, so one pipeline serves every model.
-            guidance: model.parent == nil ? 0 : Float(s.guidance))
+            guidance: model.parent == nil ? 0 : Float(s.guidance), refreshBlocks: s.refreshBlocks,
+            parallelGaps: s.parallelGaps)
     }
 
     /// A sampler error as a diagnostic at the field (or keyword) it is about.

@@ -24,11 +24,13 @@ public final class DocumentFiller: Sendable {
     let sampler: DiffusionSampler
     private let toneBiasCache = Mutex<[String: [TokenID: Float]]>([:])
 
-    public init(model: LoadedModel, library: PipelineLibrary) {
+    /// - Parameter overlapsParent: run the parent's pass beside the denoiser's at each guided step
+    ///   (``DiffusionSampler/overlapsParent``): for one document at a time on two or more cores.
+    public init(model: LoadedModel, library: PipelineLibrary, overlapsParent: Bool = false) {
         self.model = model
         self.library = library
         self.compiler = ConstraintCompiler(tokenizer: model.tokenizer, model: model.model)
-        self.sampler = DiffusionSampler(model: model.model, parent: model.parent)
+        self.sampler = DiffusionSampler(model: model.model, parent: model.parent, overlapsParent: overlapsParent)
     }
 
     /// Parses a template and resolves it against its pipeline (no sampling): what `infill check`
@@ -146,12 +148,14 @@ public final class DocumentFiller: Sendable {
         var filled: [Int: String] = [:]
         var reports: [Int: FillReport.Field] = [:]
         var totalForwards = 0
+        var timings = SamplingTimings()
         let units = samplingUnits(plan: plan, compiled: compiled)
         let run = DocumentRun(plan: plan, compiled: compiled, documentSeed: documentSeed, shouldContinue: shouldContinue,
                               progress: progress, recorder: recorder)
         for (unitIndex, unit) in units.enumerated() {
             let result = try fillUnit(unit, index: unitIndex, filled: filled, forwardsSoFar: totalForwards, in: run)
             totalForwards += result.forwardPasses
+            timings = timings + result.timings
             for (index, outcome) in result.outcomes {
                 filled[index] = outcome.text
                 let field = plan.fields[index]
@@ -182,7 +186,7 @@ public final class DocumentFiller: Sendable {
             document: name, output: outputName, pipeline: plan.pipeline.name, model: model.name, adapter: model.adapter,
             seed: documentSeed, fields: plan.fields.indices.compactMap { reports[$0] },
             totalForwardPasses: totalForwards,
-            totalSeconds: elapsed.inSeconds)
+            totalSeconds: elapsed.inSeconds, timings: timings)
         var filledDocument = FilledDocument(
             outputName: outputName, documentBytes: document,
             reportBytes: plan.pipeline.output.report ? Array(report.json().utf8) : nil, report: report)

@@ -1,3 +1,5 @@
+import InfillSampling
+
 /// What `NAME.report.json` says about one filled document (docs/PIPELINES.md, "The report").
 ///
 /// The document bytes are deterministic for the same input and seed; the report is too, except
@@ -38,6 +40,8 @@ public struct FillReport: Sendable {
     public var fields: [Field]
     public var totalForwardPasses: Int
     public var totalSeconds: Double
+    /// Where the forward passes' time went (full passes, cached passes, the parent's steps).
+    public var timings: SamplingTimings = SamplingTimings()
 
     /// The report as pretty JSON (stable key order).
     public func json() -> String {
@@ -71,6 +75,15 @@ public struct FillReport: Sendable {
             ("fields", .array(fieldValues)),
             ("forward_passes", .int(totalForwardPasses)),
             ("total_seconds", .double(totalSeconds)),
+            ("timings", .object([
+                ("full_passes", .int(timings.fullPasses)),
+                ("full_pass_seconds", .double(timings.fullPassSeconds)),
+                ("cached_passes", .int(timings.cachedPasses)),
+                ("cached_pass_seconds", .double(timings.cachedPassSeconds)),
+                ("cached_rows", .int(timings.cachedRows)),
+                ("parent_passes", .int(timings.parentPasses)),
+                ("parent_seconds", .double(timings.parentSeconds)),
+            ])),
         ]).rendered()
     }
 }

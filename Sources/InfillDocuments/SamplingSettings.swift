@@ -30,12 +30,19 @@ public struct SamplingSettings: Sendable, Hashable {
     public var refreshInterval: Int?
     /// Weight of the autoregressive parent's next-token distribution (0 = the denoiser alone).
     public var guidance: Double?
+    /// A full cache pass only every N finished blocks (nil = at every block boundary).
+    public var refreshBlocks: Int?
+    /// Fill every field of a canvas at once, each with its own block cursor.
+    public var parallelGaps: Bool?
 
     public init(
         steps: Int? = nil, algorithm: String? = nil, temperature: Double? = nil, threshold: Double? = nil,
         blockLength: Int? = nil, seed: UInt64? = nil, candidates: Int? = nil, topP: Double? = nil, topK: Int? = nil,
-        cache: String? = nil, refreshInterval: Int? = nil, guidance: Double? = nil
+        cache: String? = nil, refreshInterval: Int? = nil, guidance: Double? = nil, refreshBlocks: Int? = nil,
+        parallelGaps: Bool? = nil
     ) {
+        self.refreshBlocks = refreshBlocks
+        self.parallelGaps = parallelGaps
         self.guidance = guidance
         self.cache = cache
         self.refreshInterval = refreshInterval
@@ -58,12 +65,13 @@ public struct SamplingSettings: Sendable, Hashable {
             blockLength: other.blockLength ?? blockLength, seed: other.seed ?? seed,
             candidates: other.candidates ?? candidates, topP: other.topP ?? topP, topK: other.topK ?? topK,
             cache: other.cache ?? cache, refreshInterval: other.refreshInterval ?? refreshInterval,
-            guidance: other.guidance ?? guidance)
+            guidance: other.guidance ?? guidance, refreshBlocks: other.refreshBlocks ?? refreshBlocks,
+            parallelGaps: other.parallelGaps ?? parallelGaps)
     }
 
     /// The keys of a `sampling:` mapping.
     static let keys = ["steps", "algorithm", "temperature", "threshold", "block_length", "seed", "candidates", "top_p", "top_k",
-                       "cache", "refresh_interval", "guidance"]
+                       "cache", "refresh_interval", "guidance", "refresh_blocks", "parallel_gaps"]
 
     /// Remasking algorithms a spec may name (checked here so a typo fails in `infill check`).
     public static let algorithms = RemaskingAlgorithm.allCases.map(\.rawValue)
@@ -100,6 +108,8 @@ public struct SamplingSettings: Sendable, Hashable {
         settings.cache = try entries["cache"]?.value.choice("'cache'", among: CacheMode.allCases.map(\.rawValue))
         settings.refreshInterval = try entries["refresh_interval"]?.value.int("'refresh_interval'", in: 1...4096)
         settings.guidance = try entries["guidance"]?.value.double("'guidance'", in: 0...8)
+        settings.refreshBlocks = try entries["refresh_blocks"]?.value.int("'refresh_blocks'", in: 1...4096)
+        settings.parallelGaps = try entries["parallel_gaps"]?.value.bool("'parallel_gaps'")
         return settings
     }
 }
@@ -122,6 +132,8 @@ public struct ResolvedSampling: Sendable, Hashable {
     public var refreshInterval: Int?
     /// Parent guidance weight; used only with a model that has an autoregressive parent.
     public var guidance: Double
+    public var refreshBlocks: Int?
+    public var parallelGaps: Bool
 
     /// Values used where neither the pipeline nor the field says otherwise (the one place the
     /// documents layer's sampling defaults are written): the decoding that read best on the
@@ -131,7 +143,7 @@ public struct ResolvedSampling: Sendable, Hashable {
     /// nucleus sampling at a low temperature.
     public static let defaults = ResolvedSampling(
         steps: nil, algorithm: .entropy, temperature: 0.5, threshold: 0.9, blockLength: 8, seed: 0, candidates: 1,
-        topP: 0.9, topK: nil, cache: .dual, refreshInterval: nil, guidance: 1)
+        topP: 0.9, topK: nil, cache: .dual, refreshInterval: nil, guidance: 1, refreshBlocks: nil, parallelGaps: false)
 }
 
 extension ResolvedSampling {
@@ -146,6 +158,7 @@ extension ResolvedSampling {
             blockLength: settings.blockLength ?? d.blockLength, seed: settings.seed ?? d.seed,
             candidates: settings.candidates ?? d.candidates, topP: settings.topP ?? d.topP,
             topK: settings.topK ?? d.topK, cache: settings.cache.flatMap(CacheMode.init(rawValue:)) ?? d.cache,
-            refreshInterval: settings.refreshInterval ?? d.refreshInterval, guidance: settings.guidance ?? d.guidance)
+            refreshInterval: settings.refreshInterval ?? d.refreshInterval, guidance: settings.guidance ?? d.guidance,
+            refreshBlocks: settings.refreshBlocks ?? d.refreshBlocks, parallelGaps: settings.parallelGaps ?? d.parallelGaps)
     }
 }

@@ -16,25 +16,28 @@ struct CanvasRun {
     /// Masked positions of each block, in canvas order (fixed when denoising starts).
     var blocks: [[Int]] = []
     var blockSteps: [Int] = []
-    var block = 0
-    var stepInBlock = 0
+    /// The cursors through ``blocks``: one over the whole canvas, or one per gap.
+    var lanes: [DecodingLane] = []
     var steps = 0
     var forwardPasses = 0
     var seconds: Double = 0
     var finished = false
     var history: [[TokenID]]?
+    var timings = SamplingTimings()
     var keywordOffsets: [[Int]]
-    /// The KV cache of this run (with ``SamplingParameters/cache``), the block it was recorded
-    /// for and the step of that block when it was.
+    /// The KV cache of this run (with ``SamplingParameters/cache``).
     var cache: KVCache?
-    var cachedBlock = -1
-    var cachedStep = 0
+    /// Each position's token when its keys and values were last computed into ``cache``: a
+    /// position whose token changed since is recomputed by the next cached pass.
+    var cachedTokens: [TokenID] = []
+    /// The current block of each lane when the cache was last updated at a block boundary.
+    var cachedBlocks: [Int?] = []
+    /// Steps and blocks finished since the last full pass.
+    var stepsSinceFullPass = 0
+    var blocksSinceFullPass = 0
     /// Guided decoding writes keywords in the stream instead of pinning them first: per gap, the
     /// indices of its keywords not yet written.
     var pendingKeywords: [[Int]] = []
-    /// Parent guidance: the prefix the parent's cache holds, and the cache.
-    var parentTokens: [TokenID] = []
-    var parentKV: KVCache?
 
     init(index: Int, canvas: Canvas, model: any DenoisingModel, seed: UInt64) {
         self.index = index
@@ -56,78 +59,124 @@ struct CanvasRun {
 
     func isMasked(_ p: Int) -> Bool { tokens[p] == maskTokenID }
 
-    /// Cuts the masked positions into blocks and splits `steps` (nil = one per mask) over them.
-    mutating func planBlocks(blockLength: Int?, steps: Int?) {
+    /// Cuts the masked positions into blocks (per gap with `parallelGaps`) and splits `steps`
+    /// (nil = one per mask) over them.
+    mutating func planBlocks(blockLength: Int?, steps: Int?, parallelGaps: Bool = false) {
         let masked = tokens.indices.filter { tokens[$0] == maskTokenID }
         guard !masked.isEmpty else { finished = true; return }
-        let length = blockLength ?? masked.count
-        blocks = stride(from: 0, to: masked.count, by: length).map {
-            Array(masked[$0..<min(masked.count, $0 + length)])
+        func chunks(_ positions: [Int]) -> [[Int]] {
+            let length = blockLength ?? positions.count
+            return stride(from: 0, to: positions.count, by: length).map {
+                Array(positions[$0..<min(positions.count, $0 + length)])
+            }
+        }
+        if parallelGaps {
+            for (g, gap) in gaps.enumerated() {
+                let first = blocks.count
+                blocks += chunks(gap.range.filter { tokens[$0] == maskTokenID })
+                if blocks.count > first { lanes.append(DecodingLane(blocks: Array(first..<blocks.count), gap: g)) }
+            }
+        } else {
+            blocks = chunks(masked)
+            lanes = [DecodingLane(blocks: Array(blocks.indices), gap: nil)]
         }
         blockSteps = StepSchedule.split(steps: steps ?? masked.count, blocks: blocks.count)
+        cachedBlocks = lanes.map { _ in nil }
     }
 
-    /// Moves past finished blocks; marks the run finished when no masks are left.
+    /// The most steps the run can take: its longest lane's step budget.
+    var stepBudget: Int {
+        lanes.map { $0.blocks.reduce(0) { $0 + blockSteps[$1] } }.max() ?? 0
+    }
+
+    /// Moves every lane past its finished blocks; marks the run finished when no masks are left.
     mutating func advanceBlock() {
-        while block < blocks.count && !blocks[block].contains(where: isMasked) {
-            block += 1
-            stepInBlock = 0
+        for l in lanes.indices {
+            while let b = lanes[l].currentBlock, !blocks[b].contains(where: isMasked) {
+                lanes[l].cursor += 1
+                lanes[l].step = 0
+                blocksSinceFullPass += 1
+            }
         }
-        if block >= blocks.count { finished = true }
+        if lanes.allSatisfy(\.isFinished) { finished = true }
     }
 
-    /// Whether the next step must record the cache with a full pass.
-    func needsRefresh(interval: Int?) -> Bool {
-        guard cache != nil, cachedBlock == block else { return true }
-        if let interval, stepInBlock - cachedStep >= interval { return true }
-        return false
+    /// How the next step uses the cache.
+    enum CacheUse {
+        /// A full pass that records it.
+        case fullPass
+        /// A pass over the active blocks and every position that changed since it was recorded.
+        case rows
     }
 
-    /// Notes that this step records the cache.
-    mutating func cacheRefreshed() {
-        cachedBlock = block
-        cachedStep = stepInBlock
+    /// Whether the next step records the cache with a full pass: no cache yet, `interval` steps
+    /// since the last one, or a lane entered a new block and `everyBlocks` blocks have finished
+    /// since (nil = at every block boundary, Fast-dLLM's rule).
+    func cacheUse(interval: Int?, everyBlocks: Int?) -> CacheUse {
+        guard cache != nil else { return .fullPass }
+        if let interval, stepsSinceFullPass >= interval { return .fullPass }
+        let boundary = lanes.indices.contains { lanes[$0].currentBlock != cachedBlocks[$0] }
+        if boundary && blocksSinceFullPass >= (everyBlocks ?? 1) { return .fullPass }
+        return .rows
     }
 
-    /// The positions a cached step recomputes: the current block (dual), or everything from the
-    /// block's first position on (prefix).
+    /// Notes that this step's pass updated the cache (all of it with `full`).
+    mutating func cacheUpdated(full: Bool, rows: [Int]) {
+        if full {
+            cachedTokens = tokens
+            stepsSinceFullPass = 0
+            blocksSinceFullPass = 0
+        } else {
+            for p in rows { cachedTokens[p] = tokens[p] }
+        }
+        cachedBlocks = lanes.map(\.currentBlock)
+        stepsSinceFullPass += 1
+    }
+
+    /// The positions a cached step recomputes: the lanes' current blocks (dual), or everything
+    /// from the first of them on (prefix), and every position whose token changed since its
+    /// keys and values were computed (a block just finished, a null tail).
     func recomputeRows(_ mode: CacheMode) -> [Int] {
-        let positions = blocks[block]
-        guard let first = positions.first else { return [] }
-        switch mode {
-        case .prefix: return Array(first..<tokens.count)
-        case .dual, .none: return positions
+        var rows = Set<Int>()
+        var first = tokens.count
+        for lane in lanes {
+            guard let b = lane.currentBlock, let p = blocks[b].first else { continue }
+            rows.formUnion(blocks[b])
+            first = min(first, p)
         }
+        if mode == .prefix && first < tokens.count { rows.formUnion(first..<tokens.count) }
+        for p in tokens.indices where p < cachedTokens.count && tokens[p] != cachedTokens[p] { rows.insert(p) }
+        return rows.sorted()
     }
 
-    /// The text before `p` as the parent reads it (null tails removed), or nil while a mask
-    /// precedes `p` or nothing does.
-    func parentPrefix(before p: Int) -> [TokenID]? {
+    /// The text before `p` as lane `l`'s parent reads it (null tails removed), or nil while a
+    /// mask precedes `p` there or nothing does. A lane over one gap reads the text outside the
+    /// gaps, its own gap and the gaps it chose at its first guided step (``DecodingLane/parentGaps``).
+    mutating func parentPrefix(lane l: Int, before p: Int) -> [TokenID]? {
         guard p > 0, p <= tokens.count else { return nil }
+        if let own = lanes[l].gap, lanes[l].parentGaps == nil {
+            lanes[l].parentGaps = Set(gaps.indices.filter { g in
+                g != own && gaps[g].range.upperBound <= p && !gaps[g].range.contains(where: isMasked)
+            })
+        }
+        let own = lanes[l].gap, others = lanes[l].parentGaps ?? []
         var prefix: [TokenID] = []
         prefix.reserveCapacity(p)
         for q in 0..<p where !nullFilled[q] {
+            if let own, gapOf[q] >= 0, gapOf[q] != own, !others.contains(gapOf[q]) { continue }
             if tokens[q] == maskTokenID { return nil }
             prefix.append(tokens[q])
         }
         return prefix.isEmpty ? nil : prefix
     }
 
-    /// The parent cache to extend to `prefix`: the run's own while it holds an earlier prefix
-    /// of it (committed tokens never change, so it normally does), a fresh one otherwise.
-    mutating func parentCache(for prefix: [TokenID]) -> KVCache {
-        if let kv = parentKV, parentTokens.count <= prefix.count, prefix.starts(with: parentTokens) {
-            parentTokens = prefix
-            return kv
+    /// Still-masked positions of each unfinished lane's current block, by lane.
+    var activeLanes: [(lane: Int, positions: [Int])] {
+        lanes.indices.compactMap { l in
+            guard let b = lanes[l].currentBlock else { return nil }
+            return (l, blocks[b].filter(isMasked))
         }
-        let kv = KVCache()
-        parentKV = kv
-        parentTokens = prefix
-        return kv
     }
-
-    /// Still-masked positions of the current block.
-    var activePositions: [Int] { blocks[block].filter(isMasked) }
 
     /// Whether gap `g` still has keywords to write (guided decoding).
     func hasPendingKeywords(gap g: Int) -> Bool {
@@ -280,8 +329,10 @@ struct CanvasRun {
         text.reserveCapacity(tokens.count)
         for p in tokens.indices where !nullFilled[p] { text.append(tokens[p]) }
         let gapTokens = gaps.map { gap in gap.range.filter { !nullFilled[$0] }.map { tokens[$0] } }
-        return SamplingResult(
+        var result = SamplingResult(
             tokens: text, canvasTokens: tokens, gapTokens: gapTokens, keywordOffsets: keywordOffsets,
             steps: steps, forwardPasses: forwardPasses, seconds: seconds, history: history)
+        result.timings = timings
+        return result
     }
 }

@@ -12,10 +12,16 @@ public struct DiffusionSampler: Sendable {
     public let model: any DenoisingModel
     /// The autoregressive parent used by ``SamplingParameters/guidance`` (nil: no guidance).
     public let parent: (any ParentModel)?
+    /// Run each step's parent pass on a second thread, beside the denoiser's pass (both
+    /// single-threaded). A few-row pass reads every weight once whatever its row count, so on
+    /// two free cores the parent's pass then costs no time; leave it off where every core
+    /// already has a worker.
+    public let overlapsParent: Bool
 
-    public init(model: any DenoisingModel, parent: (any ParentModel)? = nil) {
+    public init(model: any DenoisingModel, parent: (any ParentModel)? = nil, overlapsParent: Bool = false) {
         self.model = model
         self.parent = parent
+        self.overlapsParent = overlapsParent
     }
 
     /// Samples every canvas to completion.
@@ -54,11 +60,11 @@ public struct DiffusionSampler: Sendable {
         // are pinned where the model finds them likeliest before denoising starts.
         if parameters.guidance > 0 { try StreamKeywords.prepare(&runs) } else { try placeKeywords(&runs, forwards: &forwards) }
         for i in runs.indices {
-            runs[i].planBlocks(blockLength: parameters.blockLength, steps: parameters.steps)
+            runs[i].planBlocks(blockLength: parameters.blockLength, steps: parameters.steps, parallelGaps: parameters.parallelGaps)
             if recordHistory { let t = runs[i].tokens; runs[i].history = [t] }
             if runs[i].finished { runs[i].seconds = elapsed() } else { runs[i].advanceBlock() }
         }
-        let totalSteps = runs.map { $0.blockSteps.reduce(0, +) }.max() ?? 0
+        let totalSteps = runs.map(\.stepBudget).max() ?? 0
         let caching = parameters.cache != .none && parameters.blockLength != nil ? model as? any CachingDenoisingModel : nil
         var step = 0
         while runs.contains(where: { !$0.finished }) {
@@ -79,8 +85,11 @@ public struct DiffusionSampler: Sendable {
                 }
                 plans[i] = plan
             }
-            let outputs = try predictStep(requests, owners: owners, runs: &runs, caching: caching, parameters: parameters)
-            let guides = try parentRows(plans: plans, runs: &runs, parameters: parameters)
+            let forward = prepareForward(requests, owners: owners, runs: &runs, caching: caching, parameters: parameters)
+            let guidance = prepareGuidance(plans: plans, runs: &runs, parameters: parameters)
+            let (passes, parentPass) = try StepWork.run(forward, guidance, overlapping: overlapsParent)
+            let outputs = try forward.record(passes, into: &runs, checking: self)
+            let guides = try guidance?.record(parentPass, into: &runs) ?? [:]
             if !requests.isEmpty { forwards += 1 }
             var logits: [LogitMatrix?] = Array(repeating: nil, count: runs.count)
             for (r, i) in owners.enumerated() {
@@ -91,10 +100,10 @@ public struct DiffusionSampler: Sendable {
                 guard let plan = plans[i] else { continue }
                 var run = runs[i]
                 if let matrix = logits[i] {
-                    try apply(plan, logits: matrix, guide: guides[i], to: &run, distribution: distribution, parameters: parameters)
+                    try apply(plan, logits: matrix, guides: guides[i] ?? [], to: &run, distribution: distribution, parameters: parameters)
                 }
                 run.steps += 1
-                run.stepInBlock += 1
+                for lane in plan.lanes { run.lanes[lane.lane].step += 1 }
                 run.advanceBlock()
                 if recordHistory { run.history?.append(run.tokens) }
                 if run.finished { run.seconds = elapsed() }
@@ -109,9 +118,16 @@ public struct DiffusionSampler: Sendable {
 
     /// What one canvas does in one step.
     struct StepPlan {
-        /// Positions whose logits are needed (empty: no forward pass for this canvas).
+        /// Positions whose logits are needed, in canvas order (empty: no forward pass for this canvas).
         var requested: [Int]
-        /// The still-masked positions of the current block.
+        /// What each active lane commits.
+        var lanes: [LanePlan]
+    }
+
+    /// What one lane of a canvas does in one step.
+    struct LanePlan {
+        var lane: Int
+        /// The still-masked positions of the lane's current block.
         var active: [Int]
         /// `origin`: the positions drawn for commitment.
         var originDraw: Set<Int>
@@ -120,45 +136,25 @@ public struct DiffusionSampler: Sendable {
     }
 
     private func makePlan(_ run: inout CanvasRun, parameters: SamplingParameters) -> StepPlan {
-        let active = run.activePositions
-        let blockSteps = run.blockSteps[run.block]
-        let i = min(run.stepInBlock, blockSteps - 1)
-        if parameters.algorithm == .origin {
-            let probability = StepSchedule.originProbability(step: i, of: blockSteps, eps: parameters.eps)
-            var drawn = Set<Int>()
-            for p in active where probability >= 1 || run.rng.nextUnit() < probability { drawn.insert(p) }
-            let requested = parameters.threshold == nil ? active.filter(drawn.contains) : active
-            return StepPlan(requested: requested, active: active, originDraw: drawn, scheduled: 0)
+        var lanes: [LanePlan] = []
+        var requested: [Int] = []
+        for (l, active) in run.activeLanes {
+            guard let b = run.lanes[l].currentBlock else { continue }
+            let blockSteps = run.blockSteps[b]
+            let i = min(run.lanes[l].step, blockSteps - 1)
+            if parameters.algorithm == .origin {
+                let probability = StepSchedule.originProbability(step: i, of: blockSteps, eps: parameters.eps)
+                var drawn = Set<Int>()
+                for p in active where probability >= 1 || run.rng.nextUnit() < probability { drawn.insert(p) }
+                requested += parameters.threshold == nil ? active.filter(drawn.contains) : active
+                lanes.append(LanePlan(lane: l, active: active, originDraw: drawn, scheduled: 0))
+            } else {
+                let k = StepSchedule.count(masked: active.count, step: i, of: blockSteps, eps: parameters.eps)
+                requested += active
+                lanes.append(LanePlan(lane: l, active: active, originDraw: [], scheduled: k))
+            }
         }
-        let k = StepSchedule.count(masked: active.count, step: i, of: blockSteps, eps: parameters.eps)
-        return StepPlan(requested: active, active: active, originDraw: [], scheduled: k)
-    }
-
-    /// The parent's next-token logits at the leftmost masked position of each guided run's
-    /// block, combined with nothing yet (``apply`` multiplies them in), in one batched pass.
-    private func parentRows(
-        plans: [StepPlan?], runs: inout [CanvasRun], parameters: SamplingParameters
-    ) throws -> [Int: Guide] {
-        guard parameters.guidance > 0, let parent else { return [:] }
-        var owners: [Int] = [], prefixes: [[TokenID]] = [], caches: [KVCache] = []
-        for i in runs.indices {
-            guard let plan = plans[i], !plan.requested.isEmpty, let lead = plan.active.first,
-                  let prefix = runs[i].parentPrefix(before: lead), prefix.count <= parent.maxSequenceLength else { continue }
-            owners.append(i)
-            caches.append(runs[i].parentCache(for: prefix))
-            prefixes.append(prefix)
-        }
-        guard !owners.isEmpty else { return [:] }
-        let rows = try parent.nextTokenLogits(after: prefixes, caches: caches)
-        guard rows.count == owners.count, rows.allSatisfy({ $0.rows == 1 }) else {
-            throw SamplingError.modelOutput("the parent returned \(rows.count) rows for \(owners.count) prefixes")
-        }
-        var guides: [Int: Guide] = [:]
-        for (k, i) in owners.enumerated() {
-            guard let lead = plans[i]?.active.first else { continue }
-            guides[i] = Guide(position: lead, parentRow: rows[k].values)
-        }
-        return guides
+        return StepPlan(requested: requested.sorted(), lanes: lanes)
     }
 
     /// The parent's view of one position this step.
@@ -168,30 +164,45 @@ public struct DiffusionSampler: Sendable {
     }
 
     private func apply(
-        _ plan: StepPlan, logits: LogitMatrix, guide: Guide?, to run: inout CanvasRun, distribution: TokenDistribution,
+        _ plan: StepPlan, logits: LogitMatrix, guides: [Guide], to run: inout CanvasRun, distribution: TokenDistribution,
         parameters: SamplingParameters
     ) throws {
-        // The guided position's row is the product of the denoiser's and the parent's distributions.
-        var guidedRow: [Float]?
-        if let guide, let r = plan.requested.firstIndex(of: guide.position) {
-            guidedRow = ParentGuidance.combine(
+        var rowOf: [Int: Int] = [:]
+        for (r, p) in plan.requested.enumerated() { rowOf[p] = r }
+        // A guided position's row is the product of the denoiser's and the parent's distributions.
+        var guidedRows: [Int: [Float]] = [:]
+        for guide in guides {
+            guard let r = rowOf[guide.position] else { continue }
+            guidedRows[guide.position] = ParentGuidance.combine(
                 denoiser: logits[row: r], parent: guide.parentRow[...], weight: parameters.guidance,
                 count: distribution.samplableCount, maskTokenID: model.maskTokenID, nullTokenID: model.nullTokenID)
         }
-        func row(_ r: Int) -> ArraySlice<Float> {
-            if let guidedRow, plan.requested[r] == guide?.position { return guidedRow[...] }
-            return logits[row: r]
+        func row(_ p: Int) -> ArraySlice<Float> {
+            if let guided = guidedRows[p] { return guided[...] }
+            return logits[row: rowOf[p] ?? 0]
         }
+        for lane in plan.lanes {
+            try apply(lane, requested: plan.requested.filter(lane.active.contains), guided: guidedRows,
+                      row: row, to: &run, distribution: distribution, parameters: parameters)
+        }
+    }
+
+    /// Commits one lane's positions for this step.
+    private func apply(
+        _ plan: LanePlan, requested: [Int], guided: [Int: [Float]], row: (Int) -> ArraySlice<Float>,
+        to run: inout CanvasRun, distribution: TokenDistribution, parameters: SamplingParameters
+    ) throws {
+        guard !requested.isEmpty else { return }
         // A gap with keywords still to write commits only its leftmost position, keyword or token.
         let lead = plan.active.first
-        if let lead, let r = plan.requested.firstIndex(of: lead), StreamKeywords.write(at: lead, row: row(r), run: &run) {
+        if let lead, requested.contains(lead), StreamKeywords.write(at: lead, row: row(lead), run: &run) {
             return
         }
         func mayCommit(_ p: Int) -> Bool { p == lead || !run.hasPendingKeywords(gap: run.gap(of: p)) }
         var candidates: [Candidate] = []
-        candidates.reserveCapacity(plan.requested.count)
-        for (r, p) in plan.requested.enumerated() {
-            candidates.append(try candidate(for: p, row: row(r), run: &run, distribution: distribution))
+        candidates.reserveCapacity(requested.count)
+        for p in requested {
+            candidates.append(try candidate(for: p, row: row(p), run: &run, distribution: distribution))
         }
         var chosen: [Candidate]
         if parameters.algorithm == .origin {
@@ -201,10 +212,10 @@ public struct DiffusionSampler: Sendable {
         } else {
             chosen = Array(candidates.sorted(by: PositionSelection.moreConfident).prefix(plan.scheduled))
         }
-        if guidedRow != nil, parameters.algorithm != .origin, plan.scheduled > 0,
-           let lead = candidates.first(where: { $0.position == guide?.position }) {
+        if let lead, guided[lead] != nil, parameters.algorithm != .origin, plan.scheduled > 0,
+           let leader = candidates.first(where: { $0.position == lead }) {
             // Guided decoding runs left to right: the guided position is always among the scheduled.
-            chosen = [lead] + chosen.filter { $0.position != lead.position }.prefix(plan.scheduled - 1)
+            chosen = [leader] + chosen.filter { $0.position != lead }.prefix(plan.scheduled - 1)
         }
         if let threshold = parameters.threshold {
             let taken = Set(chosen.map(\.position))
@@ -219,8 +230,7 @@ public struct DiffusionSampler: Sendable {
         for var c in chosen.sorted(by: PositionSelection.moreConfident) {
             guard run.isMasked(c.position) else { continue }
             if run.forbids(c.token, at: c.position) {
-                let r = plan.requested.firstIndex(of: c.position) ?? 0
-                c = try candidate(for: c.position, row: row(r), run: &run, distribution: distribution)
+                c = try candidate(for: c.position, row: row(c.position), run: &run, distribution: distribution)
             }
             run.commit(c.token, at: c.position)
         }
@@ -242,40 +252,6 @@ public struct DiffusionSampler: Sendable {
         return c
     }
 
-    /// One step's forward pass: plain, or with the KV cache (a full pass that records it for runs
-    /// entering a block or due a refresh, a pass over the active rows for the others).
-    private func predictStep(
-        _ requests: [PredictionRequest], owners: [Int], runs: inout [CanvasRun],
-        caching: (any CachingDenoisingModel)?, parameters: SamplingParameters
-    ) throws -> [LogitMatrix] {
-        guard let caching, !requests.isEmpty else { return try predict(requests) }
-        var outputs = [LogitMatrix?](repeating: nil, count: requests.count)
-        var refresh: [Int] = [], partial: [Int] = []
-        for (r, i) in owners.enumerated() {
-            if runs[i].needsRefresh(interval: parameters.refreshInterval) { refresh.append(r) } else { partial.append(r) }
-        }
-        if !refresh.isEmpty {
-            let caches = refresh.map { r -> KVCache in
-                let i = owners[r]
-                let cache = runs[i].cache ?? KVCache()
-                runs[i].cache = cache
-                runs[i].cacheRefreshed()
-                return cache
-            }
-            let subset = refresh.map { requests[$0] }
-            let result = try checked(try caching.predict(subset, recordingInto: caches), for: subset)
-            for (k, r) in refresh.enumerated() { outputs[r] = result[k] }
-        }
-        if !partial.isEmpty {
-            let subset = partial.map { requests[$0] }
-            let rows = partial.map { runs[owners[$0]].recomputeRows(parameters.cache) }
-            let caches = partial.compactMap { runs[owners[$0]].cache }
-            let result = try checked(try caching.predict(subset, recomputing: rows, caches: caches), for: subset)
-            for (k, r) in partial.enumerated() { outputs[r] = result[k] }
-        }
-        return outputs.compactMap { $0 }
-    }
-
     /// One batched forward pass, checked for shape.
     func predict(_ requests: [PredictionRequest]) throws -> [LogitMatrix] {
         guard !requests.isEmpty else { return [] }
@@ -283,7 +259,7 @@ public struct DiffusionSampler: Sendable {
     }
 
     /// The model's outputs, checked for shape.
-    private func checked(_ outputs: [LogitMatrix], for requests: [PredictionRequest]) throws -> [LogitMatrix] {
+    func checked(_ outputs: [LogitMatrix], for requests: [PredictionRequest]) throws -> [LogitMatrix] {
         guard outputs.count == requests.count else {
             throw SamplingError.modelOutput("\(outputs.count) logit matrices for \(requests.count) requests")
         }

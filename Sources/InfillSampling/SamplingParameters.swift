@@ -2,7 +2,7 @@
 ///
 /// The `Codable` form uses the reference names: `steps`, `algorithm`, `alg_temp`, `block_length`,
 /// `threshold`, `temperature`, `top_p`, `top_k`, `eps`, `seed`, `cache`, `refresh_interval`,
-/// `guidance`; missing keys keep their defaults, unknown keys (such as a reference config's
+/// `refresh_blocks`, `guidance`, `parallel_gaps`; missing keys keep their defaults, unknown keys (such as a reference config's
 /// `candidates`) are skipped, and an unknown algorithm or cache name is a `DecodingError`.
 /// A pipeline's `sampling:` map does not come through here: InfillDocuments' `SamplingSettings`
 /// decodes it strictly and rejects unknown keys with a "did you mean".
@@ -35,6 +35,14 @@ public struct SamplingParameters: Sendable, Hashable, Codable {
     /// With a cache: also refresh it every this many steps inside a block (`nil` = only at block
     /// boundaries; 1 = every step, which reproduces the uncached logits).
     public var refreshInterval: Int?
+    /// With a cache: a full pass at a block boundary only once this many blocks have finished
+    /// since the last one (`nil` = at every boundary, Fast-dLLM's rule). Between full passes a
+    /// boundary recomputes the finished block's rows with the new block's, so the cache holds
+    /// every committed token and only the context's own rows go stale.
+    public var refreshBlocks: Int?
+    /// Every gap is its own semi-autoregressive lane, and all lanes advance in each forward pass
+    /// (``blockLength`` per gap); `false` walks one lane through the whole canvas, gap after gap.
+    public var parallelGaps: Bool
     /// Parent guidance: the weight of the autoregressive parent's next-token log-probabilities
     /// added to the denoiser's at the leftmost masked position of each block (0 = off; needs a
     /// ``DiffusionSampler/parent``).
@@ -44,8 +52,10 @@ public struct SamplingParameters: Sendable, Hashable, Codable {
         steps: Int? = nil, algorithm: RemaskingAlgorithm = .entropy, algorithmTemperature: Float = 0,
         blockLength: Int? = nil, threshold: Float? = nil, temperature: Float = 0.2, topP: Float? = nil,
         topK: Int? = nil, eps: Float = 1e-3, seed: UInt64 = 0, cache: CacheMode = .none, refreshInterval: Int? = nil,
-        guidance: Float = 0
+        guidance: Float = 0, refreshBlocks: Int? = nil, parallelGaps: Bool = false
     ) {
+        self.refreshBlocks = refreshBlocks
+        self.parallelGaps = parallelGaps
         self.guidance = guidance
         self.cache = cache
         self.refreshInterval = refreshInterval
@@ -64,6 +74,7 @@ public struct SamplingParameters: Sendable, Hashable, Codable {
     enum CodingKeys: String, CodingKey {
         case steps, algorithm, algorithmTemperature = "alg_temp", blockLength = "block_length", threshold
         case temperature, topP = "top_p", topK = "top_k", eps, seed, cache, refreshInterval = "refresh_interval", guidance
+        case refreshBlocks = "refresh_blocks", parallelGaps = "parallel_gaps"
     }
 
     public init(from decoder: any Decoder) throws {
@@ -82,6 +93,8 @@ public struct SamplingParameters: Sendable, Hashable, Codable {
         cache = try c.decodeIfPresent(CacheMode.self, forKey: .cache) ?? d.cache
         refreshInterval = try c.decodeIfPresent(Int.self, forKey: .refreshInterval)
         guidance = try c.decodeIfPresent(Float.self, forKey: .guidance) ?? d.guidance
+        refreshBlocks = try c.decodeIfPresent(Int.self, forKey: .refreshBlocks)
+        parallelGaps = try c.decodeIfPresent(Bool.self, forKey: .parallelGaps) ?? d.parallelGaps
     }
 
     /// Throws ``SamplingError/invalidParameter(_:)`` naming the first value out of range.
@@ -99,5 +112,6 @@ public struct SamplingParameters: Sendable, Hashable, Codable {
         if !(eps > 0 && eps < 1) { throw fail("eps must be in (0, 1) (got \(eps))") }
         if !(guidance >= 0 && guidance <= 8) { throw fail("guidance must be in [0, 8] (got \(guidance))") }
         if let refreshInterval, refreshInterval < 1 { throw fail("refresh_interval must be at least 1 (got \(refreshInterval))") }
+        if let refreshBlocks, refreshBlocks < 1 { throw fail("refresh_blocks must be at least 1 (got \(refreshBlocks))") }
     }
 }

@@ -18,6 +18,8 @@ public struct SamplingResult: Sendable, Hashable {
     public var seconds: Double
     /// The canvas after keyword placement and after every step, when history was requested.
     public var history: [[TokenID]]?
+    /// Where the forward passes' time went.
+    public var timings = SamplingTimings()
 
     public init(
         tokens: [TokenID], canvasTokens: [TokenID], gapTokens: [[TokenID]], keywordOffsets: [[Int]],
@@ -31,6 +33,37 @@ public struct SamplingResult: Sendable, Hashable {
         self.forwardPasses = forwardPasses
         self.seconds = seconds
         self.history = history
+    }
+}
+
+/// Where a canvas's forward-pass time went: full passes, cached passes over a few rows, and
+/// the parent's steps, each as a count and wall-clock seconds (a pass shared by several canvases
+/// counts for each of them).
+public struct SamplingTimings: Sendable, Hashable {
+    public var fullPasses = 0
+    public var fullPassSeconds: Double = 0
+    /// Passes that recomputed only some rows against the KV cache.
+    public var cachedPasses = 0
+    public var cachedPassSeconds: Double = 0
+    /// Rows the cached passes recomputed, summed.
+    public var cachedRows = 0
+    /// Parent-guidance passes.
+    public var parentPasses = 0
+    public var parentSeconds: Double = 0
+
+    public init() {}
+
+    /// The sum of two canvases' or attempts' timings.
+    public static func + (a: SamplingTimings, b: SamplingTimings) -> SamplingTimings {
+        var s = a
+        s.fullPasses += b.fullPasses
+        s.fullPassSeconds += b.fullPassSeconds
+        s.cachedPasses += b.cachedPasses
+        s.cachedPassSeconds += b.cachedPassSeconds
+        s.cachedRows += b.cachedRows
+        s.parentPasses += b.parentPasses
+        s.parentSeconds += b.parentSeconds
+        return s
     }
 }
 

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import InfillDocuments
+import InfillModel
 
 /// `infill fill TEMPLATE`: fill one template and print or write it with its report.
 struct FillCommand: AsyncParsableCommand {
@@ -66,7 +67,8 @@ struct FillCommand: AsyncParsableCommand {
             throw Self.report(error.errors)
         }
         let model = try modelOptions.load()
-        let filler = DocumentFiller(model: model, library: library)
+        // One document with the whole machine: the parent's pass runs beside the denoiser's.
+        let filler = DocumentFiller(model: model, library: library, overlapsParent: BLASThreads.current >= 2)
         let compiled: [CompiledField]
         do {
             compiled = try filler.compile(plan)

@@ -19,13 +19,18 @@ public final class PipelineDocumentProcessor: DocumentProcessor {
     /// Loads the pipelines. Broken spec files do not stop the start (the good pipelines serve);
     /// their errors are returned in ``startupErrors`` for the log. Throws only when the folder
     /// cannot be read.
-    public init(model: LoadedModel, pipelinesDirectory: String) throws(DocumentFailure) {
+    /// - Parameter overlapsParent: see ``DocumentFiller/init(model:library:overlapsParent:)``; for a
+    ///   daemon with one worker and several BLAS threads.
+    public init(model: LoadedModel, pipelinesDirectory: String, overlapsParent: Bool = false) throws(DocumentFailure) {
         self.model = model
+        self.overlapsParent = overlapsParent
         self.directory = pipelinesDirectory
         let library = try Self.loadLibrary(pipelinesDirectory)
         startupErrors = library.errors
-        current = Mutex(DocumentFiller(model: model, library: library))
+        current = Mutex(DocumentFiller(model: model, library: library, overlapsParent: overlapsParent))
     }
+
+    private let overlapsParent: Bool
 
     /// Problems found in the pipeline folder at start (each file that could not be loaded).
     public let startupErrors: [DocumentFailure]
@@ -71,7 +76,7 @@ public final class PipelineDocumentProcessor: DocumentProcessor {
             }
             throw failure
         }
-        current.withLock { $0 = DocumentFiller(model: model, library: library) }
+        current.withLock { $0 = DocumentFiller(model: model, library: library, overlapsParent: overlapsParent) }
         return "\(library.pipelines.count) pipelines: \(library.pipelines.map(\.name).joined(separator: ", "))"
     }
 

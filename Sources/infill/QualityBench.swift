@@ -47,7 +47,7 @@ struct QualityBench {
         let base = try ModelLoader.load("default", mergeAdapter: false)
         let judge = FluencyJudge(transformer: base.model.transformer, tokenizer: base.loaded.tokenizer)
         var benchmark = QualityBenchmark(
-            filler: DocumentFiller(model: model.loaded, library: library),
+            filler: DocumentFiller(model: model.loaded, library: library, overlapsParent: BLASThreads.current >= 2),
             baseline: baseline ? AutoregressiveBaseline(transformer: base.model.transformer, tokenizer: base.loaded.tokenizer) : nil,
             judge: judge)
         if let references { benchmark.references = try HumanReferences(path: references) }

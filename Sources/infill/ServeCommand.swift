@@ -70,7 +70,9 @@ struct ServeCommand: AsyncParsableCommand {
         let loadSeconds = loadTime.inSeconds
         let processor: PipelineDocumentProcessor
         do {
-            processor = try PipelineDocumentProcessor(model: loaded, pipelinesDirectory: settings.pipelines)
+            processor = try PipelineDocumentProcessor(
+                model: loaded, pipelinesDirectory: settings.pipelines,
+                overlapsParent: settings.workers == 1 && settings.threadsPerWorker >= 2)
         } catch {
             throw CLIError.usage(error.description)
         }

@@ -73,6 +73,32 @@ import Testing
         #expect(bytes.decode(alone.gapTokens[0], skipSpecial: true) == "aaaa")
     }
 
+    @Test func parallelGapsGuideEachGapWithoutTheOthersUnfinishedText() throws {
+        let parent = Self.parentPreferringB()
+        let sampler = DiffusionSampler(model: Self.tornModel(), parent: parent)
+        let canvas = Canvas(segments: [.context(bytes.encode("xy")), .gap(length: 4, GapConstraints()), .context(bytes.encode("z")),
+                                       .gap(length: 3, GapConstraints()), .context(bytes.encode("w"))], maskTokenID: mask)
+        let p = SamplingParameters(temperature: 0, guidance: 1, parallelGaps: true)
+        let r = try sampler.sample([canvas], parameters: p)[0]
+        #expect(r.gapTokens.map { bytes.decode($0, skipSpecial: true) } == ["bbbb", "bbb"])
+        #expect(r.forwardPasses == 4)
+        // The second gap's parent reads the text around it, not the first gap while it is written.
+        #expect(parent.prefixes.map { bytes.decode($0, skipSpecial: true) }
+                    == ["xy", "xyz", "xyb", "xyzb", "xybb", "xyzbb", "xybbb"])
+        #expect(parent.positionsComputed == 10)
+    }
+
+    @Test func overlappingTheParentsPassChangesNothing() throws {
+        let canvas = infillCanvas("xy", 6, "z", constraints: GapConstraints(allowsNullTail: true), seed: 3)
+        let p = SamplingParameters(temperature: 0.8, guidance: 1)
+        let plain = try DiffusionSampler(model: Self.tornModel(nullFrom: 4), parent: Self.parentPreferringB()).sample([canvas], parameters: p)[0]
+        let overlapped = try DiffusionSampler(model: Self.tornModel(nullFrom: 4), parent: Self.parentPreferringB(), overlapsParent: true)
+            .sample([canvas], parameters: p)[0]
+        #expect(plain.canvasTokens == overlapped.canvasTokens)
+        #expect(overlapped.timings.parentPasses == plain.timings.parentPasses)
+        #expect(overlapped.timings.parentPasses > 0)
+    }
+
     @Test func theDenoiserDecidesWhereTheFieldEnds() throws {
         let sampler = DiffusionSampler(model: Self.tornModel(nullFrom: 2), parent: Self.parentPreferringB())
         let canvas = infillCanvas("xy", 6, "z", constraints: GapConstraints(allowsNullTail: true))
