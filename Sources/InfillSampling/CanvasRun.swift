@@ -150,20 +150,33 @@ struct CanvasRun {
     }
 
     /// The text before `p` as lane `l`'s parent reads it (null tails removed), or nil while a
-    /// mask precedes `p` there or nothing does. A lane over one gap reads the text outside the
-    /// gaps, its own gap and the gaps it chose at its first guided step (``DecodingLane/parentGaps``).
+    /// mask precedes `p` there or nothing does.
+    ///
+    /// A lane over one gap reads the text before its gap with the other gaps as far as they are
+    /// written (their masks left out), taken anew each time the lane enters a block, so the
+    /// fields written side by side still read each other while the parent's cache is cut back
+    /// only once a block; then its own gap up to `p`.
     mutating func parentPrefix(lane l: Int, before p: Int) -> [TokenID]? {
         guard p > 0, p <= tokens.count else { return nil }
-        if let own = lanes[l].gap, lanes[l].parentGaps == nil {
-            lanes[l].parentGaps = Set(gaps.indices.filter { g in
-                g != own && gaps[g].range.upperBound <= p && !gaps[g].range.contains(where: isMasked)
-            })
+        guard let own = lanes[l].gap else {
+            var prefix: [TokenID] = []
+            prefix.reserveCapacity(p)
+            for q in 0..<p where !nullFilled[q] {
+                if tokens[q] == maskTokenID { return nil }
+                prefix.append(tokens[q])
+            }
+            return prefix.isEmpty ? nil : prefix
         }
-        let own = lanes[l].gap, others = lanes[l].parentGaps ?? []
-        var prefix: [TokenID] = []
-        prefix.reserveCapacity(p)
-        for q in 0..<p where !nullFilled[q] {
-            if let own, gapOf[q] >= 0, gapOf[q] != own, !others.contains(gapOf[q]) { continue }
+        let start = gaps[own].range.lowerBound
+        if lanes[l].parentContextBlock != lanes[l].currentBlock || lanes[l].parentContextBlock == nil {
+            var context: [TokenID] = []
+            context.reserveCapacity(start)
+            for q in 0..<start where !nullFilled[q] && tokens[q] != maskTokenID { context.append(tokens[q]) }
+            lanes[l].parentContext = context
+            lanes[l].parentContextBlock = lanes[l].currentBlock
+        }
+        var prefix = lanes[l].parentContext
+        for q in start..<p where !nullFilled[q] {
             if tokens[q] == maskTokenID { return nil }
             prefix.append(tokens[q])
         }

@@ -16,9 +16,11 @@ struct DecodingLane {
     var step = 0
     /// The gap this lane fills, or nil for a lane over the whole canvas.
     var gap: Int?
-    /// Parent guidance: the other gaps whose text the parent reads before this lane's gap,
-    /// fixed at the lane's first guided step (the gaps finished by then), so its prefix only grows.
-    var parentGaps: Set<Int>?
+    /// Parent guidance on a lane over one gap: the text before the gap as the parent reads it
+    /// (the other gaps as far as they are written), taken again when the lane enters a block,
+    /// and the block it was taken at.
+    var parentContext: [TokenID] = []
+    var parentContextBlock: Int?
     /// Parent guidance: the prefix the parent's cache holds, and the cache.
     var parentTokens: [TokenID] = []
     var parentKV: KVCache?
@@ -33,15 +35,21 @@ struct DecodingLane {
     /// The current block's index into ``CanvasRun/blocks``, nil when the lane is done.
     var currentBlock: Int? { isFinished ? nil : blocks[cursor] }
 
-    /// The parent cache to extend to `prefix`: the lane's own while it holds an earlier prefix
-    /// of it (committed tokens never change, so it normally does), a fresh one otherwise.
+    /// The parent cache for `prefix`: the lane's own, cut back to where `prefix` departs from
+    /// what it holds (a causal model's keys and values before that point stay exact), so the
+    /// parent recomputes only the positions from there on.
     mutating func parentCache(for prefix: [TokenID]) -> KVCache {
-        if let kv = parentKV, parentTokens.count <= prefix.count, prefix.starts(with: parentTokens) {
+        guard let kv = parentKV else {
+            let kv = KVCache()
+            parentKV = kv
             parentTokens = prefix
             return kv
         }
-        let kv = KVCache()
-        parentKV = kv
+        var common = 0
+        let limit = min(parentTokens.count, prefix.count, kv.length)
+        while common < limit && parentTokens[common] == prefix[common] { common += 1 }
+        // The last position is always recomputed, for its output row.
+        kv.truncate(to: min(common, prefix.count - 1))
         parentTokens = prefix
         return kv
     }

@@ -81,4 +81,17 @@ import Testing
         }
         #expect(first[0].positions == [2, 3, 9, 10])
     }
+
+    @Test func aParentCacheCutBackWhereThePrefixChangedGivesFreshLogits() throws {
+        let parent = CausalParent(transformer: Self.model.transformer)
+        let a: [TokenID] = [1, 20, 30, 40, 50, 60], b: [TokenID] = [1, 20, 30, 41, 51, 61, 70]
+        let cache = KVCache()
+        _ = try parent.nextTokenLogits(after: [a], caches: [cache])
+        cache.truncate(to: 3)
+        let reused = try parent.nextTokenLogits(after: [b], caches: [cache])[0].values
+        let fresh = try parent.nextTokenLogits(after: [b], caches: [KVCache()])[0].values
+        let scale = fresh.map(abs).max() ?? 1
+        for (x, y) in zip(reused, fresh) { #expect(abs(x - y) <= 1e-4 * scale) }
+        #expect(cache.length == b.count)
+    }
 }

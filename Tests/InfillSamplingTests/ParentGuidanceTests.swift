@@ -88,6 +88,17 @@ import Testing
         #expect(parent.positionsComputed == 10)
     }
 
+    @Test func aParallelLaneRereadsTheOtherGapsWhenItEntersABlock() throws {
+        let parent = Self.parentPreferringB()
+        let sampler = DiffusionSampler(model: Self.tornModel(), parent: parent)
+        let canvas = Canvas(segments: [.context(bytes.encode("xy")), .gap(length: 4, GapConstraints()), .context(bytes.encode("z")),
+                                       .gap(length: 4, GapConstraints()), .context(bytes.encode("w"))], maskTokenID: mask)
+        let p = SamplingParameters(blockLength: 2, temperature: 0, guidance: 1, parallelGaps: true)
+        _ = try sampler.sample([canvas], parameters: p)
+        #expect(parent.prefixes.map { bytes.decode($0, skipSpecial: true) }
+                    == ["xy", "xyz", "xyb", "xyzb", "xybb", "xybbzbb", "xybbb", "xybbzbbb"])
+    }
+
     @Test func overlappingTheParentsPassChangesNothing() throws {
         let canvas = infillCanvas("xy", 6, "z", constraints: GapConstraints(allowsNullTail: true), seed: 3)
         let p = SamplingParameters(temperature: 0.8, guidance: 1)

@@ -58,6 +58,12 @@ public final class KVCache: @unchecked Sendable {
         self.length = length
     }
 
+    /// Forgets every position from `length` on (a causal prefix that changed there): the next
+    /// cached pass must recompute them.
+    public func truncate(to length: Int) {
+        self.length = min(self.length, max(0, length))
+    }
+
     /// Copies one position's key (`kv[0..<width]`) and value (`kv[width..<2·width]`).
     @inline(__always)
     func store(layer: Int, position: Int, from kv: UnsafePointer<Float>) {
