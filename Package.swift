@@ -38,7 +38,10 @@ let package = Package(
         // YAML reader with positions); nothing of the project below it.
         .target(name: "InfillDiagnostics", dependencies: [.product(name: "Yams", package: "Yams")]),
         // Layer 1: tensors, readers, tokenizer, transformer.
-        .target(name: "InfillModel", dependencies: ["COpenBLAS", .product(name: "Crypto", package: "swift-crypto")]),
+        // Layer 0: the few-row matrix kernel of decoding steps (C with AVX-512 / AVX2 paths chosen
+        // at run time, and a portable one).
+        .target(name: "CInfillKernels"),
+        .target(name: "InfillModel", dependencies: ["COpenBLAS", "CInfillKernels", .product(name: "Crypto", package: "swift-crypto")]),
         // A blocking HTTP GET and a Prometheus sample reader for the tests of the daemon's endpoint
         // (CLI and queue tests share it).
         .target(name: "InfillHTTPTestKit"),
@@ -100,7 +103,7 @@ let package = Package(
         ),
         // Tests read shared fixtures from Tests/Fixtures by #filePath (no resource bundles).
         .testTarget(name: "InfillDiagnosticsTests", dependencies: ["InfillDiagnostics"]),
-        .testTarget(name: "InfillModelTests", dependencies: ["InfillModel"]),
+        .testTarget(name: "InfillModelTests", dependencies: ["InfillModel", "CInfillKernels"]),
         .testTarget(name: "InfillSamplingTests", dependencies: ["InfillSampling", "InfillModelTestKit"]),
         .testTarget(name: "InfillDocumentsTests", dependencies: ["InfillDocuments", "InfillModelTestKit"]),
         .testTarget(name: "InfillServiceTests", dependencies: ["InfillService", "InfillDiagnostics", "InfillModelTestKit"]),

@@ -16,7 +16,8 @@ extension Transformer {
     func projectQKV(_ layer: LayerWeights, _ xn: UnsafeMutablePointer<Float>, rows: Int, into qkv: UnsafeMutablePointer<Float>) {
         let h = config.hiddenSize, fused = config.queryWidth + 2 * config.keyValueWidth
         layer.qkv.withUnsafeBufferPointer { w in
-            Self.linear(xn, rows: rows, inputs: h, weight: w.baseAddress!, outputs: fused, into: qkv, accumulate: false)
+            Self.linear(xn, rows: rows, inputs: h, weight: w.baseAddress!, outputs: fused, into: qkv, accumulate: false,
+                        packed: layer.packed?.qkv)
         }
         if let bias = layer.qkvBias {
             bias.withUnsafeBufferPointer { b in
@@ -51,20 +52,21 @@ extension Transformer {
     ) {
         let h = config.hiddenSize, ff = config.intermediateSize, qw = config.queryWidth
         layer.output.withUnsafeBufferPointer { w in
-            Self.linear(attn, rows: rows, inputs: qw, weight: w.baseAddress!, outputs: h, into: x, accumulate: true)
+            Self.linear(attn, rows: rows, inputs: qw, weight: w.baseAddress!, outputs: h, into: x, accumulate: true,
+                        packed: layer.packed?.output)
         }
         normRows(x, into: xn, rows: rows, weight: layer.mlpNorm)
         layer.gateUp.withUnsafeBufferPointer { w in
-            Self.linear(xn, rows: rows, inputs: h, weight: w.baseAddress!, outputs: 2 * ff, into: gu, accumulate: false)
+            Self.linear(xn, rows: rows, inputs: h, weight: w.baseAddress!, outputs: 2 * ff, into: gu, accumulate: false,
+                        packed: layer.packed?.gateUp)
         }
         for r in 0..<rows {
             let row = gu + r * 2 * ff
             FastMath.swiGLU(gate: row, up: row + ff, count: ff)
         }
         layer.down.withUnsafeBufferPointer { w in
-            cblas_sgemm(
-                CblasRowMajor, CblasNoTrans, CblasTrans, Int32(rows), Int32(h), Int32(ff),
-                1, gu, Int32(2 * ff), w.baseAddress!, Int32(ff), 1, x, Int32(h))
+            Self.linear(gu, rows: rows, inputs: ff, weight: w.baseAddress!, outputs: h, into: x, accumulate: true,
+                        packed: layer.packed?.down, ldx: 2 * ff)
         }
     }
 
@@ -84,7 +86,7 @@ extension Transformer {
             all.withUnsafeMutableBufferPointer { out in
                 (weights.head ?? weights.embedding).withUnsafeBufferPointer { w in
                     Self.linear(gathered, rows: wanted, inputs: h, weight: w.baseAddress!, outputs: vocabulary,
-                                into: out.baseAddress!, accumulate: false)
+                                into: out.baseAddress!, accumulate: false, packed: weights.packedHead)
                 }
             }
         }

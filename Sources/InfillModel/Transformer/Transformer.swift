@@ -190,11 +190,16 @@ public struct Transformer: Sendable {
     @inline(__always)
     static func linear(
         _ x: UnsafePointer<Float>, rows: Int, inputs: Int, weight: UnsafePointer<Float>, outputs: Int,
-        into y: UnsafeMutablePointer<Float>, accumulate: Bool
+        into y: UnsafeMutablePointer<Float>, accumulate: Bool, packed: PackedMatrix? = nil, ldx: Int? = nil
     ) {
+        let ldx = ldx ?? inputs
+        if let packed {
+            packed.multiply(x, rows: rows, ldx: ldx, into: y, ldy: outputs, accumulate: accumulate, threads: BLASThreads.current)
+            return
+        }
         cblas_sgemm(
             CblasRowMajor, CblasNoTrans, CblasTrans, Int32(rows), Int32(outputs), Int32(inputs),
-            1, x, Int32(inputs), weight, Int32(inputs), accumulate ? 1 : 0, y, Int32(outputs))
+            1, x, Int32(ldx), weight, Int32(inputs), accumulate ? 1 : 0, y, Int32(outputs))
     }
 }
 

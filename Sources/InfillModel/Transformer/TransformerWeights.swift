@@ -14,6 +14,8 @@ public struct LayerWeights: Sendable {
     public let gateUp: [Float]
     /// Down projection `[hidden, intermediate]`.
     public let down: [Float]
+    /// The same matrices packed for few-row products (nil for models too large to hold both).
+    public var packed: PackedLayer?
 }
 
 /// All weights of a decoder, dequantised to fp32 once and shared read-only.
@@ -24,6 +26,12 @@ public struct TransformerWeights: Sendable {
     public let finalNorm: [Float]
     /// Output head `[vocabulary, hidden]`; nil when tied to ``embedding``.
     public let head: [Float]?
+    /// The head (or the tied embedding) packed for few-row products.
+    public private(set) var packedHead: PackedMatrix?
+
+    /// Largest model (fp32 bytes of its matrices) that also keeps packed copies: they double the
+    /// memory the weights take.
+    public static let packingLimitBytes = 4 << 30
 
     /// Fuses a complete HF-named ``WeightSet`` for `config`, consuming it.
     /// - Throws: ``ModelFileError`` for a missing tensor or a wrong shape.
@@ -56,8 +64,20 @@ public struct TransformerWeights: Sendable {
                 gateUp: gateUp,
                 down: try set.take(name("mlp.down_proj.weight"), rows: h, columns: ff)))
         }
-        self.layers = layers
         finalNorm = try set.takeVector("model.norm.weight", count: h)
         head = c.tiedEmbeddings ? nil : try set.take("lm_head.weight", rows: c.vocabularySize, columns: h)
+        let bytes = layers.reduce(embedding.count + (head?.count ?? 0)) {
+            $0 + $1.qkv.count + $1.output.count + $1.gateUp.count + $1.down.count
+        } * MemoryLayout<Float>.stride
+        if bytes <= Self.packingLimitBytes {
+            for i in layers.indices {
+                let l = layers[i]
+                layers[i].packed = PackedLayer(
+                    qkv: PackedMatrix(l.qkv, outputs: q + 2 * kv, inputs: h), output: PackedMatrix(l.output, outputs: h, inputs: q),
+                    gateUp: PackedMatrix(l.gateUp, outputs: 2 * ff, inputs: h), down: PackedMatrix(l.down, outputs: h, inputs: ff))
+            }
+            packedHead = PackedMatrix(head ?? embedding, outputs: c.vocabularySize, inputs: h)
+        }
+        self.layers = layers
     }
 }
