@@ -58,9 +58,7 @@ public final class PipelineDocumentProcessor: DocumentProcessor {
                                          shouldContinue: { progress.isWanted }) { update in
                 progress.update(update)
             }
-            return ProcessedDocument(
-                outputName: filled.outputName, document: filled.documentBytes, report: filled.reportBytes,
-                pipeline: filled.report.pipeline, html: filled.htmlBytes)
+            return ProcessedDocument(filled)
         } catch let errors as DocumentErrors {
             // A document error is already the daemon's failure; of several, the first is reported.
             throw errors.errors.first ?? DocumentFailure(message: "\(errors)", file: name)
