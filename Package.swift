@@ -63,6 +63,9 @@ let package = Package(
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ]
         ),
+        // The test double of the daemon's `DocumentProcessor` seam (`EchoProcessor`), for the
+        // service's and the shared queue's tests.
+        .target(name: "InfillServiceTestKit", dependencies: ["InfillService"]),
         // Layer 4b: the PostgreSQL-backed shared queue (many daemons, one queue).
         .target(
             name: "InfillQueue",
@@ -102,7 +105,8 @@ let package = Package(
         .testTarget(name: "InfillModelTests", dependencies: ["InfillModel"]),
         .testTarget(name: "InfillSamplingTests", dependencies: ["InfillSampling", "InfillModelTestKit"]),
         .testTarget(name: "InfillDocumentsTests", dependencies: ["InfillDocuments", "InfillModelTestKit"]),
-        .testTarget(name: "InfillServiceTests", dependencies: ["InfillService", "InfillDiagnostics", "InfillModelTestKit"]),
+        .testTarget(
+            name: "InfillServiceTests", dependencies: ["InfillService", "InfillServiceTestKit", "InfillDiagnostics", "InfillModelTestKit"]),
         .testTarget(
             name: "InfillHTTPTests",
             dependencies: [
@@ -114,7 +118,7 @@ let package = Package(
         .testTarget(
             name: "InfillQueueTests",
             dependencies: [
-                "InfillQueue", "InfillService", "infill", "InfillHTTPTestKit",
+                "InfillQueue", "InfillService", "InfillServiceTestKit", "infill", "InfillHTTPTestKit",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ]

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import InfillService
+import InfillServiceTestKit
 #if canImport(Glibc)
 import Glibc
 #endif

@@ -3,6 +3,7 @@ import Logging
 import ServiceLifecycle
 import Testing
 @testable import InfillService
+import InfillServiceTestKit
 
 /// In-process runs of the daemon on temporary spools with the ``EchoProcessor`` double.
 @Suite(.serialized) struct SpoolServiceTests {

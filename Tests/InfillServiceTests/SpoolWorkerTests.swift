@@ -2,6 +2,7 @@ import Foundation
 import Synchronization
 import Testing
 @testable import InfillService
+import InfillServiceTestKit
 #if canImport(Glibc)
 import Glibc
 #endif
