@@ -51,6 +51,11 @@ let package = Package(
             name: "InfillDocuments",
             dependencies: ["InfillDiagnostics", "InfillSampling", "InfillModel", .product(name: "Yams", package: "Yams")]
         ),
+        // Layer 4: the benchmarks of `infill bench` (performance sections, document quality).
+        .target(
+            name: "InfillBench",
+            dependencies: ["InfillDiagnostics", "InfillDocuments", "InfillSampling", "InfillModel", "COpenBLAS"]
+        ),
         // Layer 4: spool, watcher, worker pool, lifecycle.
         .target(
             name: "InfillService",
@@ -93,7 +98,7 @@ let package = Package(
         .executableTarget(
             name: "infill",
             dependencies: [
-                "InfillModel", "InfillSampling", "InfillDocuments", "InfillService", "InfillHTTP",
+                "InfillModel", "InfillSampling", "InfillDocuments", "InfillBench", "InfillService", "InfillHTTP",
                 "InfillQueue",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -105,6 +110,7 @@ let package = Package(
         .testTarget(name: "InfillModelTests", dependencies: ["InfillModel"]),
         .testTarget(name: "InfillSamplingTests", dependencies: ["InfillSampling", "InfillModelTestKit"]),
         .testTarget(name: "InfillDocumentsTests", dependencies: ["InfillDocuments", "InfillModelTestKit"]),
+        .testTarget(name: "InfillBenchTests", dependencies: ["InfillBench", "InfillDocuments"]),
         .testTarget(
             name: "InfillServiceTests", dependencies: ["InfillService", "InfillServiceTestKit", "InfillDiagnostics", "InfillModelTestKit"]),
         .testTarget(
