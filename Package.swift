@@ -47,9 +47,13 @@ let package = Package(
         // Layer 2: masked-diffusion sampling.
         .target(name: "InfillSampling", dependencies: ["InfillModel"]),
         // Layer 3: templates, pipelines, constraints, reports.
+        // The tone lexicons are resource files (`Lexicons/`, written by tools/tones/generate.py),
+        // read through Bundle.module: the bundle `Infill_InfillDocuments.resources` lies next to
+        // the binary in the build folder and must be installed next to it (systemd/README.md).
         .target(
             name: "InfillDocuments",
-            dependencies: ["InfillDiagnostics", "InfillSampling", "InfillModel", .product(name: "Yams", package: "Yams")]
+            dependencies: ["InfillDiagnostics", "InfillSampling", "InfillModel", .product(name: "Yams", package: "Yams")],
+            resources: [.copy("Lexicons")]
         ),
         // Layer 4: the benchmarks of `infill bench` (performance sections, document quality).
         .target(
@@ -105,7 +109,7 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
-        // Tests read shared fixtures from Tests/Fixtures by #filePath (no resource bundles).
+        // Tests read shared fixtures from Tests/Fixtures by #filePath (no resource bundles of their own).
         .testTarget(name: "InfillDiagnosticsTests", dependencies: ["InfillDiagnostics"]),
         .testTarget(name: "InfillModelTests", dependencies: ["InfillModel"]),
         .testTarget(name: "InfillSamplingTests", dependencies: ["InfillSampling", "InfillModelTestKit"]),

@@ -59,6 +59,7 @@ struct BenchCommand: AsyncParsableCommand {
     func run() async throws {
         let model = try modelOptions.loadDetailed()
         if quality {
+            try requireToneLexicons()
             let bench = QualityBench(
                 templates: qualityTemplates.isEmpty ? ["pipelines/examples", "bench/quality"] : qualityTemplates,
                 pipelines: qualityPipelines.isEmpty ? ["pipelines", "bench/quality"] : qualityPipelines,

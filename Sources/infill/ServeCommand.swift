@@ -64,6 +64,7 @@ struct ServeCommand: AsyncParsableCommand {
         }
         let loadClock = ContinuousClock()
         let loadStarted = loadClock.now
+        try requireToneLexicons()
         let loaded = try ModelOptions.load(settings.model, threads: settings.threadsPerWorker).loaded
         let loadTime = loadClock.now - loadStarted
         let loadSeconds = loadTime.inSeconds
