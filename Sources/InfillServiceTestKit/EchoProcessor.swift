@@ -12,33 +12,33 @@ import InfillService
 /// - `reload()` fails while ``brokenSpec`` is set.
 ///
 /// The one double of the daemon's seam for the spool and shared-queue tests.
-public final class EchoProcessor: DocumentProcessor {
+package final class EchoProcessor: DocumentProcessor {
     /// Calls of ``process(name:contents:progress:)`` per document name.
-    public let attempts = Mutex<[String: Int]>([:])
+    package let attempts = Mutex<[String: Int]>([:])
     /// Document names in the order processing began.
-    public let order = Mutex<[String]>([])
+    package let order = Mutex<[String]>([])
     /// While true, ``reload()`` fails as a broken pipeline spec would.
-    public let brokenSpec = Atomic<Bool>(false)
+    package let brokenSpec = Atomic<Bool>(false)
     /// Successful reloads so far.
-    public let reloads = Atomic<Int>(0)
+    package let reloads = Atomic<Int>(0)
     /// Documents being processed now, and the most at once so far.
-    public let concurrent = Atomic<Int>(0)
-    public let maxConcurrent = Atomic<Int>(0)
+    package let concurrent = Atomic<Int>(0)
+    package let maxConcurrent = Atomic<Int>(0)
     /// Called at the start of every ``process(name:contents:progress:)``, on the worker's thread.
     let onProcess: @Sendable (String) -> Void
     /// The report's one key (the queue tests read `name`).
     let reportKey: String
 
-    public init(reportKey: String = "document", onProcess: @escaping @Sendable (String) -> Void = { _ in }) {
+    package init(reportKey: String = "document", onProcess: @escaping @Sendable (String) -> Void = { _ in }) {
         self.reportKey = reportKey
         self.onProcess = onProcess
     }
 
-    public func pipelineName(forFileNamed name: String) -> String {
+    package func pipelineName(forFileNamed name: String) -> String {
         name.hasSuffix(".b") ? "reverse" : "upper"
     }
 
-    public func process(name: String, contents: [UInt8], progress: DocumentProgressHandler) throws -> ProcessedDocument {
+    package func process(name: String, contents: [UInt8], progress: DocumentProgressHandler) throws -> ProcessedDocument {
         onProcess(name)
         let now = concurrent.add(1, ordering: .relaxed).newValue
         defer { concurrent.subtract(1, ordering: .relaxed) }
@@ -77,7 +77,7 @@ public final class EchoProcessor: DocumentProcessor {
             report: Array("{\"\(reportKey)\":\"\(name)\"}\n".utf8), pipeline: pipelineName(forFileNamed: name))
     }
 
-    public func reload() throws -> String {
+    package func reload() throws -> String {
         if brokenSpec.load(ordering: .relaxed) {
             throw DocumentFailure(message: "unknown key 'feilds'", file: "pipelines/a.yaml", line: 3, column: 1,
                                   hint: "did you mean 'fields'?")
