@@ -39,9 +39,10 @@ let package = Package(
         .target(name: "InfillDiagnostics", dependencies: [.product(name: "Yams", package: "Yams")]),
         // Layer 1: tensors, readers, tokenizer, transformer.
         .target(name: "InfillModel", dependencies: ["COpenBLAS", .product(name: "Crypto", package: "swift-crypto")]),
-        // A blocking HTTP GET and a Prometheus sample reader for the tests of the daemon's endpoint
-        // (CLI and queue tests share it).
-        .target(name: "InfillHTTPTestKit"),
+        // What the tests of the built `infill` binary share (CLI and queue tests): where the binary
+        // is, a blocking HTTP GET on its endpoint, and a Prometheus sample reader (the in-process
+        // endpoint tests read their samples with it too).
+        .target(name: "InfillProcessTestKit"),
         // Test doubles of the model protocols, for the higher layers' tests.
         .target(name: "InfillModelTestKit", dependencies: ["InfillModel"]),
         // Layer 2: masked-diffusion sampling.
@@ -120,7 +121,7 @@ let package = Package(
         .testTarget(
             name: "InfillHTTPTests",
             dependencies: [
-                "InfillHTTP", "InfillService",
+                "InfillHTTP", "InfillService", "InfillProcessTestKit",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
@@ -128,12 +129,12 @@ let package = Package(
         .testTarget(
             name: "InfillQueueTests",
             dependencies: [
-                "InfillQueue", "InfillService", "InfillServiceTestKit", "infill", "InfillHTTPTestKit",
+                "InfillQueue", "InfillService", "InfillServiceTestKit", "infill", "InfillProcessTestKit",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
         // End-to-end tests of the built `infill` binary.
-        .testTarget(name: "InfillCLITests", dependencies: ["infill", "InfillHTTPTestKit"]),
+        .testTarget(name: "InfillCLITests", dependencies: ["infill", "InfillProcessTestKit"]),
     ]
 )
