@@ -38,21 +38,31 @@ let package = Package(
         // YAML reader with positions); nothing of the project below it.
         .target(name: "InfillDiagnostics", dependencies: [.product(name: "Yams", package: "Yams")]),
         // Layer 1: tensors, readers, tokenizer, transformer.
-        // Layer 0: the few-row matrix kernel of decoding steps (C with AVX-512 / AVX2 paths chosen
+        // Layer 0: the packed matrix kernel of every projection (C with AVX-512 / AVX2 paths chosen
         // at run time, and a portable one).
         .target(name: "CInfillKernels"),
         .target(name: "InfillModel", dependencies: ["COpenBLAS", "CInfillKernels", .product(name: "Crypto", package: "swift-crypto")]),
-        // A blocking HTTP GET and a Prometheus sample reader for the tests of the daemon's endpoint
-        // (CLI and queue tests share it).
-        .target(name: "InfillHTTPTestKit"),
+        // What the tests of the built `infill` binary share (CLI and queue tests): where the binary
+        // is, a blocking HTTP GET on its endpoint, and a Prometheus sample reader (the in-process
+        // endpoint tests read their samples with it too).
+        .target(name: "InfillProcessTestKit"),
         // Test doubles of the model protocols, for the higher layers' tests.
         .target(name: "InfillModelTestKit", dependencies: ["InfillModel"]),
         // Layer 2: masked-diffusion sampling.
         .target(name: "InfillSampling", dependencies: ["InfillModel"]),
         // Layer 3: templates, pipelines, constraints, reports.
+        // The tone lexicons are resource files (`Lexicons/`, written by tools/tones/generate.py),
+        // read through Bundle.module: the bundle `Infill_InfillDocuments.resources` lies next to
+        // the binary in the build folder and must be installed next to it (systemd/README.md).
         .target(
             name: "InfillDocuments",
-            dependencies: ["InfillDiagnostics", "InfillSampling", "InfillModel", .product(name: "Yams", package: "Yams")]
+            dependencies: ["InfillDiagnostics", "InfillSampling", "InfillModel", .product(name: "Yams", package: "Yams")],
+            resources: [.copy("Lexicons")]
+        ),
+        // Layer 4: the benchmarks of `infill bench` (performance sections, document quality).
+        .target(
+            name: "InfillBench",
+            dependencies: ["InfillDiagnostics", "InfillDocuments", "InfillSampling", "InfillModel", "COpenBLAS"]
         ),
         // Layer 4: spool, watcher, worker pool, lifecycle.
         .target(
@@ -64,9 +74,11 @@ let package = Package(
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
-                .product(name: "Yams", package: "Yams"),
             ]
         ),
+        // The test double of the daemon's `DocumentProcessor` seam (`EchoProcessor`), for the
+        // service's and the shared queue's tests.
+        .target(name: "InfillServiceTestKit", dependencies: ["InfillService"]),
         // Layer 4b: the PostgreSQL-backed shared queue (many daemons, one queue).
         .target(
             name: "InfillQueue",
@@ -94,23 +106,25 @@ let package = Package(
         .executableTarget(
             name: "infill",
             dependencies: [
-                "InfillModel", "InfillSampling", "InfillDocuments", "InfillService", "InfillHTTP",
+                "InfillModel", "InfillSampling", "InfillDocuments", "InfillBench", "InfillService", "InfillHTTP",
                 "InfillQueue",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
-        // Tests read shared fixtures from Tests/Fixtures by #filePath (no resource bundles).
+        // Tests read shared fixtures from Tests/Fixtures by #filePath (no resource bundles of their own).
         .testTarget(name: "InfillDiagnosticsTests", dependencies: ["InfillDiagnostics"]),
         .testTarget(name: "InfillModelTests", dependencies: ["InfillModel", "CInfillKernels"]),
         .testTarget(name: "InfillSamplingTests", dependencies: ["InfillSampling", "InfillModelTestKit"]),
         .testTarget(name: "InfillDocumentsTests", dependencies: ["InfillDocuments", "InfillModelTestKit"]),
-        .testTarget(name: "InfillServiceTests", dependencies: ["InfillService", "InfillDiagnostics", "InfillModelTestKit"]),
+        .testTarget(name: "InfillBenchTests", dependencies: ["InfillBench", "InfillDocuments"]),
+        .testTarget(
+            name: "InfillServiceTests", dependencies: ["InfillService", "InfillServiceTestKit", "InfillDiagnostics", "InfillModelTestKit"]),
         .testTarget(
             name: "InfillHTTPTests",
             dependencies: [
-                "InfillHTTP", "InfillService",
+                "InfillHTTP", "InfillService", "InfillProcessTestKit",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
@@ -118,12 +132,12 @@ let package = Package(
         .testTarget(
             name: "InfillQueueTests",
             dependencies: [
-                "InfillQueue", "InfillService", "infill", "InfillHTTPTestKit",
+                "InfillQueue", "InfillService", "InfillServiceTestKit", "infill", "InfillProcessTestKit",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
         // End-to-end tests of the built `infill` binary.
-        .testTarget(name: "InfillCLITests", dependencies: ["infill", "InfillHTTPTestKit"]),
+        .testTarget(name: "InfillCLITests", dependencies: ["infill", "InfillProcessTestKit"]),
     ]
 )

@@ -97,12 +97,12 @@ public enum ToneCatalog {
         tones["negative"] = Tone(name: "negative", weights: vader.mapValues { -$0 / 4 })
         // Neutral: strongly valenced words, either way, count against it; 0 is the best score.
         tones["neutral"] = Tone(name: "neutral", weights: vader.filter { abs($0.value) >= 1 }.mapValues { -abs($0) / 4 })
-        tones["formal"] = Tone(name: "formal", weights: ToneLexicon.list(ToneLexiconData.formal))
-        tones["casual"] = Tone(name: "casual", weights: ToneLexicon.list(ToneLexiconData.casual))
-        tones["cautious"] = Tone(name: "cautious", weights: ToneLexicon.list(ToneLexiconData.cautious))
+        tones["formal"] = Tone(name: "formal", weights: ToneLexicon.list(named: "formal"))
+        tones["casual"] = Tone(name: "casual", weights: ToneLexicon.list(named: "casual"))
+        tones["cautious"] = Tone(name: "cautious", weights: ToneLexicon.list(named: "cautious"))
         // Enthusiastic: the list, plus VADER's strongly positive words at half weight.
         var enthusiastic = vader.filter { $0.value >= 2 }.mapValues { _ in 0.5 }
-        enthusiastic.merge(ToneLexicon.list(ToneLexiconData.enthusiastic)) { _, list in list }
+        enthusiastic.merge(ToneLexicon.list(named: "enthusiastic")) { _, list in list }
         tones["enthusiastic"] = Tone(name: "enthusiastic", weights: enthusiastic)
         return tones
     }()

@@ -12,17 +12,17 @@ import ServiceLifecycle
 ///
 /// ``makeService()`` returns a swift-service-lifecycle `Service` to run in the daemon's
 /// `ServiceGroup` (``SpoolService/runUntilStopped(logger:alongside:)``).
-public struct DaemonEndpoint: Sendable {
+package struct DaemonEndpoint: Sendable {
     /// `text/plain; version=0.0.4`: what Prometheus expects from a text exporter.
-    public static let metricsContentType = "text/plain; version=0.0.4; charset=utf-8"
+    package static let metricsContentType = "text/plain; version=0.0.4; charset=utf-8"
 
-    public let address: HTTPAddress
-    public let export: PrometheusExport
+    package let address: HTTPAddress
+    package let export: PrometheusExport
     /// The service's status now (``SpoolService/status()``).
-    public let status: @Sendable () async -> ServiceStatus
+    package let status: @Sendable () async -> ServiceStatus
     private let logger: Logger
 
-    public init(address: HTTPAddress, export: PrometheusExport, logger: Logger,
+    package init(address: HTTPAddress, export: PrometheusExport, logger: Logger,
                 status: @escaping @Sendable () async -> ServiceStatus) {
         self.address = address
         self.export = export
@@ -31,7 +31,7 @@ public struct DaemonEndpoint: Sendable {
     }
 
     /// The routes, for the application or a test.
-    public func makeRouter() -> Router<BasicRequestContext> {
+    package func makeRouter() -> Router<BasicRequestContext> {
         let router = Router()
         let export = self.export, status = self.status
         router.get("metrics") { _, _ -> Response in
@@ -57,7 +57,7 @@ public struct DaemonEndpoint: Sendable {
 
     /// The HTTP server as a `Service`; it logs `http endpoint listening address=HOST:PORT` (with
     /// the kernel's port when 0 was asked for) once bound, and tells `onListening`.
-    public func makeService(onListening: @escaping @Sendable (HTTPAddress) -> Void = { _ in }) -> some Service {
+    package func makeService(onListening: @escaping @Sendable (HTTPAddress) -> Void = { _ in }) -> some Service {
         let logger = self.logger, address = self.address
         let bind: BindAddress
         if let path = address.unixSocket {
@@ -99,5 +99,5 @@ public struct DaemonEndpoint: Sendable {
 
 extension DaemonEndpoint {
     /// ``removeStaleSocket(_:)``, for tests.
-    public static func removeStaleSocketForTests(_ path: String) { removeStaleSocket(path) }
+    package static func removeStaleSocketForTests(_ path: String) { removeStaleSocket(path) }
 }

@@ -4,12 +4,12 @@ import Prometheus
 
 /// The Prometheus side of the daemon's metrics: one registry, and the swift-metrics factory over
 /// it that ``ServiceMetrics`` is made with, with buckets for the seconds-per-document histogram.
-public struct PrometheusExport: Sendable {
-    public let registry: PrometheusCollectorRegistry
-    public let factory: PrometheusMetricsFactory
+package struct PrometheusExport: Sendable {
+    package let registry: PrometheusCollectorRegistry
+    package let factory: PrometheusMetricsFactory
 
     /// A fresh registry (not the process-wide default, so tests can run several daemons).
-    public init(registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) {
+    package init(registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) {
         self.registry = registry
         var factory = PrometheusMetricsFactory(registry: registry)
         factory.durationHistogramBuckets[ServiceMetrics.Name.documentSeconds] =
@@ -18,12 +18,12 @@ public struct PrometheusExport: Sendable {
     }
 
     /// The daemon's metrics, registered here.
-    public func makeServiceMetrics() -> ServiceMetrics {
+    package func makeServiceMetrics() -> ServiceMetrics {
         ServiceMetrics(factory: factory)
     }
 
     /// The registry in the Prometheus text exposition format (version 0.0.4).
-    public func exposition() -> [UInt8] {
+    package func exposition() -> [UInt8] {
         registry.emitToBuffer()
     }
 }

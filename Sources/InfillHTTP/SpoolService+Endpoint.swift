@@ -5,7 +5,7 @@ import ServiceLifecycle
 extension SpoolService {
     /// Runs the service with the HTTP endpoint beside it, or alone when `endpoint` is nil: see
     /// ``SpoolService/runUntilStopped(logger:alongside:)``.
-    public func runUntilStopped(logger: Logger, endpoint: DaemonEndpoint?) async throws {
+    package func runUntilStopped(logger: Logger, endpoint: DaemonEndpoint?) async throws {
         try await runUntilStopped(logger: logger, alongside: endpoint.map { [$0.makeService()] } ?? [])
     }
 }

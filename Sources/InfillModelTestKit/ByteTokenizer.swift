@@ -3,19 +3,19 @@ import InfillModel
 /// A tokenizer with one token per byte plus a few special tokens, for tests.
 ///
 /// Ids 0–255 are the bytes; then ``endOfText`` (the null token), ``mask`` and ``imEnd``.
-public struct ByteTokenizer: Tokenizer {
-    public static let endOfText: TokenID = 256
-    public static let mask: TokenID = 257
-    public static let imEnd: TokenID = 258
+package struct ByteTokenizer: Tokenizer {
+    package static let endOfText: TokenID = 256
+    package static let mask: TokenID = 257
+    package static let imEnd: TokenID = 258
     static let specials: [(String, TokenID)] = [
         ("<|endoftext|>", endOfText), ("<mask>", mask), ("<|im_end|>", imEnd),
     ]
 
-    public init() {}
+    package init() {}
 
-    public var vocabularySize: Int { 259 }
+    package var vocabularySize: Int { 259 }
 
-    public func encode(_ text: String, parseSpecial: Bool) -> [TokenID] {
+    package func encode(_ text: String, parseSpecial: Bool) -> [TokenID] {
         guard parseSpecial else { return text.utf8.map { TokenID($0) } }
         var out: [TokenID] = []
         var rest = Substring(text)
@@ -31,7 +31,7 @@ public struct ByteTokenizer: Tokenizer {
         return out
     }
 
-    public func decode(_ ids: [TokenID], skipSpecial: Bool) -> String {
+    package func decode(_ ids: [TokenID], skipSpecial: Bool) -> String {
         var bytes: [UInt8] = []
         for id in ids {
             if isSpecial(id) && skipSpecial { continue }
@@ -40,14 +40,14 @@ public struct ByteTokenizer: Tokenizer {
         return String(decoding: bytes, as: UTF8.self)
     }
 
-    public func bytes(of id: TokenID) -> [UInt8] {
+    package func bytes(of id: TokenID) -> [UInt8] {
         if id >= 0 && id < 256 { return [UInt8(id)] }
         return Array((Self.specials.first { $0.1 == id }?.0 ?? "").utf8)
     }
 
-    public func specialTokenID(_ text: String) -> TokenID? {
+    package func specialTokenID(_ text: String) -> TokenID? {
         Self.specials.first { $0.0 == text }?.1
     }
 
-    public func isSpecial(_ id: TokenID) -> Bool { id >= 256 }
+    package func isSpecial(_ id: TokenID) -> Bool { id >= 256 }
 }

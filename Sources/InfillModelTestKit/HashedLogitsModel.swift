@@ -5,20 +5,20 @@ import InfillModel
 ///
 /// Logits depend on the position, the tokens right beside it and a `salt`; a few ids can be given
 /// a fixed boost (for example the null token, to exercise variable-length gaps).
-public struct HashedLogitsModel: DenoisingModel {
-    public let logitWidth: Int
-    public let samplableVocabularySize: Int
-    public let maskTokenID: TokenID
-    public let nullTokenID: TokenID
-    public let maxSequenceLength: Int
+package struct HashedLogitsModel: DenoisingModel {
+    package let logitWidth: Int
+    package let samplableVocabularySize: Int
+    package let maskTokenID: TokenID
+    package let nullTokenID: TokenID
+    package let maxSequenceLength: Int
     /// Mixed into every logit so different salts behave like different models.
-    public let salt: UInt64
+    package let salt: UInt64
     /// Spread of the logits: larger = more peaked distributions.
-    public let scale: Float
+    package let scale: Float
     /// Added to these ids' logits everywhere.
-    public let boosts: [TokenID: Float]
+    package let boosts: [TokenID: Float]
 
-    public init(
+    package init(
         logitWidth: Int = ByteTokenizer().vocabularySize, samplableVocabularySize: Int? = nil,
         maskTokenID: TokenID = ByteTokenizer.mask, nullTokenID: TokenID = ByteTokenizer.endOfText,
         maxSequenceLength: Int = 4096, salt: UInt64 = 1, scale: Float = 4, boosts: [TokenID: Float] = [:]
@@ -33,7 +33,7 @@ public struct HashedLogitsModel: DenoisingModel {
         self.boosts = boosts
     }
 
-    public func predict(_ requests: [PredictionRequest]) throws -> [LogitMatrix] {
+    package func predict(_ requests: [PredictionRequest]) throws -> [LogitMatrix] {
         requests.map { request in
             var values = [Float](repeating: 0, count: request.positions.count * logitWidth)
             for (row, position) in request.positions.enumerated() {

@@ -5,19 +5,19 @@ import Synchronization
 ///
 /// It counts forward passes (one per ``predict(_:)`` call, whatever the batch size) so tests can
 /// compare them with the sampler's own count.
-public final class ScriptedModel: DenoisingModel {
+package final class ScriptedModel: DenoisingModel {
     /// Computes the logit row for `position` of `tokens`; must return ``logitWidth`` values.
-    public typealias Script = @Sendable (_ tokens: [TokenID], _ position: Int) -> [Float]
+    package typealias Script = @Sendable (_ tokens: [TokenID], _ position: Int) -> [Float]
 
-    public let logitWidth: Int
-    public let samplableVocabularySize: Int
-    public let maskTokenID: TokenID
-    public let nullTokenID: TokenID
-    public let maxSequenceLength: Int
+    package let logitWidth: Int
+    package let samplableVocabularySize: Int
+    package let maskTokenID: TokenID
+    package let nullTokenID: TokenID
+    package let maxSequenceLength: Int
     private let script: Script
     private let calls = Mutex<(passes: Int, rows: Int)>((0, 0))
 
-    public init(
+    package init(
         logitWidth: Int,
         samplableVocabularySize: Int? = nil,
         maskTokenID: TokenID,
@@ -34,11 +34,11 @@ public final class ScriptedModel: DenoisingModel {
     }
 
     /// Forward passes served so far.
-    public var forwardPasses: Int { calls.withLock { $0.passes } }
+    package var forwardPasses: Int { calls.withLock { $0.passes } }
     /// Logit rows computed so far.
-    public var rowsComputed: Int { calls.withLock { $0.rows } }
+    package var rowsComputed: Int { calls.withLock { $0.rows } }
 
-    public func predict(_ requests: [PredictionRequest]) throws -> [LogitMatrix] {
+    package func predict(_ requests: [PredictionRequest]) throws -> [LogitMatrix] {
         var out: [LogitMatrix] = []
         out.reserveCapacity(requests.count)
         var rows = 0
@@ -63,7 +63,7 @@ extension ScriptedModel {
     /// with logit `confidence` for the predicted byte and 0 for every other token.
     ///
     /// Filled gaps read like slices of `text`, which keeps document and daemon tests readable.
-    public static func echoing(_ text: String, confidence: Float = 8) -> ScriptedModel {
+    package static func echoing(_ text: String, confidence: Float = 8) -> ScriptedModel {
         let bytes = Array(text.utf8)
         let width = ByteTokenizer().vocabularySize
         return ScriptedModel(

@@ -3,27 +3,27 @@ import Synchronization
 
 /// A ``ParentModel`` whose next-token logits come from a closure of the prefix; it records every
 /// prefix it was asked about and how many positions it had to compute beyond what each cache held.
-public final class ScriptedParent: ParentModel {
-    public typealias Script = @Sendable (_ prefix: [TokenID]) -> [Float]
+package final class ScriptedParent: ParentModel {
+    package typealias Script = @Sendable (_ prefix: [TokenID]) -> [Float]
 
-    public let logitWidth: Int
-    public let maxSequenceLength: Int
+    package let logitWidth: Int
+    package let maxSequenceLength: Int
     private let script: Script
     /// Prefixes asked about, positions computed, and the prefix length each cache (by identity) holds.
     private let log = Mutex<(prefixes: [[TokenID]], computed: Int, held: [ObjectIdentifier: Int])>(([], 0, [:]))
 
-    public init(logitWidth: Int, maxSequenceLength: Int = 4096, script: @escaping Script) {
+    package init(logitWidth: Int, maxSequenceLength: Int = 4096, script: @escaping Script) {
         self.logitWidth = logitWidth
         self.maxSequenceLength = maxSequenceLength
         self.script = script
     }
 
     /// Every prefix asked about, in order.
-    public var prefixes: [[TokenID]] { log.withLock { $0.prefixes } }
+    package var prefixes: [[TokenID]] { log.withLock { $0.prefixes } }
     /// Positions computed in all (a prefix's length minus what its cache already held).
-    public var positionsComputed: Int { log.withLock { $0.computed } }
+    package var positionsComputed: Int { log.withLock { $0.computed } }
 
-    public func nextTokenLogits(after prefixes: [[TokenID]], caches: [KVCache]) throws -> [LogitMatrix] {
+    package func nextTokenLogits(after prefixes: [[TokenID]], caches: [KVCache]) throws -> [LogitMatrix] {
         var out: [LogitMatrix] = []
         for (prefix, cache) in zip(prefixes, caches) {
             log.withLock {

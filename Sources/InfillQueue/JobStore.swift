@@ -4,17 +4,17 @@ import Logging
 import PostgresNIO
 
 /// A job a worker claimed: the input and how often it was started before.
-public struct ClaimedJob: Sendable, Equatable {
-    public var id: Int64
-    public var name: String
-    public var contents: [UInt8]
-    public var pipeline: String
+package struct ClaimedJob: Sendable, Equatable {
+    package var id: Int64
+    package var name: String
+    package var contents: [UInt8]
+    package var pipeline: String
     /// Starts so far, this one included.
-    public var attempts: Int
+    package var attempts: Int
     /// Starts whose lease expired (the worker was killed or cut off), this one's predecessors.
-    public var lost: Int
+    package var lost: Int
     /// This claim's lease; only its holder may renew it or store a result.
-    public var token: UUID
+    package var token: UUID
 }
 
 /// A finished job waiting for the exporter.

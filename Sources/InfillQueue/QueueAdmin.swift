@@ -4,31 +4,31 @@ import Logging
 import PostgresNIO
 
 /// What `infill queue status` shows: jobs by state, the leases held, and the dead letters.
-public struct QueueReport: Sendable, Equatable {
-    public var queued = 0
+package struct QueueReport: Sendable, Equatable {
+    package var queued = 0
     /// Queued jobs whose retry delay has not passed yet.
-    public var waitingForRetry = 0
-    public var running = 0
+    package var waitingForRetry = 0
+    package var running = 0
     /// Running jobs whose lease ran out (their worker is gone; the next claim takes them).
-    public var expired = 0
-    public var doneUnexported = 0
-    public var done = 0
-    public var failedUnexported = 0
-    public var failed = 0
+    package var expired = 0
+    package var doneUnexported = 0
+    package var done = 0
+    package var failedUnexported = 0
+    package var failed = 0
     /// Leases held, by daemon (`host:pid`).
-    public var workers: [String: Int] = [:]
+    package var workers: [String: Int] = [:]
     /// The newest dead letters.
-    public var deadLetters: [DeadLetter] = []
+    package var deadLetters: [DeadLetter] = []
 
     /// A job that failed for good, with the error it was dead-lettered for.
-    public struct DeadLetter: Sendable, Equatable {
-        public var id: Int64
-        public var name: String
-        public var error: String
+    package struct DeadLetter: Sendable, Equatable {
+        package var id: Int64
+        package var name: String
+        package var error: String
     }
 
     /// The report as the lines `infill queue status` prints.
-    public var lines: [String] {
+    package var lines: [String] {
         var lines = [
             "queued \(queued)" + (waitingForRetry > 0 ? " (\(waitingForRetry) waiting to retry)" : ""),
             "running \(running)" + (expired > 0 ? " (\(expired) with an expired lease)" : ""),
@@ -42,9 +42,9 @@ public struct QueueReport: Sendable, Equatable {
 }
 
 /// The operators' commands (`infill queue status|retry|purge`), each one short connection.
-public enum QueueAdmin {
+package enum QueueAdmin {
     /// Counts by state, leases by daemon, and the newest `limit` dead letters.
-    public static func status(_ address: QueueAddress, limit: Int = 20, logger: Logger) async throws(ConfigurationError) -> QueueReport {
+    package static func status(_ address: QueueAddress, limit: Int = 20, logger: Logger) async throws(ConfigurationError) -> QueueReport {
         try await withLink(address, logger: logger) { connection in
             var report = QueueReport()
             let counts = try await connection.query("""
@@ -84,7 +84,7 @@ public enum QueueAdmin {
 
     /// Queues dead letters again with fresh attempts: those named (document names or job ids), or
     /// all of them when `selection` is empty. Returns how many.
-    public static func retry(_ address: QueueAddress, selection: [String], logger: Logger) async throws(ConfigurationError) -> Int {
+    package static func retry(_ address: QueueAddress, selection: [String], logger: Logger) async throws(ConfigurationError) -> Int {
         let ids = selection.compactMap { Int64($0) }
         let all = selection.isEmpty
         return try await withLink(address, logger: logger) { connection in
@@ -103,7 +103,7 @@ public enum QueueAdmin {
 
     /// Deletes exported jobs (done and dead letters, their results are in the outbox and failed/);
     /// with `everything`, every job, exported or not. Returns how many.
-    public static func purge(_ address: QueueAddress, everything: Bool, logger: Logger) async throws(ConfigurationError) -> Int {
+    package static func purge(_ address: QueueAddress, everything: Bool, logger: Logger) async throws(ConfigurationError) -> Int {
         try await withLink(address, logger: logger) { connection in
             let rows = try await connection.query(
                 "DELETE FROM infill_jobs WHERE \(everything) OR exported_at IS NOT NULL RETURNING id", logger: logger)

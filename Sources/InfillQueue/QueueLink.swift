@@ -9,21 +9,21 @@ import Synchronization
 ///
 /// A failed statement that left the connection unusable (the server restarted, the network
 /// dropped) closes it; the caller backs off and tries again, and the next call reconnects.
-public actor QueueLink {
-    public let address: QueueAddress
+package actor QueueLink {
+    package let address: QueueAddress
     private let logger: Logger
     private var connection: PostgresConnection?
     private static let ids = Atomic<Int>(0)
 
     /// A link that connects on first use.
-    public init(address: QueueAddress, logger: Logger) {
+    package init(address: QueueAddress, logger: Logger) {
         self.address = address
         self.logger = logger
     }
 
     /// Runs `body` on the connection (connecting first when there is none); a connection-level
     /// failure closes the connection so the next call opens a new one.
-    public func run<T: Sendable>(_ body: @Sendable (PostgresConnection) async throws -> T) async throws -> T {
+    package func run<T: Sendable>(_ body: @Sendable (PostgresConnection) async throws -> T) async throws -> T {
         let connection = try await current()
         do {
             return try await body(connection)
@@ -38,7 +38,7 @@ public actor QueueLink {
     }
 
     /// Runs `body` in a transaction (BEGIN … COMMIT, ROLLBACK when it throws).
-    public func transaction<T: Sendable>(_ body: @Sendable (PostgresConnection) async throws -> T) async throws -> T {
+    package func transaction<T: Sendable>(_ body: @Sendable (PostgresConnection) async throws -> T) async throws -> T {
         let logger = self.logger
         return try await run { connection in
             try await connection.withTransaction(logger: logger) { try await body($0) }
@@ -46,7 +46,7 @@ public actor QueueLink {
     }
 
     /// Closes the connection (when the daemon stops).
-    public func close() async {
+    package func close() async {
         if let connection { try? await connection.close() }
         connection = nil
     }

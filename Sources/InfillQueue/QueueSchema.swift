@@ -6,9 +6,9 @@ import PostgresNIO
 /// `infill_schema` holds the version; each migration runs in one transaction under an advisory
 /// lock, so daemons starting together migrate once. A database whose schema is newer than this
 /// build is refused (an older daemon must not write rows it does not understand).
-public enum QueueSchema {
+package enum QueueSchema {
     /// The newest schema version this build knows.
-    public static let version = 1
+    package static let version = 1
 
     /// The key of the advisory lock taken while migrating (`infill` in ASCII).
     static let migrationLock: Int64 = 0x696e_6669_6c6c

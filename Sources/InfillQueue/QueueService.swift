@@ -15,16 +15,16 @@ import Glibc
 /// missing permission stops the start with a ``ConfigurationError`` that says which and what to do.
 /// After that, a connection that fails (the server restarted) is reopened with backoff and the
 /// work goes on: nothing is lost, because every change is one committed statement.
-public final class QueueService: Service, Sendable {
-    public let options: QueueOptions
-    public let spool: SpoolDirectory
+package final class QueueService: Service, Sendable {
+    package let options: QueueOptions
+    package let spool: SpoolDirectory
     /// Fills documents; nil for a daemon without the `work` role (no model loaded).
-    public let processor: (any DocumentProcessor)?
+    package let processor: (any DocumentProcessor)?
     let logger: Logger
     /// READY, STATUS, WATCHDOG, RELOADING and STOPPING for systemd (a no-op outside a unit).
-    public let notifier: SystemdNotifier
+    package let notifier: SystemdNotifier
     /// Updated as jobs finish and every second; no-op handlers unless the HTTP endpoint is on.
-    public let metrics: ServiceMetrics
+    package let metrics: ServiceMetrics
     /// What each worker slot fills now, for `/status`.
     let progress = ProgressBoard()
     /// Jobs due and jobs waiting for a retry, as the last tick read them from the queue.
@@ -36,24 +36,24 @@ public final class QueueService: Service, Sendable {
     private let lostLeases = Mutex<Set<Int>>([])
 
     /// What this daemon did, for the log and `serve --once`'s exit status.
-    public struct Counters: Sendable, Equatable {
-        public var enqueued = 0
+    package struct Counters: Sendable, Equatable {
+        package var enqueued = 0
         /// Jobs this daemon's workers filled.
-        public var filled = 0
+        package var filled = 0
         /// Jobs this daemon's workers dead-lettered.
-        public var deadLettered = 0
+        package var deadLettered = 0
         /// Jobs this daemon's workers finished (filled or dead-lettered).
-        public var processed: Int { filled + deadLettered }
-        public var exportedDone = 0
-        public var exportedFailed = 0
+        package var processed: Int { filled + deadLettered }
+        package var exportedDone = 0
+        package var exportedFailed = 0
         /// Inbox files failed by the watcher without becoming jobs.
-        public var failed = 0
+        package var failed = 0
     }
 
     let counters = Mutex(Counters())
 
     /// A daemon on `spool` with `options.roles`; `processor` is needed for the `work` role.
-    public init(
+    package init(
         options: QueueOptions, spool: SpoolDirectory, processor: (any DocumentProcessor)?,
         notifier: SystemdNotifier = SystemdNotifier(environment: [:]), metrics: ServiceMetrics = .disabled, logger: Logger
     ) {
@@ -66,11 +66,11 @@ public final class QueueService: Service, Sendable {
     }
 
     /// What this daemon did so far.
-    public var summary: Counters { counters.withLock { $0 } }
+    package var summary: Counters { counters.withLock { $0 } }
 
     /// Connects and creates or migrates the schema; throws a ``ConfigurationError`` naming the
     /// queue and what to fix when that cannot work (bad address, login, database, permission).
-    public static func prepare(_ address: QueueAddress, logger: Logger) async throws(ConfigurationError) {
+    package static func prepare(_ address: QueueAddress, logger: Logger) async throws(ConfigurationError) {
         let link = QueueLink(address: address, logger: logger)
         do {
             let found = try await link.run { try await QueueSchema.migrate($0, logger: logger) }
@@ -87,7 +87,7 @@ public final class QueueService: Service, Sendable {
         }
     }
 
-    public func run() async throws {
+    package func run() async throws {
         try await Self.prepare(options.address, logger: logger)
         // Trapped before READY=1, so a reload right after start cannot kill the daemon.
         let hangups = options.once ? nil : await UnixSignalsSequence(trapping: .sighup)
@@ -143,7 +143,7 @@ public final class QueueService: Service, Sendable {
     }
 
     /// Stops claiming and enqueueing; in-flight documents get the stop timeout to finish.
-    public func shutdown() {
+    package func shutdown() {
         guard !stopping.exchange(true, ordering: .acquiringAndReleasing) else { return }
         notifier.stopping()
         let inFlight = works.withLock { $0.count }
@@ -227,7 +227,7 @@ public final class QueueService: Service, Sendable {
 
     /// The counts and what each worker fills, for the HTTP `/status` page: `queued` and
     /// `retrying` are the whole queue's, `done` and `failed` this daemon's workers'.
-    public func status() async -> ServiceStatus {
+    package func status() async -> ServiceStatus {
         let now = Self.now()
         let documents = progress.snapshot(now: now)
         let slots = options.roles.contains(.work) && processor != nil ? max(1, options.workers) : 0

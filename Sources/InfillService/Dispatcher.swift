@@ -1,15 +1,3 @@
-/// One document's turn in the queue.
-struct SpoolJob: Sendable, Equatable {
-    /// The file name (in the inbox, or in `processing/` once claimed).
-    var name: String
-    /// The pipeline it is queued under, for fair interleaving.
-    var pipeline: String
-    /// True when the file is already in `processing/` (recovered after a crash, or a retry).
-    var claimed: Bool
-    /// 1 for the first attempt.
-    var attempt: Int
-}
-
 /// The daemon's bookkeeping, in one actor: the bounded fair queue, the documents in flight, the
 /// retries waiting for their backoff, the counts for STATUS, and shutdown.
 ///

@@ -55,7 +55,8 @@ public struct DocumentProgressHandler: Sendable {
     public static let ignoring = DocumentProgressHandler(report: { _, _ in }, isWanted: { true })
 }
 
-/// The result of processing one document.
+/// The result of processing one document: what the spool writes, the bytes of a
+/// ``FilledDocument`` (``init(_:)``) without the documents layer's report value and replay.
 public struct ProcessedDocument: Sendable, Equatable {
     /// The file name in the outbox (such as `q3.md` for `q3.brief.md`).
     public var outputName: String
@@ -74,6 +75,15 @@ public struct ProcessedDocument: Sendable, Equatable {
         self.report = report
         self.pipeline = pipeline
         self.html = html
+    }
+}
+
+extension ProcessedDocument {
+    /// What the spool writes of a document the documents layer filled: its output name, the
+    /// document, report and page bytes, and the pipeline that filled it.
+    public init(_ filled: FilledDocument) {
+        self.init(outputName: filled.outputName, document: filled.documentBytes, report: filled.reportBytes,
+                  pipeline: filled.report.pipeline, html: filled.htmlBytes)
     }
 }
 

@@ -26,6 +26,7 @@ struct CheckCommand: AsyncParsableCommand {
     @OptionGroup var modelOptions: ModelOptions
 
     func run() async throws {
+        try requireToneLexicons()
         var targets = paths
         if targets.isEmpty {
             guard FileManager.default.fileExists(atPath: "pipelines") else {

@@ -40,6 +40,7 @@ struct FillCommand: AsyncParsableCommand {
     @OptionGroup var modelOptions: ModelOptions
 
     func run() async throws {
+        try requireToneLexicons()
         if pipeline != nil && pipelines != nil { throw CLIError.usage("give either --pipeline or --pipelines, not both") }
         guard let data = FileManager.default.contents(atPath: template) else {
             throw CLIError.usage("\(template): cannot read the template")

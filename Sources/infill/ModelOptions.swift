@@ -20,10 +20,17 @@ struct ModelOptions: ParsableArguments {
     /// Sets the BLAS thread count first; a missing adapter is reported once on stderr.
     /// - Parameter mergeAdapter: for `default`, whether to merge the diffusion adapter.
     func loadDetailed(mergeAdapter: Bool = true) throws -> ModelLoader.Result {
+        try Self.load(model, threads: threads, mergeAdapter: mergeAdapter)
+    }
+
+    /// Loads the model `spec` names ('default', a GGUF file, an HF folder) on `threads` BLAS
+    /// threads (nil: all cores): what every command that loads a model ends in, `serve` included
+    /// (with `model:` and `threads_per_worker:` from its configuration).
+    static func load(_ spec: String, threads: Int?, mergeAdapter: Bool = true) throws -> ModelLoader.Result {
         if let threads, threads < 1 { throw CLIError.usage("--threads must be at least 1") }
         BLASThreads.set(threads)
         do {
-            return try ModelLoader.load(model, mergeAdapter: mergeAdapter, warn: Self.warnOnce)
+            return try ModelLoader.load(spec, mergeAdapter: mergeAdapter, warn: Self.warnOnce)
         } catch let error as ModelFileError {
             throw CLIError.usage(error.description)
         }

@@ -10,10 +10,10 @@ import Synchronization
 /// The model is loaded once and shared read-only; a reload builds a new `PipelineLibrary` and
 /// filler and swaps them in only when every spec in the folder is valid, so a broken edit never
 /// takes a working pipeline away.
-public final class PipelineDocumentProcessor: DocumentProcessor {
-    public let model: LoadedModel
+package final class PipelineDocumentProcessor: DocumentProcessor {
+    package let model: LoadedModel
     /// The folder of `*.yaml` pipeline specs.
-    public let directory: String
+    package let directory: String
     private let current: Mutex<DocumentFiller>
 
     /// Loads the pipelines. Broken spec files do not stop the start (the good pipelines serve);
@@ -21,7 +21,7 @@ public final class PipelineDocumentProcessor: DocumentProcessor {
     /// cannot be read.
     /// - Parameter overlapsParent: see ``DocumentFiller/init(model:library:overlapsParent:)``; for a
     ///   daemon with one worker and several BLAS threads.
-    public init(model: LoadedModel, pipelinesDirectory: String, overlapsParent: Bool = false) throws(DocumentFailure) {
+    package init(model: LoadedModel, pipelinesDirectory: String, overlapsParent: Bool = false) throws(DocumentFailure) {
         self.model = model
         self.overlapsParent = overlapsParent
         self.directory = pipelinesDirectory
@@ -33,14 +33,14 @@ public final class PipelineDocumentProcessor: DocumentProcessor {
     private let overlapsParent: Bool
 
     /// Problems found in the pipeline folder at start (each file that could not be loaded).
-    public let startupErrors: [DocumentFailure]
+    package let startupErrors: [DocumentFailure]
 
     /// The names of the loaded pipelines.
-    public var pipelineNames: [String] {
+    package var pipelineNames: [String] {
         current.withLock { $0.library.pipelines.map(\.name) }
     }
 
-    public func pipelineName(forFileNamed name: String) -> String {
+    package func pipelineName(forFileNamed name: String) -> String {
         Self.pipelineName(forFileNamed: name, in: current.withLock { $0.library })
     }
 
@@ -51,23 +51,21 @@ public final class PipelineDocumentProcessor: DocumentProcessor {
         library.pipeline(forFileNamed: name).name
     }
 
-    public func process(name: String, contents: [UInt8], progress: DocumentProgressHandler) throws -> ProcessedDocument {
+    package func process(name: String, contents: [UInt8], progress: DocumentProgressHandler) throws -> ProcessedDocument {
         let filler = current.withLock { $0 }
         do {
             let filled = try filler.fill(name: name, contents: contents, file: name,
                                          shouldContinue: { progress.isWanted }) { update in
                 progress.update(update)
             }
-            return ProcessedDocument(
-                outputName: filled.outputName, document: filled.documentBytes, report: filled.reportBytes,
-                pipeline: filled.report.pipeline, html: filled.htmlBytes)
+            return ProcessedDocument(filled)
         } catch let errors as DocumentErrors {
             // A document error is already the daemon's failure; of several, the first is reported.
             throw errors.errors.first ?? DocumentFailure(message: "\(errors)", file: name)
         }
     }
 
-    public func reload() throws -> String {
+    package func reload() throws -> String {
         let library = try Self.loadLibrary(directory)
         if let first = library.errors.first {
             var failure = first

@@ -27,8 +27,8 @@ extension ServeCommand {
             guard FileManager.default.fileExists(atPath: settings.pipelines, isDirectory: &isFolder), isFolder.boolValue else {
                 throw CLIError.usage("\(settings.pipelines): the pipelines folder does not exist (set 'pipelines:' in the config or --pipelines)")
             }
-            let modelOptions = try ModelOptions.parse(["--model", settings.model, "--threads", String(settings.threadsPerWorker)])
-            let loaded = try modelOptions.load()
+            try requireToneLexicons()
+            let loaded = try ModelOptions.load(settings.model, threads: settings.threadsPerWorker).loaded
             do {
                 processor = try PipelineDocumentProcessor(model: loaded, pipelinesDirectory: settings.pipelines)
             } catch {

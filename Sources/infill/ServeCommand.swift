@@ -62,10 +62,10 @@ struct ServeCommand: AsyncParsableCommand {
         guard FileManager.default.fileExists(atPath: settings.pipelines, isDirectory: &isFolder), isFolder.boolValue else {
             throw CLIError.usage("\(settings.pipelines): the pipelines folder does not exist (set 'pipelines:' in the config or --pipelines)")
         }
-        let modelOptions = try ModelOptions.parse(["--model", settings.model, "--threads", String(settings.threadsPerWorker)])
         let loadClock = ContinuousClock()
         let loadStarted = loadClock.now
-        let loaded = try modelOptions.load()
+        try requireToneLexicons()
+        let loaded = try ModelOptions.load(settings.model, threads: settings.threadsPerWorker).loaded
         let loadTime = loadClock.now - loadStarted
         let loadSeconds = loadTime.inSeconds
         let processor: PipelineDocumentProcessor

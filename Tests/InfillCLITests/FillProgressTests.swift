@@ -1,4 +1,5 @@
 import Foundation
+import InfillProcessTestKit
 import Testing
 #if canImport(Glibc)
 import Glibc

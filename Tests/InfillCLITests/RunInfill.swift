@@ -1,21 +1,11 @@
 import Foundation
+import InfillProcessTestKit
 
 /// The outcome of one run of the built `infill` binary.
 struct InfillRun {
     var status: Int32
     var stdout: String
     var stderr: String
-}
-
-/// The built `infill` binary, next to the test bundle in the build folder.
-func infillBinary() -> URL {
-    var url = Bundle.main.bundleURL
-    if url.pathExtension == "xctest" { url.deleteLastPathComponent() }
-    for candidate in [url.appendingPathComponent("infill"), url.deletingLastPathComponent().appendingPathComponent("infill")]
-    where FileManager.default.isExecutableFile(atPath: candidate.path) {
-        return candidate
-    }
-    return url.appendingPathComponent("infill")
 }
 
 /// Runs `infill ARGS` to completion and captures its output.

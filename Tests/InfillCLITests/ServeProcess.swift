@@ -1,4 +1,5 @@
 import Foundation
+import InfillProcessTestKit
 import Synchronization
 #if canImport(Glibc)
 import Glibc

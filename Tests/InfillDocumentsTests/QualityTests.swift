@@ -3,7 +3,7 @@ import InfillModelTestKit
 @testable import InfillDocuments
 import Testing
 
-/// The quality benchmark's field measure and its AR baseline plumbing.
+/// The readability measure of a field (``FieldQuality``: the filler's scoring and the quality benchmark's).
 @Suite struct QualityTests {
     static func field(words: LengthBound? = LengthBound(min: 3, max: 30), keywords: [String] = []) -> PlannedField {
         let here = SourceLocation(file: "t.yaml", line: 1, column: 1)
@@ -41,15 +41,6 @@ import Testing
         let longItem = "- The headphones are ideal for anyone who wants to listen to music all day without having to carry a"
         #expect(FieldQuality.measure(longItem, field: Self.field()).unfinished)
         #expect(!FieldQuality.measure("| Weight | 180 g |", field: Self.field()).unfinished)
-    }
-
-    @Test func documentTextAroundAFieldUsesEarlierFills() throws {
-        let template = try TemplateParser.parse(Array("A {{x}} B\n\n{{y}}\n\nC".utf8), file: "t.md")
-        let spec = try PipelineSpec.parse("name: p\nfields:\n  x: {words: 1-3}\n  y: {words: 1-9}", file: "p.yaml")
-        let plan = try DocumentPlan.make(template: template, pipeline: spec)
-        let around = DocumentText.around(plan, field: 1, fills: [0: "one"])
-        #expect(around.before == "A one B\n\n")
-        #expect(around.after == "\n\nC")
     }
 }
 

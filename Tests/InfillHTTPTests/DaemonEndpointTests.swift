@@ -1,5 +1,7 @@
 import Foundation
 import InfillHTTP
+// Only the sample reader: this suite GETs asynchronously, with its own httpGet (HTTPGet.swift).
+import func InfillProcessTestKit.sample
 import InfillService
 import Logging
 import ServiceLifecycle

@@ -26,16 +26,6 @@ func httpGet(_ address: String, _ path: String) async throws -> HTTPReply {
         body: String(decoding: data, as: UTF8.self))
 }
 
-/// The value of an unlabeled or labeled sample in Prometheus text, such as
-/// `infill_documents_total{result="done"}`; nil when absent.
-func sample(_ exposition: String, _ series: String) -> Double? {
-    for line in exposition.split(separator: "\n") where !line.hasPrefix("#") {
-        let parts = line.split(separator: " ")
-        if parts.count == 2, parts[0] == series { return Double(parts[1]) }
-    }
-    return nil
-}
-
 /// `GET PATH` over the Unix socket at `socketPath` (HTTP/1.1, `Connection: close`); returns the
 /// status code and the body.
 func unixSocketGet(_ socketPath: String, _ path: String) throws -> (status: Int, body: String) {

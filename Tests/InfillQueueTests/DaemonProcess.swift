@@ -1,18 +1,8 @@
 import Foundation
+import InfillProcessTestKit
 #if canImport(Glibc)
 import Glibc
 #endif
-
-/// The built `infill` binary, next to the test bundle in the build folder.
-func infillBinary() -> URL {
-    var url = Bundle.main.bundleURL
-    if url.pathExtension == "xctest" { url.deleteLastPathComponent() }
-    for candidate in [url.appendingPathComponent("infill"), url.deletingLastPathComponent().appendingPathComponent("infill")]
-    where FileManager.default.isExecutableFile(atPath: candidate.path) {
-        return candidate
-    }
-    return url.appendingPathComponent("infill")
-}
 
 /// The engine's tiny fixture model (Tests/Fixtures/tiny-llama.gguf).
 let tinyModel: String = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()

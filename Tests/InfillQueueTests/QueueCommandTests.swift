@@ -1,4 +1,4 @@
-import InfillHTTPTestKit
+import InfillProcessTestKit
 import Foundation
 import Testing
 #if canImport(Glibc)

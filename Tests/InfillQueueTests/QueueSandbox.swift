@@ -1,50 +1,12 @@
 import Foundation
 import InfillQueue
 import InfillService
+import InfillServiceTestKit
 import Logging
 import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
-
-/// A ``DocumentProcessor`` double: the output is the input upper-cased, named `STEM.out`, with a
-/// one-line report; a line `FAIL` fails permanently at that line, `TRANSIENT n` fails transiently
-/// on the first n attempts, `SLOW ms` takes that long (stopping early when unwanted).
-final class UpperProcessor: DocumentProcessor {
-    let attempts = Mutex<[String: Int]>([:])
-
-    func pipelineName(forFileNamed name: String) -> String { "upper" }
-
-    func process(name: String, contents: [UInt8], progress: DocumentProgressHandler) throws -> ProcessedDocument {
-        let attempt = attempts.withLock { counts -> Int in
-            counts[name, default: 0] += 1
-            return counts[name]!
-        }
-        let text = String(decoding: contents, as: UTF8.self)
-        for (index, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-            let words = line.split(separator: " ")
-            if words.first == "FAIL" {
-                throw DocumentFailure(message: "this document asks to fail", file: name, line: index + 1, column: 1, hint: "remove the FAIL line")
-            }
-            if words.first == "TRANSIENT", words.count == 2, let times = Int(words[1]), attempt <= times {
-                throw DocumentFailure(message: "temporarily unavailable", file: name, isPermanent: false)
-            }
-            if words.first == "SLOW", words.count == 2, let milliseconds = Int(words[1]) {
-                var slept = 0
-                while slept < milliseconds && progress.isWanted {
-                    usleep(10_000)
-                    slept += 10
-                }
-            }
-        }
-        let stem = name.split(separator: ".").first.map(String.init) ?? name
-        return ProcessedDocument(
-            outputName: stem + ".out", document: Array(text.uppercased().utf8), report: Array("{\"name\":\"\(name)\"}\n".utf8),
-            pipeline: "upper")
-    }
-
-    func reload() throws -> String { "1 pipeline" }
-}
 
 /// A spool in a temporary folder next to its own database on a ``PostgresCluster``, and
 /// in-process ``QueueService`` daemons on them.
@@ -87,7 +49,7 @@ final class QueueSandbox: @unchecked Sendable {
 
     /// Starts an in-process daemon; stop it with ``Running/stop()``.
     func start(
-        _ index: Int = 0, configuration: ServiceConfiguration? = nil, processor: (any DocumentProcessor)? = UpperProcessor(),
+        _ index: Int = 0, configuration: ServiceConfiguration? = nil, processor: (any DocumentProcessor)? = EchoProcessor(reportKey: "name"),
         once: Bool = false
     ) throws -> Running {
         let configuration = configuration ?? self.configuration()

@@ -71,7 +71,8 @@ import Testing
         ("\nsettle_ms: [1, 2]\n", 2, 12, "'settle_ms' must be a whole number, not a list"),
         ("keep_done: maybe\n", 1, 12, "'keep_done' must be true or false, not 'maybe'"),
         ("watch: inotfy\n", 1, 8, "'watch' must be inotify or poll, not 'inotfy'"),
-        ("workers: 1\nworkers: 2\n", 1, 1, "duplicate key 'workers'"),
+        // The shared YAML reader points at the second occurrence, the one to remove.
+        ("workers: 1\nworkers: 2\n", 2, 1, "duplicate key 'workers'"),
     ])
     func rejectsBadValuesAtTheirPosition(text: String, line: Int, column: Int, message: String) {
         let error = #expect(throws: ConfigurationError.self) { try ConfigurationLoader.parse(text, file: "c.yaml") }

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import InfillService
+import InfillServiceTestKit
 
 /// Crash consistency without trusting the page cache: the spool's durability steps are recorded
 /// (``DurabilityLog``) and checked against the protocol, so a power cut at any point leaves every

@@ -3,6 +3,7 @@ import Logging
 import ServiceLifecycle
 import Testing
 @testable import InfillService
+import InfillServiceTestKit
 
 /// In-process runs of the daemon on temporary spools with the ``EchoProcessor`` double.
 @Suite(.serialized) struct SpoolServiceTests {
@@ -50,6 +51,17 @@ import Testing
         let group = ServiceGroup(configuration: .init(services: [service], logger: logger))
         let task = Task { try await group.run() }
         return Daemon(service: service, group: group, task: task)
+    }
+
+    /// Creates the inbox folder (the daemon makes it itself at start; batch tests drop files first).
+    static func inbox(_ folder: TemporaryFolder) throws {
+        try FileManager.default.createDirectory(atPath: folder.layout.inbox, withIntermediateDirectories: true)
+    }
+
+    /// The JSON object in `relative` (an `.error.json` file).
+    static func errorJSON(_ folder: TemporaryFolder, _ relative: String) throws -> [String: Any] {
+        let text = try #require(folder.read(relative))
+        return try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])
     }
 
     /// Polls `condition` every 20 ms for up to `seconds`.
@@ -108,21 +120,6 @@ import Testing
         #expect(folder.names("state/processing").isEmpty)
     }
 
-    @Test func transientFailuresAreRetriedWithBackoffThenFail() async throws {
-        let folder = TemporaryFolder()
-        let processor = EchoProcessor()
-        try FileManager.default.createDirectory(atPath: folder.layout.inbox, withIntermediateDirectories: true)
-        try folder.drop("flaky.md", "TRANSIENT 2\nok\n")
-        try folder.drop("broken.md", "TRANSIENT 99\n")
-        let service = try Self.makeService(folder, processor, once: true) { $0.maxAttempts = 3 }
-        try await service.run()
-        #expect(folder.read("outbox/flaky.out") == "TRANSIENT 2\nOK\n")
-        #expect(processor.attempts.withLock { $0 } == ["flaky.md": 3, "broken.md": 3])
-        #expect(folder.read("failed/broken.md.error.json")?.contains("gave up after 3 attempts") == true)
-        let summary = await service.summary
-        #expect(summary.done == 1 && summary.failed == 1)
-    }
-
     @Test func daemonProcessesFilesDroppedWhileBusy() async throws {
         let folder = TemporaryFolder()
         let processor = EchoProcessor()
@@ -134,37 +131,6 @@ import Testing
         try await daemon.stop()
         #expect(processor.maxConcurrent.load(ordering: .relaxed) == 2)
         #expect(folder.names("inbox").isEmpty && folder.names("state/processing").isEmpty)
-    }
-
-    @Test func pollingModeFindsFilesWithoutInotify() async throws {
-        let folder = TemporaryFolder()
-        let processor = EchoProcessor()
-        let daemon = Self.start(try Self.makeService(folder, processor) { $0.watch = .poll })
-        try folder.drop("p.md", "polled\n")
-        #expect(await Self.eventually { folder.read("outbox/p.out") == "POLLED\n" })
-        try await daemon.stop()
-    }
-
-    @Test func slowlyWrittenFileIsNotClaimedBeforeItSettles() async throws {
-        let folder = TemporaryFolder()
-        let processor = EchoProcessor()
-        let daemon = Self.start(try Self.makeService(folder, processor) { $0.settleMilliseconds = 600 })
-        try await Task.sleep(for: .milliseconds(100))
-        let path = folder.layout.inbox + "/slow.md"
-        _ = FileManager.default.createFile(atPath: path, contents: nil)
-        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
-        var expected = ""
-        for chunk in 0..<6 {
-            let text = "chunk \(chunk)\n"
-            expected += text
-            try handle.write(contentsOf: Data(text.utf8))
-            try await Task.sleep(for: .milliseconds(120))
-            #expect(FileManager.default.fileExists(atPath: path), "claimed while still being written")
-        }
-        try handle.close()
-        #expect(await Self.eventually { folder.read("outbox/slow.out") != nil })
-        #expect(folder.read("outbox/slow.out") == expected.uppercased())
-        try await daemon.stop()
     }
 
     @Test func shutdownFinishesInFlightDocuments() async throws {

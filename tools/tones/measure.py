@@ -5,7 +5,7 @@ For each example template in pipelines/examples/ and each seed, fills it twice w
 once with its pipeline as shipped (fields with `tone:` get the tone's logit bias), once with a copy
 of the pipeline whose `tone:` keys are removed (no bias). Every toned field's text is scored with
 that tone, using the same scorer as InfillDocuments (a line-by-line port of Tone.score reading the
-embedded lexicon from Sources/InfillDocuments/ToneLexiconData.swift); for steered fills the script
+lexicon files InfillDocuments loads, Sources/InfillDocuments/Lexicons/); for steered fills the script
 also checks its score against the report's `tone_score`.
 
 Usage: python3 tools/tones/measure.py --infill .build/release/infill [--seeds 3] [--model default] [--probe]
@@ -28,19 +28,19 @@ import yaml
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
-DATA = os.path.join(ROOT, "Sources", "InfillDocuments", "ToneLexiconData.swift")
+LEXICONS = os.path.join(ROOT, "Sources", "InfillDocuments", "Lexicons")
 
 
 def lexicons():
-    text = open(DATA, encoding="utf-8").read()
-    blocks = dict(re.findall(r'static let (\w+) = #"""\n(.*?)\n    """#', text, re.S))
     vader = {}
-    for line in blocks["vader"].splitlines():
-        w, v = line.strip().split("\t")
-        vader[w] = float(v)
+    with open(os.path.join(LEXICONS, "vader.tsv"), encoding="utf-8") as f:
+        for line in f.read().splitlines():
+            w, v = line.split("\t")
+            vader[w] = float(v)
     lists = {}
     for name in ["formal", "casual", "cautious", "enthusiastic"]:
-        lists[name] = {l.strip()[1:]: (-1.0 if l.strip()[0] == "-" else 1.0) for l in blocks[name].splitlines()}
+        with open(os.path.join(LEXICONS, name + ".txt"), encoding="utf-8") as f:
+            lists[name] = {l[1:]: (-1.0 if l[0] == "-" else 1.0) for l in f.read().splitlines() if l}
     return vader, lists
 
 

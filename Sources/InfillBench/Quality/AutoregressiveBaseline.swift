@@ -1,4 +1,5 @@
 import Foundation
+import InfillDocuments
 import InfillModel
 import InfillSampling
 
@@ -9,20 +10,20 @@ import InfillSampling
 /// filled them, the field's instruction in parentheses as the diffusion canvas has it), with
 /// nucleus sampling and a KV cache, until the model ends its text, the field's paragraph (a block
 /// field) or line (an in-line field) ends, or its word maximum is reached.
-public struct AutoregressiveBaseline: Sendable {
-    public let transformer: Transformer
-    public let tokenizer: any Tokenizer
-    public var temperature: Float = 0.7
-    public var topP: Float = 0.9
-    public var contextLimit = 384
+package struct AutoregressiveBaseline: Sendable {
+    package let transformer: Transformer
+    package let tokenizer: any Tokenizer
+    package var temperature: Float = 0.7
+    package var topP: Float = 0.9
+    package var contextLimit = 384
 
-    public init(transformer: Transformer, tokenizer: any Tokenizer) {
+    package init(transformer: Transformer, tokenizer: any Tokenizer) {
         self.transformer = transformer
         self.tokenizer = tokenizer
     }
 
     /// One text per field of `plan`, in field order.
-    public func fill(_ plan: DocumentPlan, seed: UInt64) throws -> [String] {
+    package func fill(_ plan: DocumentPlan, seed: UInt64) throws -> [String] {
         var fills: [Int: String] = [:]
         var rng = SeededGenerator(seed: seed)
         for index in plan.fields.indices {

@@ -1,46 +1,47 @@
 import Foundation
+import InfillDocuments
 
 /// The document-quality benchmark: templates filled over seeds by the diffusion model with the
 /// product defaults and by the autoregressive parent left to right, every field measured the same
 /// way (``FieldQuality``, ``FluencyJudge``), side by side.
-public struct QualityBenchmark: Sendable {
+package struct QualityBenchmark: Sendable {
     /// One measured field.
-    public struct Field: Sendable {
-        public var template: String
-        public var field: String
-        public var system: String
-        public var seed: UInt64
-        public var text: String
-        public var quality: FieldQuality
+    package struct Field: Sendable {
+        package var template: String
+        package var field: String
+        package var system: String
+        package var seed: UInt64
+        package var text: String
+        package var quality: FieldQuality
         /// Mean NLL under the AR parent (nats per token).
-        public var nll: Double?
+        package var nll: Double?
     }
 
     /// One filled document.
-    public struct Document: Sendable {
-        public var template: String
-        public var system: String
-        public var seed: UInt64
-        public var seconds: Double
-        public var forwardPasses: Int
+    package struct Document: Sendable {
+        package var template: String
+        package var system: String
+        package var seed: UInt64
+        package var seconds: Double
+        package var forwardPasses: Int
         /// The document failed (its error); its fields are not counted.
-        public var error: String?
+        package var error: String?
     }
 
     /// Aggregates over a set of fields and documents.
-    public struct Summary: Sendable {
-        public var fields = 0
-        public var readable = 0.0
-        public var repetition = 0.0
-        public var filler = 0.0
-        public var lengthOK = 0.0
-        public var keywordsOK = 0.0
-        public var avoidOK = 0.0
-        public var nll = 0.0
-        public var documents = 0
-        public var failed = 0
-        public var secondsPerDocument = 0.0
-        public var forwardPassesPerDocument = 0.0
+    package struct Summary: Sendable {
+        package var fields = 0
+        package var readable = 0.0
+        package var repetition = 0.0
+        package var filler = 0.0
+        package var lengthOK = 0.0
+        package var keywordsOK = 0.0
+        package var avoidOK = 0.0
+        package var nll = 0.0
+        package var documents = 0
+        package var failed = 0
+        package var secondsPerDocument = 0.0
+        package var forwardPassesPerDocument = 0.0
 
         init(fields: [Field], documents: [Document]) {
             self.fields = fields.count
@@ -62,35 +63,35 @@ public struct QualityBenchmark: Sendable {
         }
     }
 
-    public struct Report: Sendable {
-        public var fields: [Field]
-        public var documents: [Document]
+    package struct Report: Sendable {
+        package var fields: [Field]
+        package var documents: [Document]
 
         /// Summary per system (and per template when `template` is given).
-        public func summary(system: String, template: String? = nil) -> Summary {
+        package func summary(system: String, template: String? = nil) -> Summary {
             Summary(fields: fields.filter { $0.system == system && (template == nil || $0.template == template) },
                     documents: documents.filter { $0.system == system && (template == nil || $0.template == template) })
         }
     }
 
-    public let filler: DocumentFiller
-    public let baseline: AutoregressiveBaseline?
-    public let judge: FluencyJudge
+    package let filler: DocumentFiller
+    package let baseline: AutoregressiveBaseline?
+    package let judge: FluencyJudge
     /// Sampler settings laid over every pipeline's (for side-by-side runs, e.g. `cache: none`).
-    public var override = SamplingSettings()
+    package var override = SamplingSettings()
     /// Human-written fills, measured once per template as the system `human` (calibration).
-    public var references = HumanReferences()
+    package var references = HumanReferences()
     /// Whether Infill fills the templates (false: only the references and the baseline are measured).
-    public var fillsWithDiffusion = true
+    package var fillsWithDiffusion = true
 
-    public init(filler: DocumentFiller, baseline: AutoregressiveBaseline?, judge: FluencyJudge) {
+    package init(filler: DocumentFiller, baseline: AutoregressiveBaseline?, judge: FluencyJudge) {
         self.filler = filler
         self.baseline = baseline
         self.judge = judge
     }
 
     /// Fills every template with every seed (seed added to the pipeline's own), by both systems.
-    public func run(
+    package func run(
         templates: [(name: String, contents: [UInt8])], seeds: [UInt64], progress: (String) -> Void = { _ in }
     ) throws -> Report {
         var fields: [Field] = []

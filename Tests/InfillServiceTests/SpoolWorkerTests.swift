@@ -2,28 +2,36 @@ import Foundation
 import Synchronization
 import Testing
 @testable import InfillService
+import InfillServiceTestKit
 #if canImport(Glibc)
 import Glibc
 #endif
 
-/// The daemon against poison pills and unlucky inboxes: oversize inputs, FIFOs, documents that
-/// keep killing it, files that never settle, names it cannot use.
-@Suite(.serialized) struct HostileServiceTests {
+/// The worker's path through a document (``SpoolWorker``): retries, and poison pills — oversize
+/// inputs, FIFOs, documents that keep killing the daemon or never finish, a full disk, names too
+/// long for their error report.
+@Suite(.serialized) struct SpoolWorkerTests {
     typealias Helpers = SpoolServiceTests
 
-    func inbox(_ folder: TemporaryFolder) throws {
+    @Test func transientFailuresAreRetriedWithBackoffThenFail() async throws {
+        let folder = TemporaryFolder()
+        let processor = EchoProcessor()
         try FileManager.default.createDirectory(atPath: folder.layout.inbox, withIntermediateDirectories: true)
-    }
-
-    func errorJSON(_ folder: TemporaryFolder, _ relative: String) throws -> [String: Any] {
-        let text = try #require(folder.read(relative))
-        return try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])
+        try folder.drop("flaky.md", "TRANSIENT 2\nok\n")
+        try folder.drop("broken.md", "TRANSIENT 99\n")
+        let service = try Helpers.makeService(folder, processor, once: true) { $0.maxAttempts = 3 }
+        try await service.run()
+        #expect(folder.read("outbox/flaky.out") == "TRANSIENT 2\nOK\n")
+        #expect(processor.attempts.withLock { $0 } == ["flaky.md": 3, "broken.md": 3])
+        #expect(folder.read("failed/broken.md.error.json")?.contains("gave up after 3 attempts") == true)
+        let summary = await service.summary
+        #expect(summary.done == 1 && summary.failed == 1)
     }
 
     @Test func anOversizeInputFailsWithoutBeingRead() async throws {
         let folder = TemporaryFolder()
         let processor = EchoProcessor()
-        try inbox(folder)
+        try Helpers.inbox(folder)
         // 16 MiB, sparse: costs no disk, but would cost memory if it were read whole.
         let path = folder.layout.inbox + "/huge.md"
         #expect(FileManager.default.createFile(atPath: path, contents: nil))
@@ -33,7 +41,7 @@ import Glibc
         try await service.run()
         #expect(processor.attempts.withLock { $0["huge.md"] } == nil)
         #expect(folder.read("outbox/small.out") == "FINE\n")
-        let json = try errorJSON(folder, "failed/huge.md.error.json")
+        let json = try Helpers.errorJSON(folder, "failed/huge.md.error.json")
         #expect((json["error"] as? String)?.contains("16777216 bytes") == true)
         #expect((json["hint"] as? String)?.contains("max_input_bytes") == true)
         #expect(FileManager.default.fileExists(atPath: folder.layout.failed + "/huge.md"))
@@ -42,7 +50,7 @@ import Glibc
     @Test func theInputLimitIsConfigurable() async throws {
         let folder = TemporaryFolder()
         let processor = EchoProcessor()
-        try inbox(folder)
+        try Helpers.inbox(folder)
         try folder.drop("a.md", String(repeating: "x", count: 100))
         try folder.drop("b.md", String(repeating: "x", count: 10))
         let service = try Helpers.makeService(folder, processor, once: true) { $0.maxInputBytes = 50 }
@@ -59,7 +67,7 @@ import Glibc
         #expect(mkfifo(folder.layout.processing + "/pipe.md", 0o644) == 0)
         let service = try Helpers.makeService(folder, processor, once: true)
         try await service.run()
-        let json = try errorJSON(folder, "failed/pipe.md.error.json")
+        let json = try Helpers.errorJSON(folder, "failed/pipe.md.error.json")
         #expect((json["error"] as? String)?.contains("not a regular file") == true)
         #expect(folder.names("state/processing").isEmpty)
     }
@@ -79,7 +87,7 @@ import Glibc
         try await service.run()
         #expect(processor.attempts.withLock { $0["pill.md"] } == nil)
         #expect(folder.read("state/quarantine/pill.md") == "poison\n")
-        let json = try errorJSON(folder, "state/quarantine/pill.md.error.json")
+        let json = try Helpers.errorJSON(folder, "state/quarantine/pill.md.error.json")
         #expect((json["error"] as? String)?.contains("3 times") == true)
         #expect(json["attempts"] as? Int == 3)
         // One interrupted run is bad luck, not a poison pill: processed again.
@@ -92,7 +100,7 @@ import Glibc
         let folder = TemporaryFolder()
         let seen = CountSpy(path: folder.layout.state + "/attempts/a.md")
         let processor = EchoProcessor(onProcess: { _ in seen.look() })
-        try inbox(folder)
+        try Helpers.inbox(folder)
         try folder.drop("a.md", "a\n")
         let service = try Helpers.makeService(folder, processor, once: true)
         try await service.run()
@@ -103,7 +111,7 @@ import Glibc
     @Test func aDocumentPastItsDeadlineIsGivenUpAndFailed() async throws {
         let folder = TemporaryFolder()
         let processor = EchoProcessor()
-        try inbox(folder)
+        try Helpers.inbox(folder)
         try folder.drop("endless.md", "SLOW 60000\n")
         try folder.drop("quick.md", "quick\n")
         let service = try Helpers.makeService(folder, processor, once: true) {
@@ -113,7 +121,7 @@ import Glibc
         let started = Date()
         try await service.run()
         #expect(Date().timeIntervalSince(started) < 10)
-        let json = try errorJSON(folder, "failed/endless.md.error.json")
+        let json = try Helpers.errorJSON(folder, "failed/endless.md.error.json")
         #expect((json["error"] as? String)?.contains("document_timeout_s (0.3 s)") == true)
         #expect(folder.read("outbox/quick.out") == "QUICK\n")
         // The processor was told (isWanted) and stopped.
@@ -123,7 +131,7 @@ import Glibc
     @Test func aFullDiskIsWaitedOutNotFailedForGood() async throws {
         let folder = TemporaryFolder()
         let processor = EchoProcessor()
-        try inbox(folder)
+        try Helpers.inbox(folder)
         try folder.drop("a.md", "a\n")
         // One attempt only for the document's own transient failures: the spool's are deferred.
         let service = try Helpers.makeService(folder, processor, once: true) { $0.maxAttempts = 1 }
@@ -134,66 +142,10 @@ import Glibc
         #expect(processor.attempts.withLock { $0["a.md"] } == 6)
     }
 
-    @Test func filesThatNeverSettleCannotStarveTheOthers() async throws {
-        let folder = TemporaryFolder()
-        let processor = EchoProcessor()
-        try inbox(folder)
-        // More churning files than the settle tracker has slots, all named before the good one.
-        let churners = (0..<80).map { String(format: "a%02d.md", $0) }
-        for name in churners { try folder.write("0", to: "inbox/" + name) }
-        let churning = Task.detached {
-            var round = 0
-            while !Task.isCancelled {
-                round += 1
-                for name in churners { try? folder.write(String(repeating: "x", count: round % 50 + 1), to: "inbox/" + name) }
-                try? await Task.sleep(for: .milliseconds(10))
-            }
-        }
-        defer { churning.cancel() }
-        let daemon = Helpers.start(try Helpers.makeService(folder, processor) { $0.settleMilliseconds = 200 })
-        try await Task.sleep(for: .milliseconds(300))
-        try folder.drop("z.md", "last\n")
-        #expect(await Helpers.eventually(15) { folder.read("outbox/z.out") == "LAST\n" })
-        churning.cancel()
-        try await daemon.stop()
-    }
-
-    @Test func aWriterThatPausesWithTheFileOpenIsNotCutShort() async throws {
-        let folder = TemporaryFolder()
-        let processor = EchoProcessor()
-        let daemon = Helpers.start(try Helpers.makeService(folder, processor) { $0.settleMilliseconds = 100 })
-        try await Task.sleep(for: .milliseconds(300))
-        let path = folder.layout.inbox + "/paused.md"
-        #expect(FileManager.default.createFile(atPath: path, contents: nil))
-        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
-        try handle.write(contentsOf: Data("first half\n".utf8))
-        // Six settle times without a change, but still open for writing.
-        try await Task.sleep(for: .milliseconds(600))
-        #expect(FileManager.default.fileExists(atPath: path), "claimed while the writer still held it open")
-        try handle.write(contentsOf: Data("second half\n".utf8))
-        try handle.close()
-        #expect(await Helpers.eventually { folder.read("outbox/paused.out") != nil })
-        #expect(folder.read("outbox/paused.out") == "FIRST HALF\nSECOND HALF\n")
-        try await daemon.stop()
-    }
-
-    @Test func openCountsNeverKeepALaterFileWaiting() {
-        var events = InboxEvents()
-        events.record(.closed("early.md"))  // opened before the watch began
-        events.record(.opened("a.md"))
-        events.record(.opened("a.md"))
-        events.record(.closed("a.md"))
-        events.record(.opened("moved.md"))
-        events.record(.gone("moved.md"))
-        #expect(events.take().open == ["a.md"])
-        events.record(.rescan)
-        #expect(events.take().open.isEmpty)
-    }
-
     @Test func aNameTooLongForItsErrorReportStillFails() async throws {
         let folder = TemporaryFolder()
         let processor = EchoProcessor()
-        try inbox(folder)
+        try Helpers.inbox(folder)
         let name = String(repeating: "l", count: 250) + ".md"
         try folder.drop(name, "FAIL\n")
         let service = try Helpers.makeService(folder, processor, once: true)
@@ -204,28 +156,10 @@ import Glibc
         #expect(failed.contains { $0.hasSuffix(".md.error.json") })
     }
 
-    @Test func aNameThatIsNotUTF8IsReportedInFailed() async throws {
-        let folder = TemporaryFolder()
-        let processor = EchoProcessor()
-        try inbox(folder)
-        let raw: [UInt8] = Array(folder.layout.inbox.utf8) + Array("/caf".utf8) + [0xE9] + Array(".md".utf8) + [0]
-        let fd = raw.withUnsafeBufferPointer { $0.withMemoryRebound(to: CChar.self) { open($0.baseAddress!, O_CREAT | O_WRONLY, 0o644) } }
-        #expect(fd >= 0)
-        close(fd)
-        let service = try Helpers.makeService(folder, processor, once: true)
-        try await service.run()
-        #expect(folder.names("inbox").isEmpty)
-        #expect(folder.names("failed") == ["caf%E9.md", "caf%E9.md.error.json"])
-        let json = try errorJSON(folder, "failed/caf%E9.md.error.json")
-        #expect((json["error"] as? String)?.contains("UTF-8") == true)
-        let summary = await service.summary
-        #expect(summary.failed == 1)
-    }
-
     @Test func outputsAreGroupWritableUnderTheServiceUmask() async throws {
         let folder = TemporaryFolder()
         let processor = EchoProcessor()
-        try inbox(folder)
+        try Helpers.inbox(folder)
         try folder.drop("a.md", "a\n")
         try folder.drop("b.md", "FAIL\n")
         let service = try Helpers.makeService(folder, processor, once: true)

@@ -1,3 +1,5 @@
+import InfillDocuments
+
 /// The text of a plan's body around its fields, for judging fills in context.
 enum DocumentText {
     /// The body before field `index` (earlier fields as `fills` has them) and the literal text right after it.

@@ -4,10 +4,10 @@ import InfillSampling
 /// without Fast-dLLM's confidence threshold (0.9), on one 32-token infill gap.
 ///
 /// With `--quick` only `entropy` and `low_confidence` are run.
-struct SamplerBench: BenchSection {
-    static let name = "sampler"
+package struct SamplerBench: BenchSection {
+    package static let name = "sampler"
 
-    static func run(_ context: BenchContext) throws -> [String: Double] {
+    package static func run(_ context: BenchContext) throws -> [String: Double] {
         let loaded = context.model.loaded
         let canvas = SamplerBenchmark.standardCanvas(
             tokenizer: loaded.tokenizer, maskTokenID: loaded.model.maskTokenID, gapLength: 32)

@@ -4,19 +4,19 @@ import InfillModel
 /// Fluency as the autoregressive parent judges it: the mean negative log-likelihood (nats per
 /// token) of a field's text following the document before it, under the base model with causal
 /// attention. Lower is more fluent; it is the same yardstick for diffusion and AR fills.
-public struct FluencyJudge: Sendable {
-    public let transformer: Transformer
-    public let tokenizer: any Tokenizer
+package struct FluencyJudge: Sendable {
+    package let transformer: Transformer
+    package let tokenizer: any Tokenizer
     /// Context tokens kept before the text (the most recent ones).
-    public var contextLimit = 384
+    package var contextLimit = 384
 
-    public init(transformer: Transformer, tokenizer: any Tokenizer) {
+    package init(transformer: Transformer, tokenizer: any Tokenizer) {
         self.transformer = transformer
         self.tokenizer = tokenizer
     }
 
     /// Mean NLL of `text` after `context`, or nil for an empty text.
-    public func nll(of text: String, after context: String) throws -> Double? {
+    package func nll(of text: String, after context: String) throws -> Double? {
         let target = tokenizer.encode(text)
         guard !target.isEmpty else { return nil }
         var prefix = Array(tokenizer.encode(context).suffix(contextLimit))

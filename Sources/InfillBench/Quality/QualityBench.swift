@@ -10,37 +10,54 @@ import InfillSampling
 /// the same templates as the baseline; prints readable-field share, repetition, filler, length /
 /// keyword / avoid satisfaction, fluency (AR-parent NLL, lower is better), seconds and forward
 /// passes per document, per template and overall, side by side.
-struct QualityBench {
-    var templates: [String]
-    var pipelines: [String]
-    var seeds: Int
-    var baseline: Bool
-    var json: Bool
-    var showText: Bool
-    var cache: String?
+package struct QualityBench {
+    package var templates: [String]
+    package var pipelines: [String]
+    package var seeds: Int
+    package var baseline: Bool
+    package var json: Bool
+    package var showText: Bool
+    package var cache: String?
     /// Sampler settings laid over every pipeline's (`--sampling`).
-    var sampling = SamplingSettings()
+    package var sampling = SamplingSettings()
     /// Human-written fills of the templates (`--references`), measured as the system `human`.
-    var references: String?
+    package var references: String?
     /// Measure only the references and the baseline (`--references-only`).
-    var referencesOnly = false
+    package var referencesOnly = false
 
-    func run(model: ModelLoader.Result, modelOptions: ModelOptions) throws {
+    package init(
+        templates: [String], pipelines: [String], seeds: Int, baseline: Bool, json: Bool, showText: Bool, cache: String?,
+        sampling: SamplingSettings = SamplingSettings(), references: String? = nil, referencesOnly: Bool = false
+    ) {
+        self.templates = templates
+        self.pipelines = pipelines
+        self.seeds = seeds
+        self.baseline = baseline
+        self.json = json
+        self.showText = showText
+        self.cache = cache
+        self.sampling = sampling
+        self.references = references
+        self.referencesOnly = referencesOnly
+    }
+
+    /// Runs the benchmark and prints its table (or JSON) on stdout; progress goes to stderr.
+    package func run(model: ModelLoader.Result) throws {
         if let cache, CacheMode(rawValue: cache) == nil {
-            throw CLIError.usage("--cache must be none, prefix or dual (got '\(cache)')")
+            throw BenchUsageError("--cache must be none, prefix or dual (got '\(cache)')")
         }
         let library = PipelineLibrary(pipelines: try pipelines.flatMap { try PipelineLibrary.load(directory: $0).pipelines })
         var inputs: [(name: String, contents: [UInt8])] = []
         for path in templates {
             var isFolder: ObjCBool = false
             guard FileManager.default.fileExists(atPath: path, isDirectory: &isFolder) else {
-                throw CLIError.usage("\(path): no such template or folder")
+                throw BenchUsageError("\(path): no such template or folder")
             }
             let files = isFolder.boolValue
                 ? try FileManager.default.contentsOfDirectory(atPath: path).filter { $0.hasSuffix(".md") }.sorted().map { path + "/" + $0 }
                 : [path]
             for file in files {
-                guard let data = FileManager.default.contents(atPath: file) else { throw CLIError.usage("\(file): cannot read") }
+                guard let data = FileManager.default.contents(atPath: file) else { throw BenchUsageError("\(file): cannot read") }
                 inputs.append((URL(fileURLWithPath: file).lastPathComponent, Array(data)))
             }
         }
@@ -97,6 +114,7 @@ struct QualityBench {
         }
     }
 
+    /// One line of the table: a template, a system and its summary.
     static func row(_ template: String, _ system: String, _ m: QualityBenchmark.Summary) -> String {
         func pct(_ x: Double) -> String { String(format: "%5.0f%%", x * 100) }
         return template.padding(toLength: 34, withPad: " ", startingAt: 0)
@@ -107,6 +125,7 @@ struct QualityBench {
             + (m.failed > 0 ? "  (\(m.failed) failed)" : "")
     }
 
+    /// A summary as the JSON output writes it (NaN as null, three decimals).
     static func dictionary(_ m: QualityBenchmark.Summary) -> [String: Any] {
         func r(_ x: Double) -> Any { x.isNaN ? NSNull() : (x * 1000).rounded() / 1000 }
         return ["fields": m.fields, "readable_share": r(m.readable), "repetition_rate": r(m.repetition),

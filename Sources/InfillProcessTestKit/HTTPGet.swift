@@ -4,10 +4,10 @@ import Glibc
 #endif
 
 /// One HTTP response, as a test reads it.
-public struct HTTPReply: Sendable {
-    public var status: Int
-    public var contentType: String
-    public var body: String
+package struct HTTPReply: Sendable {
+    package var status: Int
+    package var contentType: String
+    package var body: String
 }
 
 /// `GET http://127.0.0.1:PORT/PATH`, blocking on a plain socket (HTTP/1.1, `Connection: close`).
@@ -15,7 +15,7 @@ public struct HTTPReply: Sendable {
 /// Blocking on purpose: the CLI and queue tests wait synchronously (polling, not awaiting),
 /// so they keep polling even while other suites' blocking waits hold Swift's few cooperative
 /// threads, where an `await` could be starved.
-public func httpGet(_ address: String, _ path: String) throws -> HTTPReply {
+package func httpGet(_ address: String, _ path: String) throws -> HTTPReply {
     let parts = address.split(separator: ":")
     guard parts.count == 2, let port = UInt16(parts[1]) else { throw POSIXError(.EINVAL) }
     let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
@@ -67,7 +67,7 @@ private func dechunk(_ text: String) -> String {
 
 /// The value of an unlabeled or labeled sample in Prometheus text, such as
 /// `infill_documents_total{result="done"}`; nil when absent.
-public func sample(_ exposition: String, _ series: String) -> Double? {
+package func sample(_ exposition: String, _ series: String) -> Double? {
     for line in exposition.split(separator: "\n") where !line.hasPrefix("#") {
         let parts = line.split(separator: " ")
         if parts.count == 2, parts[0] == series { return Double(parts[1]) }

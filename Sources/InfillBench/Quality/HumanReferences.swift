@@ -1,4 +1,6 @@
 import Foundation
+import InfillDiagnostics
+import InfillDocuments
 
 /// Fills written by a person for the quality benchmark's templates: the calibration row that
 /// says what the fluency judge gives human prose in the same place.
@@ -7,16 +9,16 @@ import Foundation
 ///
 ///     checkout-outage.postmortem.md:
 ///       summary: "The 4.18 release of the checkout API …"
-public struct HumanReferences: Sendable {
+package struct HumanReferences: Sendable {
     /// Template name → field name → text.
-    public var fills: [String: [String: String]]
+    package var fills: [String: [String: String]]
 
-    public init(fills: [String: [String: String]] = [:]) {
+    package init(fills: [String: [String: String]] = [:]) {
         self.fills = fills
     }
 
     /// Reads a references file; errors name the file, line and column.
-    public init(path: String) throws {
+    package init(path: String) throws {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw DocumentError("cannot read the references file", file: path)
         }

@@ -1,6 +1,6 @@
 import Foundation
 import Synchronization
-@testable import InfillService
+import InfillService
 
 /// A ``DocumentProcessor`` test double with a tiny, real document format, so the spool, pool and
 /// lifecycle are tested without a model:
@@ -8,26 +8,37 @@ import Synchronization
 ///   `.b` the input reversed (pipeline `reverse`);
 /// - a line `FAIL` fails permanently at that line; `TRANSIENT n` fails transiently on the first
 ///   n attempts; `SLOW ms` sleeps that long (in 10 ms slices, stopping early when unwanted);
+/// - the report is one line, `{"KEY":"NAME"}` (``reportKey``: `document` unless told);
 /// - `reload()` fails while ``brokenSpec`` is set.
-final class EchoProcessor: DocumentProcessor {
-    let attempts = Mutex<[String: Int]>([:])
-    let order = Mutex<[String]>([])
-    let brokenSpec = Atomic<Bool>(false)
-    let reloads = Atomic<Int>(0)
-    let concurrent = Atomic<Int>(0)
-    let maxConcurrent = Atomic<Int>(0)
+///
+/// The one double of the daemon's seam for the spool and shared-queue tests.
+package final class EchoProcessor: DocumentProcessor {
+    /// Calls of ``process(name:contents:progress:)`` per document name.
+    package let attempts = Mutex<[String: Int]>([:])
+    /// Document names in the order processing began.
+    package let order = Mutex<[String]>([])
+    /// While true, ``reload()`` fails as a broken pipeline spec would.
+    package let brokenSpec = Atomic<Bool>(false)
+    /// Successful reloads so far.
+    package let reloads = Atomic<Int>(0)
+    /// Documents being processed now, and the most at once so far.
+    package let concurrent = Atomic<Int>(0)
+    package let maxConcurrent = Atomic<Int>(0)
     /// Called at the start of every ``process(name:contents:progress:)``, on the worker's thread.
     let onProcess: @Sendable (String) -> Void
+    /// The report's one key (the queue tests read `name`).
+    let reportKey: String
 
-    init(onProcess: @escaping @Sendable (String) -> Void = { _ in }) {
+    package init(reportKey: String = "document", onProcess: @escaping @Sendable (String) -> Void = { _ in }) {
+        self.reportKey = reportKey
         self.onProcess = onProcess
     }
 
-    func pipelineName(forFileNamed name: String) -> String {
+    package func pipelineName(forFileNamed name: String) -> String {
         name.hasSuffix(".b") ? "reverse" : "upper"
     }
 
-    func process(name: String, contents: [UInt8], progress: DocumentProgressHandler) throws -> ProcessedDocument {
+    package func process(name: String, contents: [UInt8], progress: DocumentProgressHandler) throws -> ProcessedDocument {
         onProcess(name)
         let now = concurrent.add(1, ordering: .relaxed).newValue
         defer { concurrent.subtract(1, ordering: .relaxed) }
@@ -63,10 +74,10 @@ final class EchoProcessor: DocumentProcessor {
         let body = pipelineName(forFileNamed: name) == "reverse" ? String(text.reversed()) : text.uppercased()
         return ProcessedDocument(
             outputName: stem + ".out", document: Array(body.utf8),
-            report: Array("{\"document\":\"\(name)\"}\n".utf8), pipeline: pipelineName(forFileNamed: name))
+            report: Array("{\"\(reportKey)\":\"\(name)\"}\n".utf8), pipeline: pipelineName(forFileNamed: name))
     }
 
-    func reload() throws -> String {
+    package func reload() throws -> String {
         if brokenSpec.load(ordering: .relaxed) {
             throw DocumentFailure(message: "unknown key 'feilds'", file: "pipelines/a.yaml", line: 3, column: 1,
                                   hint: "did you mean 'fields'?")

@@ -1,0 +1,28 @@
+import InfillModel
+
+/// What every benchmark section gets: the loaded model and the settings of this run.
+package struct BenchContext {
+    package let model: ModelLoader.Result
+    package let threads: Int
+    /// Fewer repetitions (for tests and quick looks).
+    package let quick: Bool
+    /// Results of earlier sections, by section name (the forward section reads the sgemm peak).
+    package var results: [String: [String: Double]] = [:]
+
+    package init(model: ModelLoader.Result, threads: Int, quick: Bool) {
+        self.model = model
+        self.threads = threads
+        self.quick = quick
+    }
+}
+
+/// One section of `infill bench`: a name and a measurement producing named numbers.
+///
+/// New sections (sampler forward passes per algorithm, documents per minute, …) are types
+/// conforming to this protocol, listed in `BenchCommand.sections` (the CLI).
+package protocol BenchSection {
+    /// Key of the section in the JSON output.
+    static var name: String { get }
+    /// Runs the measurement; the keys become the section's JSON fields.
+    static func run(_ context: BenchContext) throws -> [String: Double]
+}
