@@ -37,10 +37,10 @@ let package = Package(
         // Layer 0: diagnostics every layer reports with (did-you-mean suggestions, the strict
         // YAML reader with positions); nothing of the project below it.
         .target(name: "InfillDiagnostics", dependencies: [.product(name: "Yams", package: "Yams")]),
-        // Layer 1: tensors, readers, tokenizer, transformer.
         // Layer 0: the packed matrix kernel of every projection (C with AVX-512 / AVX2 paths chosen
         // at run time, and a portable one).
         .target(name: "CInfillKernels"),
+        // Layer 1: tensors, readers, tokenizer, transformer.
         .target(name: "InfillModel", dependencies: ["COpenBLAS", "CInfillKernels", .product(name: "Crypto", package: "swift-crypto")]),
         // What the tests of the built `infill` binary share (CLI and queue tests): where the binary
         // is, a blocking HTTP GET on its endpoint, and a Prometheus sample reader (the in-process
