@@ -11,7 +11,7 @@ struct BenchCommand: AsyncParsableCommand {
         abstract: "Measure sgemm peak, forward speed, GFLOP/s and peak memory on the loaded model.")
 
     /// The sections, run in order (later sections may read earlier results).
-    nonisolated(unsafe) static var sections: [any BenchSection.Type] = [SgemmPeakBench.self, ForwardBench.self, SamplerBench.self]
+    nonisolated(unsafe) static var sections: [any BenchSection.Type] = [SgemmPeakBench.self, KernelBench.self, ForwardBench.self, SamplerBench.self]
 
     @OptionGroup var modelOptions: ModelOptions
 
