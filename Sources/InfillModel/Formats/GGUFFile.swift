@@ -159,7 +159,7 @@ public struct GGUFFile: Sendable {
         guard let type = info.type, let bytes = type.byteCount(elements: info.elementCount),
               let data = file.bytes(at: info.fileOffset, count: bytes)
         else {
-            throw ModelFileError(path, "tensor '\(name)' has unsupported type \(info.typeName) (supported: F32, F16, BF16, Q8_0, Q4_0, Q4_1)")
+            throw ModelFileError(path, "tensor '\(name)' has unsupported type \(info.typeName) (supported: \(TensorType.supported.map(\.description).joined(separator: ", ")))")
         }
         return Dequantize.decode(type, from: data, count: info.elementCount)
     }
