@@ -21,6 +21,8 @@ public struct ModelDescription: Sendable {
     public var logitShift: Bool
     public var maskTokenID: TokenID
     public var nullTokenID: TokenID
+    /// Tokens that end a text (end of text, end of turn), from the model's files and tokenizer.
+    public var endTokenIDs: [TokenID]
     /// Seconds spent reading, dequantising and merging.
     public var loadSeconds: Double
 }
