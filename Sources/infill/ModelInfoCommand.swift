@@ -38,6 +38,7 @@ struct ModelInfoCommand: AsyncParsableCommand {
             ("output_head", c.tiedEmbeddings ? "tied to the embedding" : "separate"),
             ("qkv_bias", String(c.attentionBias)),
             ("storage", types),
+            ("weights", "\(d.weightStorage.rawValue), \(MemoryBudget.gib(d.weightBytes))"),
             ("tokenizer", d.tokenizer),
             ("adapter", adapter),
             ("attention", d.attention.rawValue),

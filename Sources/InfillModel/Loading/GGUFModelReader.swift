@@ -65,12 +65,23 @@ public enum GGUFModelReader {
     /// llama.cpp's converter interleaved them (llama, llada).
     /// - Throws: ``ModelFileError`` naming the GGUF tensor that is missing, mis-shaped, of an
     ///   unsupported type, or not part of the architecture.
-    public static func weights(of file: GGUFFile, config c: TransformerConfig) throws -> WeightSet {
+    ///
+    /// With `storage` ``WeightStorage/stored`` the matrices stay in their GGUF encoding, read in
+    /// place from the mapping (q/k rows reordered into an owned copy where needed); vectors are fp32.
+    public static func weights(of file: GGUFFile, config c: TransformerConfig, storage: WeightStorage = .fp32) throws -> WeightSet {
         let manifest = TensorManifest(config: c)
         try checkNoUnknownTensors(in: file, manifest: manifest, config: c)
         let interleaved = ModelFamily(rawValue: c.architecture)?.ggufInterleavesQK ?? false
         var set = WeightSet(source: file.path)
         for entry in manifest.entries {
+            if storage == .stored && !entry.isVector {
+                var rows = try file.storedRows(TensorManifest.ggufName(entry), rows: entry.rows, columns: entry.columns)
+                if interleaved, let heads = qkHeads(entry, config: c) {
+                    rows = rows.reordered(unpermutedOrder(rows: entry.rows, heads: heads))
+                }
+                set.stored[entry.name] = rows
+                continue
+            }
             var values = try file.floats(TensorManifest.ggufName(entry), shape: entry.ggufShape)
             if interleaved, let heads = qkHeads(entry, config: c) {
                 values = unpermute(values, heads: heads, columns: entry.isVector ? 1 : entry.columns)
@@ -95,6 +106,31 @@ public enum GGUFModelReader {
             let hint = tensor.name == "rope_freqs.weight" ? " (RoPE frequency factors are not supported)" : ""
             throw ModelFileError(
                 file.path, "unexpected tensor '\(tensor.name)': not part of a \(c.architecture) model of \(c.layerCount) layers\(hint)")
+        }
+    }
+
+    /// For each HF row, the GGUF row it comes from under llama.cpp's q/k permutation (see ``unpermute(_:heads:columns:)``).
+    static func unpermutedOrder(rows: Int, heads: Int) -> [Int] {
+        let d = rows / heads, half = d / 2
+        var order = [Int](repeating: 0, count: rows)
+        for head in 0..<heads {
+            for j in 0..<half {
+                for t in 0..<2 { order[head * d + t * half + j] = head * d + 2 * j + t }
+            }
+        }
+        return order
+    }
+
+    /// Bytes the weights occupy under `storage`: fp32 everywhere, or the GGUF encoding of each
+    /// matrix (plus an owned copy of reordered q/k rows) with fp32 vectors.
+    public static func weightBytes(of file: GGUFFile, config c: TransformerConfig, storage: WeightStorage) -> Int {
+        let interleaved = ModelFamily(rawValue: c.architecture)?.ggufInterleavesQK ?? false
+        return TensorManifest(config: c).entries.reduce(0) { total, entry in
+            let elements = entry.rows * entry.columns
+            guard storage == .stored, !entry.isVector, let info = file.tensor(named: TensorManifest.ggufName(entry)),
+                  let bytes = info.type?.byteCount(elements: info.elementCount)
+            else { return total + elements * 4 }
+            return total + bytes * (interleaved && qkHeads(entry, config: c) != nil ? 2 : 1)
         }
     }
 

@@ -221,15 +221,31 @@ public struct HFModelReader: Sendable {
         }
     }
 
-    /// All weights as fp32 in HF naming.
-    public func weights() throws -> WeightSet {
+    /// All weights in HF naming: fp32, or (`storage` ``WeightStorage/stored``) matrices left in
+    /// their BF16/F16/F32 encoding, read in place from the shards' mappings, with fp32 vectors.
+    public func weights(storage: WeightStorage = .fp32) throws -> WeightSet {
         try checkNoUnknownTensors()
         var set = WeightSet(source: folder)
         for entry in manifest.entries {
             let (shard, info) = try stored(entry)
+            if storage == .stored && !entry.isVector {
+                set.stored[entry.name] = try shard.storedRows(info.name, rows: entry.rows, columns: entry.columns)
+                continue
+            }
             set.matrices[entry.name] = WeightSet.Matrix(rows: entry.rows, columns: entry.columns, values: try shard.floats(info.name))
         }
         return set
+    }
+
+    /// Bytes the weights occupy under `storage` (fp32, or each matrix's stored bytes with fp32 vectors).
+    public func weightBytes(storage: WeightStorage) -> Int {
+        manifest.entries.reduce(0) { total, entry in
+            let elements = entry.rows * entry.columns
+            guard storage == .stored, !entry.isVector, let k = location[storedName(entry)],
+                  let info = shards[k].tensors[storedName(entry)]
+            else { return total + elements * 4 }
+            return total + info.byteCount
+        }
     }
 
     /// Storage dtypes with their tensor counts.

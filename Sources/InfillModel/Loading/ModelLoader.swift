@@ -46,15 +46,15 @@ public enum ModelLoader {
                         + adapterCandidates(executablePath: executablePath).joined(separator: ", ")
                         + " (set INFILL_ADAPTER to its folder)")
             }
-            result = try loadGGUF(path: base, adapterFolder: adapter, name: BaseModel.name, available: available)
+            result = try loadGGUF(path: base, adapterFolder: adapter, name: BaseModel.name, available: available, environment: environment)
         } else {
             var isFolder: ObjCBool = false
             guard FileManager.default.fileExists(atPath: spec, isDirectory: &isFolder) else {
                 throw ModelFileError(spec, "no such file or folder (--model takes 'default', a GGUF file or an HF model folder)")
             }
             result = isFolder.boolValue
-                ? try loadHF(folder: spec, available: available)
-                : try loadGGUF(path: spec, adapterFolder: nil, name: nil, available: available)
+                ? try loadHF(folder: spec, available: available, environment: environment)
+                : try loadGGUF(path: spec, adapterFolder: nil, name: nil, available: available, environment: environment)
         }
         var description = result.description
         description.loadSeconds = (ContinuousClock.now - started) / .seconds(1)
@@ -86,18 +86,25 @@ public enum ModelLoader {
 
     /// Loads a GGUF model, optionally merging an adapter folder.
     ///
-    /// - Parameter available: bytes of memory the model may use (``MemoryBudget/availableBytes(environment:)``);
-    ///   a model whose estimate exceeds it is refused before any weight is read.
+    /// - Parameters:
+    ///   - available: bytes of memory the model may use (``MemoryBudget/availableBytes(environment:)``);
+    ///     a model whose estimate exceeds it is refused before any weight is read.
+    ///   - storage: how the weights are held; nil chooses by size (``WeightStorage/choose(for:environment:)``).
+    ///     A merged adapter needs fp32.
     public static func loadGGUF(
-        path: String, adapterFolder: String?, name: String?, available: Int? = MemoryBudget.availableBytes()
+        path: String, adapterFolder: String?, name: String?, available: Int? = MemoryBudget.availableBytes(),
+        environment: [String: String] = ProcessInfo.processInfo.environment, storage: WeightStorage? = nil
     ) throws -> Result {
         let file = try GGUFFile(path: path)
         let config = try GGUFModelReader.config(of: file)
         let family = GGUFModelReader.family(of: file) ?? .llama
         let adapter = try adapterFolder.map { try LoRAAdapter(folder: $0) }
-        try checkMemory(config: config, copies: adapter == nil ? 1 : 2, source: path, available: available)
+        let chosen = adapter != nil ? .fp32 : try storage ?? WeightStorage.choose(for: config, environment: environment)
+        try checkMemory(
+            config: config, weightBytes: GGUFModelReader.weightBytes(of: file, config: config, storage: chosen) * (adapter == nil ? 1 : 2),
+            storage: chosen, source: path, available: available)
         let tokenizer = try GGUFTokenizerReader.tokenizer(of: file)
-        var weights = try GGUFModelReader.weights(of: file, config: config)
+        var weights = try GGUFModelReader.weights(of: file, config: config, storage: chosen)
         // The unmerged weights are the autoregressive parent (copy-on-write: only the matrices
         // the adapter changes are duplicated before fusing).
         let parentWeights = adapter == nil ? nil : weights
@@ -143,7 +150,8 @@ public enum ModelLoader {
             storageTypes: GGUFModelReader.typeCounts(of: file),
             tokenizer: tokenizerSummary(tokenizer),
             adapterFolder: adapterFolder, adapter: adapter?.manifest, mergedPairs: merged, attention: attention,
-            logitShift: shift, maskTokenID: mask, nullTokenID: null, endTokenIDs: ends, loadSeconds: 0)
+            logitShift: shift, maskTokenID: mask, nullTokenID: null, endTokenIDs: ends, weightStorage: chosen,
+            weightBytes: transformer.weights.byteCount, loadSeconds: 0)
         return Result(
             loaded: LoadedModel(model: model, tokenizer: tokenizer, name: displayName, adapter: adapterName, parent: parent),
             model: model, description: description)
@@ -153,12 +161,17 @@ public enum ModelLoader {
     ///
     /// Dream and LLaDA folders get their published conventions: the mask id and end ids of their
     /// config, Dream's logit shift, LLaDA's unshifted logits, bidirectional attention.
-    public static func loadHF(folder: String, available: Int? = MemoryBudget.availableBytes()) throws -> Result {
+    public static func loadHF(
+        folder: String, available: Int? = MemoryBudget.availableBytes(),
+        environment: [String: String] = ProcessInfo.processInfo.environment, storage: WeightStorage? = nil
+    ) throws -> Result {
         let reader = try HFModelReader(folder: folder)
         let config = reader.config
-        try checkMemory(config: config, copies: 1, source: folder, available: available)
+        let chosen = try storage ?? WeightStorage.choose(for: config, environment: environment)
+        try checkMemory(config: config, weightBytes: reader.weightBytes(storage: chosen), storage: chosen, source: folder, available: available)
         let tokenizer = try HFTokenizerReader.tokenizer(folder: folder)
-        let transformer = Transformer(config: config, weights: try TransformerWeights(fusing: try reader.weights(), config: config))
+        let transformer = Transformer(
+            config: config, weights: try TransformerWeights(fusing: try reader.weights(storage: chosen), config: config))
         let mask = try reader.maskTokenID.map { TokenID($0) }
             ?? specialToken(in: tokenizer, ModelFamily.maskTokenNames, path: folder, role: "mask")
         let eos = reader.eosTokenID.map { TokenID($0) }
@@ -176,17 +189,19 @@ public enum ModelLoader {
             config: config, storageTypes: reader.typeCounts,
             tokenizer: tokenizerSummary(tokenizer),
             adapterFolder: nil, adapter: nil, mergedPairs: 0, attention: .bidirectional, logitShift: shift,
-            maskTokenID: mask, nullTokenID: null, endTokenIDs: ends, loadSeconds: 0)
+            maskTokenID: mask, nullTokenID: null, endTokenIDs: ends, weightStorage: chosen,
+            weightBytes: transformer.weights.byteCount, loadSeconds: 0)
         return Result(loaded: LoadedModel(model: model, tokenizer: tokenizer, name: name, adapter: nil), model: model, description: description)
     }
 
-    /// Refuses a model whose fp32 weights (`copies` of them: 2 with an adapter's parent) would not fit.
-    static func checkMemory(config: TransformerConfig, copies: Int, source: String, available: Int?) throws {
-        let elements = TensorManifest(config: config).entries.reduce(0) { $0 + $1.rows * $1.columns }
-        let weights = elements * 4 * copies
+    /// Refuses a model whose weights (`weightBytes` as `storage` holds them) and working memory would not fit.
+    static func checkMemory(config: TransformerConfig, weightBytes: Int, storage: WeightStorage, source: String, available: Int?) throws {
+        let tile = storage == .stored ? 4 * WeightMatrix.tileRows(columns: config.intermediateSize) * config.intermediateSize : 0
+        // Small fp32 models also keep packed copies of their matrices (TransformerWeights.packingLimitBytes).
+        let packed = storage == .fp32 && weightBytes <= TransformerWeights.packingLimitBytes ? weightBytes : 0
         try MemoryBudget.check(
-            estimated: MemoryBudget.estimate(weightBytes: weights, config: config), available: available, source: source,
-            detail: "\(MemoryBudget.gib(weights)) of fp32 weights for \(config.parameterCount) parameters, plus working memory")
+            estimated: MemoryBudget.estimate(weightBytes: weightBytes + packed + tile, config: config), available: available, source: source,
+            detail: "\(MemoryBudget.gib(weightBytes)) of \(storage.rawValue) weights for \(config.parameterCount) parameters, plus working memory")
     }
 
     /// `ids` followed by the tokenizer's end-of-text and end-of-turn tokens, without repeats.
