@@ -56,4 +56,15 @@ struct DiffusionModelCommandTests {
         #expect(run.stderr.contains("does not fit in memory") && run.stderr.contains("1.0 MiB are available"), "\(run.stderr)")
         #expect(run.stderr.split(separator: "\n").count == 1)
     }
+
+    @Test func aShapeBenchThatDoesNotFitIsRefusedBeforeGenerating() throws {
+        var environment = ProcessInfo.processInfo.environment
+        environment["INFILL_MEMORY_LIMIT"] = String(1 << 20)
+        let run = try runInfill(["bench", "--shape", "dream-7b", "--storage", "bf16"], environment: environment)
+        #expect(run.status == 2)
+        #expect(run.stderr.contains("--shape dream-7b: does not fit in memory"), "\(run.stderr)")
+        #expect(run.stderr.contains("14.2 GiB of BF16 weights") && run.stderr.contains("1.0 MiB are available"), "\(run.stderr)")
+        let unknown = try runInfill(["bench", "--shape", "gpt-5"])
+        #expect(unknown.status == 2 && unknown.stderr.contains("dream-7b, llada-8b"), "\(unknown.stderr)")
+    }
 }
