@@ -167,4 +167,25 @@ import Testing
             #expect(error.reason.contains("needs an estimated "), "\(error)")
         }
     }
+
+    @Test func truncatedShardIsNamed() throws {
+        let folder = try Self.editedCopy("tiny-dream") { _ in }
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let shard = folder + "/model-00001-of-00002.safetensors"
+        let data = try Data(contentsOf: URL(fileURLWithPath: shard))
+        try data.prefix(data.count - 100).write(to: URL(fileURLWithPath: shard))
+        let error = try #require(Self.failure { try ModelLoader.loadHF(folder: folder, available: nil) })
+        #expect(error.path == shard && error.reason.contains("truncated"), "\(error)")
+    }
+
+    @Test func weightsOfTheOtherLayoutAreRefusedByName() throws {
+        // LLaDA's tensors under a config that says Dream.
+        let dreamConfig = try Data(contentsOf: URL(fileURLWithPath: EngineFixtures.path("tiny-dream/config.json")))
+        let dream = try #require(try JSONSerialization.jsonObject(with: dreamConfig) as? [String: Any])
+        let folder = try Self.editedCopy("tiny-llada") { json in json = dream }
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let error = try #require(Self.failure { try ModelLoader.loadHF(folder: folder, available: nil) })
+        #expect(error.reason.contains("unexpected tensor 'model.transformer."), "\(error)")
+        #expect(error.reason.contains("not part of a dream model"), "\(error)")
+    }
 }
