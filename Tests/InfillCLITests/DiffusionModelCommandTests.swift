@@ -67,4 +67,31 @@ struct DiffusionModelCommandTests {
         let unknown = try runInfill(["bench", "--shape", "gpt-5"])
         #expect(unknown.status == 2 && unknown.stderr.contains("dream-7b, llada-8b"), "\(unknown.stderr)")
     }
+
+    @Test(arguments: ["tiny-dream", "tiny-llada.gguf"])
+    func denoiseReadsThePositionThroughTheShift(model: String) throws {
+        // The reference's denoise case masks positions 1, 4 and the last; --denoise at 4 must give
+        // the reference's second row, read from output row 3 (Dream) or 4 (LLaDA).
+        let data = try Data(contentsOf: URL(fileURLWithPath: fixtures + "/diffusion-reference.json"))
+        let object = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+        let cases = try #require(object["cases"] as? [[String: Any]])
+        let c = try #require(cases.first { $0["model"] as? String == model && $0["kind"] as? String == "denoise" })
+        let tokens = try #require(c["tokens"] as? [Int])
+        let expected = try #require((c["logits"] as? [[Double]])?[1])
+        let run = try runInfill(["model", "forward", "--model", fixtures + "/" + model, "--denoise", "--position", "4",
+                                 "--tokens", tokens.map(String.init).joined(separator: ","), "--top", "5", "--json"])
+        #expect(run.status == 0, "stderr: \(run.stderr)")
+        let output = try #require(try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any])
+        #expect(output["position"] as? Int == 4)
+        #expect(output["row"] as? Int == (model.contains("dream") ? 3 : 4))
+        let top = try #require(output["top"] as? [[String: Any]])
+        let wanted = expected.indices.sorted { expected[$0] > expected[$1] }.prefix(5)
+        #expect(top.compactMap { $0["id"] as? Int } == Array(wanted))
+        for entry in top {
+            let id = try #require(entry["id"] as? Int), logit = try #require(entry["logit"] as? Double)
+            #expect(abs(logit - expected[id]) < 1e-3, "\(model) id \(id)")
+        }
+        let both = try runInfill(["model", "forward", "--model", fixtures + "/" + model, "--text", "a", "--tokens", "1"])
+        #expect(both.status == 2 && both.stderr.contains("exactly one of --text and --tokens"))
+    }
 }
