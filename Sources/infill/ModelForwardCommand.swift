@@ -16,8 +16,10 @@ struct ModelForwardCommand: AsyncParsableCommand {
     @Option(help: "The input as token ids instead of --text, comma-separated (e.g. 281,260,3,80).")
     var tokens: String?
 
-    @Option(help: "Attention: causal or bidirectional.")
-    var attention: String = "causal"
+    @Option(help: ArgumentHelp(
+        "Attention: causal or bidirectional.",
+        discussion: "Default: bidirectional for Dream and LLaDA (they are trained so), causal for other models (the base model as an AR model)."))
+    var attention: String?
 
     @Option(help: ArgumentHelp(
         "With --model default: merge the diffusion adapter: auto (only for bidirectional attention), on or off.",
@@ -52,18 +54,23 @@ struct ModelForwardCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        guard let mode = AttentionMode(rawValue: attention) else {
-            throw CLIError.usage("--attention must be 'causal' or 'bidirectional', not '\(attention)'")
+        let requested = try attention.map { name in
+            guard let mode = AttentionMode(rawValue: name) else {
+                throw CLIError.usage("--attention must be 'causal' or 'bidirectional', not '\(name)'")
+            }
+            return mode
         }
         guard top >= 1 else { throw CLIError.usage("--top must be at least 1") }
         let merge: Bool
         switch adapter {
-        case "auto": merge = mode == .bidirectional || denoise
+        case "auto": merge = requested == .bidirectional || denoise
         case "on": merge = true
         case "off": merge = false
         default: throw CLIError.usage("--adapter must be 'auto', 'on' or 'off', not '\(adapter)'")
         }
         let result = try modelOptions.loadDetailed(mergeAdapter: merge)
+        let family = ModelFamily(rawValue: result.description.config.architecture)
+        let mode = requested ?? (family?.isDiffusion == true ? .bidirectional : .causal)
         let tokenizer = result.loaded.tokenizer
         let tokens: [TokenID]
         switch (text, self.tokens) {

@@ -20,7 +20,8 @@ struct DiffusionModelCommandTests {
 
     @Test(arguments: ["tiny-dream", "tiny-llada", "tiny-dream.gguf", "tiny-llada.gguf"])
     func forwardMatchesTheReference(model: String) throws {
-        let run = try runInfill(["model", "forward", "--model", fixtures + "/" + model, "--attention", "bidirectional",
+        // No --attention: Dream and LLaDA default to the bidirectional attention they were trained with.
+        let run = try runInfill(["model", "forward", "--model", fixtures + "/" + model,
                                  "--text", "The team shipped the new release.", "--top", "5", "--json"])
         #expect(run.status == 0, "stderr: \(run.stderr)")
         let object = try #require(try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any])

@@ -152,7 +152,7 @@ public struct HFModelReader: Sendable {
         }
         try require("block_type", ["llama"])
         try require("layer_norm_type", ["rms", "rms_norm"])
-        try require("activation_type", ["silu", "swiglu"])
+        try require("activation_type", ["silu"])
         for key in ["alibi", "attention_layer_norm", "scale_logits", "input_emb_norm", "include_bias"] { try off(key) }
         if json["clip_qkv"] is NSNumber { throw ModelFileError(path, "'clip_qkv' is not supported") }
         if (json["rope"] as? Bool) == false { throw ModelFileError(path, "'rope': false is not supported (LLaDA uses RoPE)") }
