@@ -29,6 +29,16 @@ public enum ModelFamily: String, Sendable, CaseIterable {
     /// (`LLAMA_ROPE_TYPE_NORM`): llama and llada; qwen2 and dream use NeoX RoPE and are left as is.
     public var ggufInterleavesQK: Bool { self == .llama || self == .llada }
 
+    /// The mask id of the published checkpoint (Dream-v0 151666, LLaDA-8B 126336), the last
+    /// resort when neither the file nor the tokenizer names one.
+    public var publishedMaskTokenID: Int? {
+        switch self {
+        case .dream: 151_666
+        case .llada: 126_336
+        default: nil
+        }
+    }
+
     /// Names of the mask token in the tokenizer, tried when no id is stored.
     public static let maskTokenNames = ["<|mask|>", "<|mdm_mask|>", "<mask>", "<empty_output>"]
 

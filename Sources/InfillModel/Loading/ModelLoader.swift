@@ -124,7 +124,7 @@ public enum ModelLoader {
             attention = AttentionMode(rawValue: manifest.attention) ?? .bidirectional
         } else {
             mask = try (file["infill.mask_token_id"] ?? file["tokenizer.ggml.mask_token_id"])?.intValue.map { TokenID($0) }
-                ?? specialToken(in: tokenizer, ModelFamily.maskTokenNames, path: path, role: "mask")
+                ?? specialToken(in: tokenizer, ModelFamily.maskTokenNames, path: path, role: "mask", fallback: family.publishedMaskTokenID)
             // A published diffusion model pads a text's tail with its end-of-text token.
             null = try file["infill.null_token_id"]?.intValue.map { TokenID($0) }
                 ?? (family.isDiffusion ? eos : nil)
@@ -173,7 +173,8 @@ public enum ModelLoader {
         let transformer = Transformer(
             config: config, weights: try TransformerWeights(fusing: try reader.weights(storage: chosen), config: config))
         let mask = try reader.maskTokenID.map { TokenID($0) }
-            ?? specialToken(in: tokenizer, ModelFamily.maskTokenNames, path: folder, role: "mask")
+            ?? specialToken(in: tokenizer, ModelFamily.maskTokenNames, path: folder, role: "mask",
+                            fallback: reader.family.publishedMaskTokenID)
         let eos = reader.eosTokenID.map { TokenID($0) }
         let null = try (reader.family.isDiffusion ? eos : nil) ?? tokenizer.specialTokenID("<|endoftext|>") ?? eos
             ?? specialToken(in: tokenizer, [], path: folder, role: "null")
@@ -214,10 +215,14 @@ public enum ModelLoader {
         "byte-level BPE, \(tokenizer.vocabularySize) tokens, \(tokenizer.mergeCount) merges, pre-tokenizer \(tokenizer.preTokenizerKind.rawValue)"
     }
 
-    private static func specialToken(in tokenizer: BPETokenizer, _ names: [String], path: String, role: String) throws -> TokenID {
+    /// The first of `names` the tokenizer has, else `fallback` when it is inside the vocabulary.
+    private static func specialToken(
+        in tokenizer: BPETokenizer, _ names: [String], path: String, role: String, fallback: Int? = nil
+    ) throws -> TokenID {
         for name in names {
             if let id = tokenizer.specialTokenID(name) { return id }
         }
+        if let fallback, fallback < tokenizer.vocabularySize { return TokenID(fallback) }
         throw ModelFileError(path, "no \(role) token: set infill.\(role)_token_id in the GGUF metadata (or mask_token_id in config.json)")
     }
 
