@@ -21,6 +21,17 @@ struct BenchCommand: AsyncParsableCommand {
     @Flag(help: "Fewer repetitions.")
     var quick = false
 
+    @Option(help: ArgumentHelp(
+        "Time random weights of a published shape instead of --model: \(SyntheticModel.shapes.keys.sorted().joined(separator: ", ")).",
+        discussion: "The weights are generated at bench time in --storage and held as the engine holds that model's file; sgemm peak, forward at canvas 256 and peak memory are measured."))
+    var shape: String?
+
+    @Option(help: "With --shape: storage of the random matrices (\(SyntheticModel.types.map(\.description).joined(separator: ", "))).")
+    var storage: String = "BF16"
+
+    @Option(help: "With --shape: only this many layers (the shape's own count by default), to fit a smaller machine.")
+    var layers: Int?
+
     @Flag(help: "Run the document-quality benchmark instead (readable fields, repetition, fluency vs the AR parent).")
     var quality = false
 
@@ -57,6 +68,10 @@ struct BenchCommand: AsyncParsableCommand {
     var referencesOnly = false
 
     func run() async throws {
+        if let shape {
+            try runShape(shape)
+            return
+        }
         let model = try modelOptions.loadDetailed()
         if quality {
             try requireToneLexicons()
@@ -76,9 +91,49 @@ struct BenchCommand: AsyncParsableCommand {
             }
             return
         }
-        var context = BenchContext(model: model, threads: BLASThreads.current, quick: quick)
+        try report(name: model.description.name, extra: ["adapter": model.description.adapter?.name ?? NSNull()],
+                   context: BenchContext(model: model, threads: BLASThreads.current, quick: quick), sections: Self.sections)
+    }
+
+    /// `--shape`: random weights of a published shape, checked against the memory available first.
+    private func runShape(_ name: String) throws {
+        guard var config = SyntheticModel.shapes[name] else {
+            throw CLIError.usage("--shape must be one of \(SyntheticModel.shapes.keys.sorted().joined(separator: ", ")), not '\(name)'")
+        }
+        guard let type = SyntheticModel.types.first(where: { $0.description == storage.uppercased() }) else {
+            throw CLIError.usage("--storage must be one of \(SyntheticModel.types.map(\.description).joined(separator: ", ")), not '\(storage)'")
+        }
+        if let layers {
+            guard layers >= 1 else { throw CLIError.usage("--layers must be at least 1") }
+            config.layerCount = layers
+        }
+        if let threads = modelOptions.threads, threads < 1 { throw CLIError.usage("--threads must be at least 1") }
+        BLASThreads.set(modelOptions.threads)
+        let bytes = SyntheticModel.weightBytes(config: config, type: type)
+        do {
+            try MemoryBudget.check(
+                estimated: MemoryBudget.estimate(weightBytes: bytes, config: config), available: MemoryBudget.availableBytes(),
+                source: "--shape \(name)",
+                detail: "\(MemoryBudget.gib(bytes)) of \(type) weights for \(config.parameterCount) parameters in \(config.layerCount) layers")
+        } catch let error as ModelFileError {
+            throw CLIError.usage(error.description + " (--layers N runs fewer layers)")
+        }
+        let started = ContinuousClock.now
+        let transformer = try SyntheticModel.transformer(config: config, type: type)
+        let generation = (ContinuousClock.now - started) / .seconds(1)
+        var context = BenchContext(transformer: transformer, vocabulary: config.vocabularySize, threads: BLASThreads.current, quick: quick)
+        context.canvases = [256]
+        try report(name: name, extra: ["storage": type.description, "layers": config.layerCount,
+                                       "parameters": config.parameterCount, "weight_gib": Double(bytes) / Double(1 << 30),
+                                       "generation_seconds": generation],
+                   context: context, sections: [SgemmPeakBench.self, ForwardBench.self])
+    }
+
+    /// Runs `sections` in order and prints their figures with peak memory.
+    private func report(name: String, extra: [String: Any], context start: BenchContext, sections: [any BenchSection.Type]) throws {
+        var context = start
         var ordered: [(String, [String: Double])] = []
-        for section in Self.sections {
+        for section in sections {
             let result = try section.run(context)
             context.results[section.name] = result
             ordered.append((section.name, result))
@@ -86,13 +141,14 @@ struct BenchCommand: AsyncParsableCommand {
         let memory = ["peak_rss_mib": BenchTiming.peakResidentMiB()]
         ordered.append(("memory", memory))
         if json {
-            var object: [String: Any] = ["model": model.description.name, "threads": context.threads,
-                                         "adapter": model.description.adapter?.name ?? NSNull()]
+            var object: [String: Any] = ["model": name, "threads": context.threads]
+            for (key, value) in extra { object[key] = value }
             for (name, fields) in ordered { object[name] = fields.mapValues { ($0 * 1000).rounded() / 1000 } }
             let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .prettyPrinted])
             print(String(decoding: data, as: UTF8.self))
         } else {
-            print("model \(model.description.name), \(context.threads) BLAS threads")
+            print("model \(name), \(context.threads) BLAS threads")
+            for (key, value) in extra.sorted(by: { $0.key < $1.key }) { print("  \(key.padding(toLength: 28, withPad: " ", startingAt: 0)) \(value)") }
             for (name, fields) in ordered {
                 print(name)
                 for (key, value) in fields.sorted(by: { $0.key < $1.key }) {

@@ -38,12 +38,15 @@ struct ModelInfoCommand: AsyncParsableCommand {
             ("output_head", c.tiedEmbeddings ? "tied to the embedding" : "separate"),
             ("qkv_bias", String(c.attentionBias)),
             ("storage", types),
+            ("weights", "\(d.weightStorage.rawValue), \(MemoryBudget.gib(d.weightBytes))"),
             ("tokenizer", d.tokenizer),
             ("adapter", adapter),
             ("attention", d.attention.rawValue),
             ("logit_shift", String(d.logitShift)),
             ("mask_token", "\(d.maskTokenID) \(result.loaded.tokenizer.decode([d.maskTokenID], skipSpecial: false).debugDescription)"),
             ("null_token", "\(d.nullTokenID) \(result.loaded.tokenizer.decode([d.nullTokenID], skipSpecial: false).debugDescription)"),
+            ("end_tokens", d.endTokenIDs.map { "\($0) \(result.loaded.tokenizer.decode([$0], skipSpecial: false).debugDescription)" }
+                .joined(separator: ", ")),
             ("load_seconds", String(format: "%.2f", d.loadSeconds)),
         ]
         if json {
@@ -53,6 +56,7 @@ struct ModelInfoCommand: AsyncParsableCommand {
             object["layers"] = c.layerCount
             object["vocabulary"] = c.vocabularySize
             object["storage"] = d.storageTypes
+            object["end_token_ids"] = d.endTokenIDs.map(Int.init)
             let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .prettyPrinted])
             print(String(decoding: data, as: UTF8.self))
         } else {

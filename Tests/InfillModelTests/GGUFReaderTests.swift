@@ -90,19 +90,19 @@ import Testing
         let hugePath = EngineFixtures.temporaryFile(huge, name: "huge-count.gguf")
         #expect { try GGUFFile(path: hugePath) } throws: { ($0 as? ModelFileError)?.reason.contains("tensor count") == true }
 
-        // An unsupported tensor type: patch the type field of the first tensor info to Q6_K (14).
+        // An unsupported tensor type: patch the type field of the first tensor info to Q2_K (10).
         let file = try GGUFFile(path: EngineFixtures.path("tiny-llama.gguf"))
         let first = file.tensors[0]
         let nameBytes = Array(first.name.utf8)
         let start = try #require(findSubsequence(nameBytes, in: bytes))
         let typeOffset = start + nameBytes.count + 4 + 8 * first.shape.count
         var patched = bytes
-        patched[typeOffset] = 14
-        let path = EngineFixtures.temporaryFile(patched, name: "q6k.gguf")
+        patched[typeOffset] = 10
+        let path = EngineFixtures.temporaryFile(patched, name: "q2k.gguf")
         let opened = try GGUFFile(path: path)
         #expect { try opened.floats(first.name) } throws: {
             let reason = ($0 as? ModelFileError)?.reason ?? ""
-            return reason.contains("Q6_K") && reason.contains(first.name)
+            return reason.contains("Q2_K") && reason.contains(first.name)
         }
         // Random corruption of header bytes never crashes: it either opens or throws.
         var generator = SeededGenerator(seed: 7)

@@ -66,7 +66,8 @@ def load_gguf(path):
                 layer["b" + b] = get(p + f"attn_{b}.bias")
         layers.append(layer)
     head = get("output.weight") if "output.weight" in tensors else None
-    rope = "interleaved" if arch == "llama" else "half"
+    # llama.cpp interleaves q/k rows for pairwise RoPE in llama and llada GGUFs (LLAMA_ROPE_TYPE_NORM).
+    rope = "interleaved" if arch in ("llama", "llada") else "half"
     return Weights(cfg, get("token_embd.weight"), layers, get("output_norm.weight"), head, rope)
 
 

@@ -10,16 +10,16 @@ package struct ForwardBench: BenchSection {
     package static let name = "forward"
 
     package static func run(_ context: BenchContext) throws -> [String: Double] {
-        let transformer = context.model.model.transformer
+        let transformer = context.transformer
         let peak = context.results[SgemmPeakBench.name]?["peak_gflops"] ?? 0
         var result: [String: Double] = [:]
         var sgemm = SquareSgemm(size: 1024)
         let sgemmCall = { sgemm.call() }
         let sgemmFlops = sgemm.flops
         let sgemmSingle = BenchTiming.bestSeconds(repetitions: 3, sgemmCall)
-        for canvas in [256, 1024] where canvas <= transformer.config.contextLength {
+        for canvas in context.canvases where canvas <= transformer.config.contextLength {
             var generator = SystemRandomNumberGenerator()
-            let vocabulary = context.model.loaded.tokenizer.vocabularySize
+            let vocabulary = context.vocabulary
             let tokens = (0..<canvas).map { _ in TokenID(Int.random(in: 0..<vocabulary, using: &generator)) }
             let rows = Array(0..<canvas)
             let forward = { _ = try transformer.logits(sequences: [tokens], outputRows: [rows], attention: .bidirectional) }

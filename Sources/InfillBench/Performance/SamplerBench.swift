@@ -8,7 +8,8 @@ package struct SamplerBench: BenchSection {
     package static let name = "sampler"
 
     package static func run(_ context: BenchContext) throws -> [String: Double] {
-        let loaded = context.model.loaded
+        // A bare transformer (`--shape`) has no tokenizer to build the canvas with.
+        guard let loaded = context.model?.loaded else { return [:] }
         let canvas = SamplerBenchmark.standardCanvas(
             tokenizer: loaded.tokenizer, maskTokenID: loaded.model.maskTokenID, gapLength: 32)
         var parameters = SamplingParameters()

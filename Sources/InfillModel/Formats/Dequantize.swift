@@ -50,6 +50,43 @@ public enum Dequantize {
                     out[j + 16] = scale * Float(q[j] >> 4) + minimum
                 }
             }
+        case .q5_0:
+            // block_q5_0: half d; u8 qh[4] (the fifth bits, little-endian); u8 qs[16] (low nibbles).
+            for block in 0..<(count / 32) {
+                let b = src + block * 22
+                let scale = half(b, 0)
+                let high = UInt32(littleEndian: b.loadUnaligned(fromByteOffset: 2, as: UInt32.self))
+                let out = destination + block * 32
+                let q = (b + 6).assumingMemoryBound(to: UInt8.self)
+                for j in 0..<16 {
+                    let h0 = Int((high >> UInt32(j)) & 1) << 4
+                    let h1 = Int((high >> UInt32(j + 16)) & 1) << 4
+                    out[j] = scale * Float((Int(q[j] & 0x0F) | h0) - 16)
+                    out[j + 16] = scale * Float((Int(q[j] >> 4) | h1) - 16)
+                }
+            }
+        case .q5_1:
+            // block_q5_1: half d; half m; u8 qh[4]; u8 qs[16].
+            for block in 0..<(count / 32) {
+                let b = src + block * 24
+                let scale = half(b, 0)
+                let minimum = half(b, 2)
+                let high = UInt32(littleEndian: b.loadUnaligned(fromByteOffset: 4, as: UInt32.self))
+                let out = destination + block * 32
+                let q = (b + 8).assumingMemoryBound(to: UInt8.self)
+                for j in 0..<16 {
+                    let h0 = UInt32((high >> UInt32(j)) & 1) << 4
+                    let h1 = UInt32((high >> UInt32(j + 16)) & 1) << 4
+                    out[j] = scale * Float(UInt32(q[j] & 0x0F) | h0) + minimum
+                    out[j + 16] = scale * Float(UInt32(q[j] >> 4) | h1) + minimum
+                }
+            }
+        case .q4_K:
+            for block in 0..<(count / 256) { decodeQ4K(src + block * 144, into: destination + block * 256) }
+        case .q5_K:
+            for block in 0..<(count / 256) { decodeQ5K(src + block * 176, into: destination + block * 256) }
+        case .q6_K:
+            for block in 0..<(count / 256) { decodeQ6K(src + block * 210, into: destination + block * 256) }
         }
     }
 

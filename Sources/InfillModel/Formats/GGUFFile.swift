@@ -159,9 +159,26 @@ public struct GGUFFile: Sendable {
         guard let type = info.type, let bytes = type.byteCount(elements: info.elementCount),
               let data = file.bytes(at: info.fileOffset, count: bytes)
         else {
-            throw ModelFileError(path, "tensor '\(name)' has unsupported type \(info.typeName) (supported: F32, F16, BF16, Q8_0, Q4_0, Q4_1)")
+            throw ModelFileError(path, "tensor '\(name)' has unsupported type \(info.typeName) (supported: \(TensorType.supported.map(\.description).joined(separator: ", ")))")
         }
         return Dequantize.decode(type, from: data, count: info.elementCount)
+    }
+
+    /// Tensor `name` as a `rows × columns` matrix left in its stored encoding, read in place from the mapping.
+    /// - Throws: ``ModelFileError`` if it is missing, of an unsupported type, or not of that shape.
+    public func storedRows(_ name: String, rows: Int, columns: Int) throws -> StoredRows {
+        guard let info = tensor(named: name) else {
+            throw ModelFileError(path, "missing tensor '\(name)'")
+        }
+        guard info.shape == [columns, rows] else {
+            throw ModelFileError(path, "tensor '\(name)' has shape \(info.shape), expected \([columns, rows])")
+        }
+        guard let type = info.type, let bytes = type.byteCount(elements: info.elementCount),
+              let data = file.bytes(at: info.fileOffset, count: bytes)
+        else {
+            throw ModelFileError(path, "tensor '\(name)' has unsupported type \(info.typeName) (supported: \(TensorType.supported.map(\.description).joined(separator: ", ")))")
+        }
+        return StoredRows(owner: file, bytes: data, type: type, rows: rows, columns: columns)
     }
 
     /// Size of the file in bytes.

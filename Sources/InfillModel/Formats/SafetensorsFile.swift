@@ -113,6 +113,20 @@ public struct SafetensorsFile: Sendable {
         return Dequantize.decode(type, from: bytes, count: info.elementCount)
     }
 
+    /// Tensor `name` (F32, F16 or BF16) as a `rows × columns` matrix left in its stored encoding,
+    /// read in place from the mapping.
+    public func storedRows(_ name: String, rows: Int, columns: Int) throws -> StoredRows {
+        guard let info = tensors[name] else { throw ModelFileError(path, "missing tensor '\(name)'") }
+        let types: [String: TensorType] = ["F32": .f32, "F16": .f16, "BF16": .bf16]
+        guard let type = types[info.dtype] else {
+            throw ModelFileError(path, "tensor '\(name)' has dtype \(info.dtype); expected F32, F16 or BF16")
+        }
+        guard info.elementCount == rows * columns, let bytes = file.bytes(at: info.fileOffset, count: info.byteCount) else {
+            throw ModelFileError(path, "tensor '\(name)' has shape \(info.shape), expected [\(rows), \(columns)]")
+        }
+        return StoredRows(owner: file, bytes: bytes, type: type, rows: rows, columns: columns)
+    }
+
     /// Tensor `name` as integers (I32 or I64 storage).
     public func integers(_ name: String) throws -> [Int] {
         guard let info = tensors[name] else { throw ModelFileError(path, "missing tensor '\(name)'") }

@@ -3,7 +3,12 @@
 /// Only the types this engine can dequantise have cases; ``name(ofGGMLType:)`` names the others
 /// for error messages.
 public enum TensorType: Sendable, Hashable, CustomStringConvertible {
-    case f32, f16, bf16, q8_0, q4_0, q4_1
+    case f32, f16, bf16, q8_0, q4_0, q4_1, q5_0, q5_1
+    /// ggml's k-quants: super-blocks of 256 elements.
+    case q4_K, q5_K, q6_K
+
+    /// Every case, for messages that list what is supported.
+    public static let supported: [TensorType] = [.f32, .f16, .bf16, .q8_0, .q4_0, .q4_1, .q5_0, .q5_1, .q4_K, .q5_K, .q6_K]
 
     /// The type for GGUF's numeric `ggml_type`, or nil when this engine cannot read it.
     public init?(ggmlType: UInt32) {
@@ -12,7 +17,12 @@ public enum TensorType: Sendable, Hashable, CustomStringConvertible {
         case 1: self = .f16
         case 2: self = .q4_0
         case 3: self = .q4_1
+        case 6: self = .q5_0
+        case 7: self = .q5_1
         case 8: self = .q8_0
+        case 12: self = .q4_K
+        case 13: self = .q5_K
+        case 14: self = .q6_K
         case 30: self = .bf16
         default: return nil
         }
@@ -22,7 +32,8 @@ public enum TensorType: Sendable, Hashable, CustomStringConvertible {
     public var blockElements: Int {
         switch self {
         case .f32, .f16, .bf16: 1
-        case .q8_0, .q4_0, .q4_1: 32
+        case .q8_0, .q4_0, .q4_1, .q5_0, .q5_1: 32
+        case .q4_K, .q5_K, .q6_K: 256
         }
     }
 
@@ -34,6 +45,11 @@ public enum TensorType: Sendable, Hashable, CustomStringConvertible {
         case .q8_0: 34
         case .q4_0: 18
         case .q4_1: 20
+        case .q5_0: 22
+        case .q5_1: 24
+        case .q4_K: 144
+        case .q5_K: 176
+        case .q6_K: 210
         }
     }
 
@@ -52,6 +68,11 @@ public enum TensorType: Sendable, Hashable, CustomStringConvertible {
         case .q8_0: "Q8_0"
         case .q4_0: "Q4_0"
         case .q4_1: "Q4_1"
+        case .q5_0: "Q5_0"
+        case .q5_1: "Q5_1"
+        case .q4_K: "Q4_K"
+        case .q5_K: "Q5_K"
+        case .q6_K: "Q6_K"
         }
     }
 

@@ -1,7 +1,13 @@
-/// Turns a ``GGUFFile`` of a `llama` or `qwen2` model into a ``TransformerConfig`` and an HF-named ``WeightSet``.
+/// Turns a ``GGUFFile`` of a `llama`, `qwen2`, `dream` or `llada` model into a ``TransformerConfig``
+/// and an HF-named ``WeightSet``.
 public enum GGUFModelReader {
     /// Architectures whose GGUF tensors this reader understands.
-    public static let architectures = ["llama", "qwen2"]
+    public static let architectures = ModelFamily.allCases.map(\.rawValue)
+
+    /// The family of a file whose configuration ``config(of:)`` accepted.
+    public static func family(of file: GGUFFile) -> ModelFamily? {
+        file["general.architecture"]?.stringValue.flatMap(ModelFamily.init(rawValue:))
+    }
 
     /// The model's configuration from GGUF metadata.
     public static func config(of file: GGUFFile) throws -> TransformerConfig {
@@ -34,6 +40,9 @@ public enum GGUFModelReader {
         if let rope = try? integer("rope.dimension_count"), rope != headDimension {
             throw ModelFileError(file.path, "partial RoPE (\(rope) of \(headDimension) dimensions) is not supported")
         }
+        if let scaling = file["\(architecture).rope.scaling.type"]?.stringValue, scaling != "none" {
+            throw ModelFileError(file.path, "RoPE scaling '\(scaling)' is not supported")
+        }
         let config = TransformerConfig(
             architecture: architecture,
             vocabularySize: embedding.shape[1],
@@ -52,56 +61,77 @@ public enum GGUFModelReader {
         return config
     }
 
-    /// All weights dequantised to fp32, renamed to HF names, q/k rows restored to HF order for llama.
-    public static func weights(of file: GGUFFile, config c: TransformerConfig) throws -> WeightSet {
+    /// All weights dequantised to fp32, renamed to HF names, q/k rows restored to HF order where
+    /// llama.cpp's converter interleaved them (llama, llada).
+    /// - Throws: ``ModelFileError`` naming the GGUF tensor that is missing, mis-shaped, of an
+    ///   unsupported type, or not part of the architecture.
+    ///
+    /// With `storage` ``WeightStorage/stored`` the matrices stay in their GGUF encoding, read in
+    /// place from the mapping (q/k rows reordered into an owned copy where needed); vectors are fp32.
+    public static func weights(of file: GGUFFile, config c: TransformerConfig, storage: WeightStorage = .fp32) throws -> WeightSet {
+        let manifest = TensorManifest(config: c)
+        try checkNoUnknownTensors(in: file, manifest: manifest, config: c)
+        let interleaved = ModelFamily(rawValue: c.architecture)?.ggufInterleavesQK ?? false
         var set = WeightSet(source: file.path)
-        let h = c.hiddenSize
-        func matrix(_ name: String, _ rows: Int, _ columns: Int) throws -> WeightSet.Matrix {
-            // GGUF shapes list the innermost dimension first.
-            let shape = rows == 1 ? [columns] : [columns, rows]
-            return WeightSet.Matrix(rows: rows, columns: columns, values: try file.floats(name, shape: shape))
-        }
-        set.matrices["model.embed_tokens.weight"] = try matrix("token_embd.weight", c.vocabularySize, h)
-        set.matrices["model.norm.weight"] = try matrix("output_norm.weight", 1, h)
-        if !c.tiedEmbeddings {
-            set.matrices["lm_head.weight"] = try matrix("output.weight", c.vocabularySize, h)
-        }
-        // llama.cpp's converter interleaves each q/k head's rows for its RoPE; qwen2 is left as is.
-        let interleaved = c.architecture == "llama"
-        for i in 0..<c.layerCount {
-            let names: [(String, String, Int, Int)] = [
-                ("attn_norm.weight", "input_layernorm.weight", 1, h),
-                ("ffn_norm.weight", "post_attention_layernorm.weight", 1, h),
-                ("attn_q.weight", "self_attn.q_proj.weight", c.queryWidth, h),
-                ("attn_k.weight", "self_attn.k_proj.weight", c.keyValueWidth, h),
-                ("attn_v.weight", "self_attn.v_proj.weight", c.keyValueWidth, h),
-                ("attn_output.weight", "self_attn.o_proj.weight", h, c.queryWidth),
-                ("ffn_gate.weight", "mlp.gate_proj.weight", c.intermediateSize, h),
-                ("ffn_up.weight", "mlp.up_proj.weight", c.intermediateSize, h),
-                ("ffn_down.weight", "mlp.down_proj.weight", h, c.intermediateSize),
-            ]
-            for (gguf, hf, rows, columns) in names {
-                var m = try matrix("blk.\(i).\(gguf)", rows, columns)
-                if interleaved && gguf == "attn_q.weight" {
-                    m.values = unpermute(m.values, heads: c.headCount, columns: columns)
-                } else if interleaved && gguf == "attn_k.weight" {
-                    m.values = unpermute(m.values, heads: c.kvHeadCount, columns: columns)
+        for entry in manifest.entries {
+            if storage == .stored && !entry.isVector {
+                var rows = try file.storedRows(TensorManifest.ggufName(entry), rows: entry.rows, columns: entry.columns)
+                if interleaved, let heads = qkHeads(entry, config: c) {
+                    rows = rows.reordered(unpermutedOrder(rows: entry.rows, heads: heads))
                 }
-                set.matrices[WeightSet.layer(i, hf)] = m
+                set.stored[entry.name] = rows
+                continue
             }
-            if c.attentionBias {
-                for (gguf, hf, count, heads) in [
-                    ("attn_q.bias", "self_attn.q_proj.bias", c.queryWidth, c.headCount),
-                    ("attn_k.bias", "self_attn.k_proj.bias", c.keyValueWidth, c.kvHeadCount),
-                    ("attn_v.bias", "self_attn.v_proj.bias", c.keyValueWidth, 0),
-                ] {
-                    var m = try matrix("blk.\(i).\(gguf)", 1, count)
-                    if interleaved && heads > 0 { m.values = unpermute(m.values, heads: heads, columns: 1) }
-                    set.matrices[WeightSet.layer(i, hf)] = m
-                }
+            var values = try file.floats(TensorManifest.ggufName(entry), shape: entry.ggufShape)
+            if interleaved, let heads = qkHeads(entry, config: c) {
+                values = unpermute(values, heads: heads, columns: entry.isVector ? 1 : entry.columns)
             }
+            set.matrices[entry.name] = WeightSet.Matrix(rows: entry.rows, columns: entry.columns, values: values)
         }
         return set
+    }
+
+    /// For a q or k projection (weight or bias), the head count its rows are grouped by; nil otherwise.
+    static func qkHeads(_ entry: TensorManifest.Entry, config c: TransformerConfig) -> Int? {
+        if entry.suffix.hasPrefix("self_attn.q_proj.") { return c.headCount }
+        if entry.suffix.hasPrefix("self_attn.k_proj.") { return c.kvHeadCount }
+        return nil
+    }
+
+    /// Checks that every tensor of `file` is one of `manifest`'s.
+    /// - Throws: ``ModelFileError`` naming the first tensor the architecture does not have.
+    static func checkNoUnknownTensors(in file: GGUFFile, manifest: TensorManifest, config c: TransformerConfig) throws {
+        let known = Set(manifest.entries.map(TensorManifest.ggufName))
+        for tensor in file.tensors where !known.contains(tensor.name) {
+            let hint = tensor.name == "rope_freqs.weight" ? " (RoPE frequency factors are not supported)" : ""
+            throw ModelFileError(
+                file.path, "unexpected tensor '\(tensor.name)': not part of a \(c.architecture) model of \(c.layerCount) layers\(hint)")
+        }
+    }
+
+    /// For each HF row, the GGUF row it comes from under llama.cpp's q/k permutation (see ``unpermute(_:heads:columns:)``).
+    static func unpermutedOrder(rows: Int, heads: Int) -> [Int] {
+        let d = rows / heads, half = d / 2
+        var order = [Int](repeating: 0, count: rows)
+        for head in 0..<heads {
+            for j in 0..<half {
+                for t in 0..<2 { order[head * d + t * half + j] = head * d + 2 * j + t }
+            }
+        }
+        return order
+    }
+
+    /// Bytes the weights occupy under `storage`: fp32 everywhere, or the GGUF encoding of each
+    /// matrix (plus an owned copy of reordered q/k rows) with fp32 vectors.
+    public static func weightBytes(of file: GGUFFile, config c: TransformerConfig, storage: WeightStorage) -> Int {
+        let interleaved = ModelFamily(rawValue: c.architecture)?.ggufInterleavesQK ?? false
+        return TensorManifest(config: c).entries.reduce(0) { total, entry in
+            let elements = entry.rows * entry.columns
+            guard storage == .stored, !entry.isVector, let info = file.tensor(named: TensorManifest.ggufName(entry)),
+                  let bytes = info.type?.byteCount(elements: info.elementCount)
+            else { return total + elements * 4 }
+            return total + bytes * (interleaved && qkHeads(entry, config: c) != nil ? 2 : 1)
+        }
     }
 
     /// Undoes llama.cpp's q/k row permutation: GGUF row `head·d + 2j + t` holds HF row `head·d + t·d/2 + j`.

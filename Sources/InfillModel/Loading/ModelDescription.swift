@@ -21,6 +21,12 @@ public struct ModelDescription: Sendable {
     public var logitShift: Bool
     public var maskTokenID: TokenID
     public var nullTokenID: TokenID
+    /// Tokens that end a text (end of text, end of turn), from the model's files and tokenizer.
+    public var endTokenIDs: [TokenID]
+    /// How the weight matrices are held (fp32, or stored and dequantised per tile).
+    public var weightStorage: WeightStorage
+    /// Bytes the engine's weights occupy (mapped bytes for stored matrices).
+    public var weightBytes: Int
     /// Seconds spent reading, dequantising and merging.
     public var loadSeconds: Double
 }

@@ -30,6 +30,7 @@ public enum ModelLoader {
         warn: (String) -> Void = { _ in }
     ) throws -> Result {
         let started = ContinuousClock.now
+        let available = MemoryBudget.availableBytes(environment: environment)
         var result: Result
         if spec == "default" {
             let base = ModelCache(environment: environment).baseModelURL.path
@@ -45,13 +46,15 @@ public enum ModelLoader {
                         + adapterCandidates(executablePath: executablePath).joined(separator: ", ")
                         + " (set INFILL_ADAPTER to its folder)")
             }
-            result = try loadGGUF(path: base, adapterFolder: adapter, name: BaseModel.name)
+            result = try loadGGUF(path: base, adapterFolder: adapter, name: BaseModel.name, available: available, environment: environment)
         } else {
             var isFolder: ObjCBool = false
             guard FileManager.default.fileExists(atPath: spec, isDirectory: &isFolder) else {
                 throw ModelFileError(spec, "no such file or folder (--model takes 'default', a GGUF file or an HF model folder)")
             }
-            result = isFolder.boolValue ? try loadHF(folder: spec) : try loadGGUF(path: spec, adapterFolder: nil, name: nil)
+            result = isFolder.boolValue
+                ? try loadHF(folder: spec, available: available, environment: environment)
+                : try loadGGUF(path: spec, adapterFolder: nil, name: nil, available: available, environment: environment)
         }
         var description = result.description
         description.loadSeconds = (ContinuousClock.now - started) / .seconds(1)
@@ -82,12 +85,26 @@ public enum ModelLoader {
     }
 
     /// Loads a GGUF model, optionally merging an adapter folder.
-    public static func loadGGUF(path: String, adapterFolder: String?, name: String?) throws -> Result {
+    ///
+    /// - Parameters:
+    ///   - available: bytes of memory the model may use (``MemoryBudget/availableBytes(environment:)``);
+    ///     a model whose estimate exceeds it is refused before any weight is read.
+    ///   - storage: how the weights are held; nil chooses by size (``WeightStorage/choose(for:environment:)``).
+    ///     A merged adapter needs fp32.
+    public static func loadGGUF(
+        path: String, adapterFolder: String?, name: String?, available: Int? = MemoryBudget.availableBytes(),
+        environment: [String: String] = ProcessInfo.processInfo.environment, storage: WeightStorage? = nil
+    ) throws -> Result {
         let file = try GGUFFile(path: path)
         let config = try GGUFModelReader.config(of: file)
-        let tokenizer = try GGUFTokenizerReader.tokenizer(of: file)
-        var weights = try GGUFModelReader.weights(of: file, config: config)
+        let family = GGUFModelReader.family(of: file) ?? .llama
         let adapter = try adapterFolder.map { try LoRAAdapter(folder: $0) }
+        let chosen = adapter != nil ? .fp32 : try storage ?? WeightStorage.choose(for: config, environment: environment)
+        try checkMemory(
+            config: config, weightBytes: GGUFModelReader.weightBytes(of: file, config: config, storage: chosen) * (adapter == nil ? 1 : 2),
+            storage: chosen, source: path, available: available)
+        let tokenizer = try GGUFTokenizerReader.tokenizer(of: file)
+        var weights = try GGUFModelReader.weights(of: file, config: config, storage: chosen)
         // The unmerged weights are the autoregressive parent (copy-on-write: only the matrices
         // the adapter changes are duplicated before fusing).
         let parentWeights = adapter == nil ? nil : weights
@@ -99,21 +116,26 @@ public enum ModelLoader {
 
         let mask: TokenID, null: TokenID, shift: Bool, attention: AttentionMode
         let start = adapter?.manifest.startTokenID.map { TokenID($0) }
+        let eos = file["tokenizer.ggml.eos_token_id"]?.intValue.map { TokenID($0) }
         if let manifest = adapter?.manifest {
             mask = TokenID(manifest.maskTokenID)
             null = TokenID(manifest.nullTokenID)
             shift = manifest.logitShift
             attention = AttentionMode(rawValue: manifest.attention) ?? .bidirectional
         } else {
-            mask = try file["infill.mask_token_id"]?.intValue.map { TokenID($0) }
-                ?? specialToken(in: tokenizer, ["<|mask|>", "<mask>", "<empty_output>"], path: path, role: "mask")
+            mask = try (file["infill.mask_token_id"] ?? file["tokenizer.ggml.mask_token_id"])?.intValue.map { TokenID($0) }
+                ?? specialToken(in: tokenizer, ModelFamily.maskTokenNames, path: path, role: "mask", fallback: family.publishedMaskTokenID)
+            // A published diffusion model pads a text's tail with its end-of-text token.
             null = try file["infill.null_token_id"]?.intValue.map { TokenID($0) }
+                ?? (family.isDiffusion ? eos : nil)
                 ?? tokenizer.specialTokenID("<|endoftext|>")
-                ?? file["tokenizer.ggml.eos_token_id"]?.intValue.map { TokenID($0) }
+                ?? eos
                 ?? specialToken(in: tokenizer, [], path: path, role: "null")
-            shift = file["infill.logit_shift"]?.boolValue ?? true
+            shift = file["diffusion.shift_logits"]?.boolValue ?? file["infill.logit_shift"]?.boolValue ?? family.defaultLogitShift
             attention = .bidirectional
         }
+        let ends = endTokens(
+            [eos, file["tokenizer.ggml.eot_token_id"]?.intValue.map { TokenID($0) }].compactMap { $0 }, tokenizer: tokenizer)
         try checkIDs(mask: mask, null: null, vocabulary: config.vocabularySize, path: adapterFolder ?? path)
         if let start, start < 0 || Int(start) >= config.vocabularySize {
             throw ModelFileError(adapterFolder ?? path, "start token id \(start) is outside the vocabulary (0..<\(config.vocabularySize))")
@@ -126,42 +148,81 @@ public enum ModelLoader {
         let description = ModelDescription(
             name: displayName, source: path, format: "GGUF v\(file.version)", config: config,
             storageTypes: GGUFModelReader.typeCounts(of: file),
-            tokenizer: "byte-level BPE, \(tokenizer.vocabularySize) tokens, \(tokenizer.mergeCount) merges, pre-tokenizer \(tokenizer.preTokenizerKind.rawValue)",
+            tokenizer: tokenizerSummary(tokenizer),
             adapterFolder: adapterFolder, adapter: adapter?.manifest, mergedPairs: merged, attention: attention,
-            logitShift: shift, maskTokenID: mask, nullTokenID: null, loadSeconds: 0)
+            logitShift: shift, maskTokenID: mask, nullTokenID: null, endTokenIDs: ends, weightStorage: chosen,
+            weightBytes: transformer.weights.byteCount, loadSeconds: 0)
         return Result(
             loaded: LoadedModel(model: model, tokenizer: tokenizer, name: displayName, adapter: adapterName, parent: parent),
             model: model, description: description)
     }
 
-    /// Loads an HF model folder (config.json, *.safetensors, tokenizer.json).
-    public static func loadHF(folder: String) throws -> Result {
+    /// Loads an HF model folder (config.json, *.safetensors with an optional index, tokenizer.json).
+    ///
+    /// Dream and LLaDA folders get their published conventions: the mask id and end ids of their
+    /// config, Dream's logit shift, LLaDA's unshifted logits, bidirectional attention.
+    public static func loadHF(
+        folder: String, available: Int? = MemoryBudget.availableBytes(),
+        environment: [String: String] = ProcessInfo.processInfo.environment, storage: WeightStorage? = nil
+    ) throws -> Result {
         let reader = try HFModelReader(folder: folder)
         let config = reader.config
+        let chosen = try storage ?? WeightStorage.choose(for: config, environment: environment)
+        try checkMemory(config: config, weightBytes: reader.weightBytes(storage: chosen), storage: chosen, source: folder, available: available)
         let tokenizer = try HFTokenizerReader.tokenizer(folder: folder)
-        let transformer = Transformer(config: config, weights: try TransformerWeights(fusing: try reader.weights(), config: config))
+        let transformer = Transformer(
+            config: config, weights: try TransformerWeights(fusing: try reader.weights(storage: chosen), config: config))
         let mask = try reader.maskTokenID.map { TokenID($0) }
-            ?? specialToken(in: tokenizer, ["<|mask|>", "<mask>", "<empty_output>"], path: folder, role: "mask")
-        let null = try tokenizer.specialTokenID("<|endoftext|>") ?? reader.eosTokenID.map { TokenID($0) }
+            ?? specialToken(in: tokenizer, ModelFamily.maskTokenNames, path: folder, role: "mask",
+                            fallback: reader.family.publishedMaskTokenID)
+        let eos = reader.eosTokenID.map { TokenID($0) }
+        let null = try (reader.family.isDiffusion ? eos : nil) ?? tokenizer.specialTokenID("<|endoftext|>") ?? eos
             ?? specialToken(in: tokenizer, [], path: folder, role: "null")
+        let shift = reader.family.defaultLogitShift
+        let ends = endTokens(reader.endTokenIDs.map { TokenID($0) }, tokenizer: tokenizer)
         try checkIDs(mask: mask, null: null, vocabulary: config.vocabularySize, path: folder)
         let model = TransformerModel(
-            transformer: transformer, attention: .bidirectional, logitShift: true, maskTokenID: mask, nullTokenID: null,
+            transformer: transformer, attention: .bidirectional, logitShift: shift, maskTokenID: mask, nullTokenID: null,
             samplableVocabularySize: tokenizer.vocabularySize)
         let name = URL(fileURLWithPath: folder).standardized.lastPathComponent
         let description = ModelDescription(
             name: name, source: folder, format: "HF safetensors (\(reader.shards.count) shard\(reader.shards.count == 1 ? "" : "s"))",
             config: config, storageTypes: reader.typeCounts,
-            tokenizer: "byte-level BPE, \(tokenizer.vocabularySize) tokens, \(tokenizer.mergeCount) merges, pre-tokenizer \(tokenizer.preTokenizerKind.rawValue)",
-            adapterFolder: nil, adapter: nil, mergedPairs: 0, attention: .bidirectional, logitShift: true,
-            maskTokenID: mask, nullTokenID: null, loadSeconds: 0)
+            tokenizer: tokenizerSummary(tokenizer),
+            adapterFolder: nil, adapter: nil, mergedPairs: 0, attention: .bidirectional, logitShift: shift,
+            maskTokenID: mask, nullTokenID: null, endTokenIDs: ends, weightStorage: chosen,
+            weightBytes: transformer.weights.byteCount, loadSeconds: 0)
         return Result(loaded: LoadedModel(model: model, tokenizer: tokenizer, name: name, adapter: nil), model: model, description: description)
     }
 
-    private static func specialToken(in tokenizer: BPETokenizer, _ names: [String], path: String, role: String) throws -> TokenID {
+    /// Refuses a model whose weights (`weightBytes` as `storage` holds them) and working memory would not fit.
+    static func checkMemory(config: TransformerConfig, weightBytes: Int, storage: WeightStorage, source: String, available: Int?) throws {
+        let tile = storage == .stored ? 4 * WeightMatrix.tileRows(columns: config.intermediateSize) * config.intermediateSize : 0
+        // Small fp32 models also keep packed copies of their matrices (TransformerWeights.packingLimitBytes).
+        let packed = storage == .fp32 && weightBytes <= TransformerWeights.packingLimitBytes ? weightBytes : 0
+        try MemoryBudget.check(
+            estimated: MemoryBudget.estimate(weightBytes: weightBytes + packed + tile, config: config), available: available, source: source,
+            detail: "\(MemoryBudget.gib(weightBytes)) of \(storage.rawValue) weights for \(config.parameterCount) parameters, plus working memory")
+    }
+
+    /// `ids` followed by the tokenizer's end-of-text and end-of-turn tokens, without repeats.
+    private static func endTokens(_ ids: [TokenID], tokenizer: BPETokenizer) -> [TokenID] {
+        let named = ModelFamily.endTokenNames.compactMap { tokenizer.specialTokenID($0) }
+        return (ids + named).reduce(into: []) { if !$0.contains($1) { $0.append($1) } }
+    }
+
+    private static func tokenizerSummary(_ tokenizer: BPETokenizer) -> String {
+        "byte-level BPE, \(tokenizer.vocabularySize) tokens, \(tokenizer.mergeCount) merges, pre-tokenizer \(tokenizer.preTokenizerKind.rawValue)"
+    }
+
+    /// The first of `names` the tokenizer has, else `fallback` when it is inside the vocabulary.
+    private static func specialToken(
+        in tokenizer: BPETokenizer, _ names: [String], path: String, role: String, fallback: Int? = nil
+    ) throws -> TokenID {
         for name in names {
             if let id = tokenizer.specialTokenID(name) { return id }
         }
+        if let fallback, fallback < tokenizer.vocabularySize { return TokenID(fallback) }
         throw ModelFileError(path, "no \(role) token: set infill.\(role)_token_id in the GGUF metadata (or mask_token_id in config.json)")
     }
 

@@ -59,13 +59,12 @@ extension Transformer {
         let scores = UnsafeMutablePointer<Float>.allocate(capacity: group * maxRows * longest)
         let cosT = UnsafeMutablePointer<Float>.allocate(capacity: n * half)
         let sinT = UnsafeMutablePointer<Float>.allocate(capacity: n * half)
-        defer { for p in [x, xn, qkv, attn, gu, queries, scores, cosT, sinT] { p.deallocate() } }
+        let tile = UnsafeMutablePointer<Float>.allocate(capacity: max(weights.tileCapacity, 1))
+        defer { for p in [x, xn, qkv, attn, gu, queries, scores, cosT, sinT, tile] { p.deallocate() } }
 
-        weights.embedding.withUnsafeBufferPointer { table in
-            for s in sequences.indices {
-                for (r, p) in rows[s].enumerated() {
-                    (x + (starts[s] + r) * h).update(from: table.baseAddress! + Int(sequences[s][p]) * h, count: h)
-                }
+        for s in sequences.indices {
+            for (r, p) in rows[s].enumerated() {
+                weights.embedding.copyRow(Int(sequences[s][p]), into: x + (starts[s] + r) * h)
             }
         }
         for s in sequences.indices {
@@ -80,7 +79,7 @@ extension Transformer {
         let scale = 1 / Float(hd).squareRoot()
         for (layerIndex, layer) in weights.layers.enumerated() {
             normRows(x, into: xn, rows: n, weight: layer.attentionNorm)
-            projectQKV(layer, xn, rows: n, into: qkv)
+            projectQKV(layer, xn, rows: n, into: qkv, tile: tile)
             for r in 0..<n {
                 rotate(qkv + r * fused, cos: cosT + r * half, sin: sinT + r * half)
             }
@@ -119,7 +118,7 @@ extension Transformer {
                     }
                 }
             }
-            outputAndMLP(layer, attn: attn, x: x, xn: xn, gateUp: gu, rows: n)
+            outputAndMLP(layer, attn: attn, x: x, xn: xn, gateUp: gu, rows: n, tile: tile)
         }
 
         // Final norm and head at the wanted rows.
@@ -134,6 +133,6 @@ extension Transformer {
                 gatheredRows.append(r)
             }
         }
-        return headLogits(x, rows: gatheredRows, counts: outputRows.map(\.count))
+        return headLogits(x, rows: gatheredRows, counts: outputRows.map(\.count), tile: tile)
     }
 }

@@ -13,12 +13,13 @@ extension Transformer {
 
     /// `qkv = xn · W_qkvᵀ (+ bias)` for `rows` rows: the fused query/key/value projection.
     @inline(__always)
-    func projectQKV(_ layer: LayerWeights, _ xn: UnsafeMutablePointer<Float>, rows: Int, into qkv: UnsafeMutablePointer<Float>) {
+    func projectQKV(
+        _ layer: LayerWeights, _ xn: UnsafeMutablePointer<Float>, rows: Int, into qkv: UnsafeMutablePointer<Float>,
+        tile: UnsafeMutablePointer<Float>
+    ) {
         let h = config.hiddenSize, fused = config.queryWidth + 2 * config.keyValueWidth
-        layer.qkv.withUnsafeBufferPointer { w in
-            Self.linear(xn, rows: rows, inputs: h, weight: w.baseAddress!, outputs: fused, into: qkv, accumulate: false,
-                        packed: layer.packed?.qkv)
-        }
+        layer.qkv.linear(xn, rows: rows, inputStride: h, into: qkv, outputStride: fused, accumulate: false, tile: tile,
+                         threads: BLASThreads.current)
         if let bias = layer.qkvBias {
             bias.withUnsafeBufferPointer { b in
                 for r in 0..<rows {
@@ -48,30 +49,23 @@ extension Transformer {
     @inline(__always)
     func outputAndMLP(
         _ layer: LayerWeights, attn: UnsafeMutablePointer<Float>, x: UnsafeMutablePointer<Float>,
-        xn: UnsafeMutablePointer<Float>, gateUp gu: UnsafeMutablePointer<Float>, rows: Int
+        xn: UnsafeMutablePointer<Float>, gateUp gu: UnsafeMutablePointer<Float>, rows: Int, tile: UnsafeMutablePointer<Float>
     ) {
         let h = config.hiddenSize, ff = config.intermediateSize, qw = config.queryWidth
-        layer.output.withUnsafeBufferPointer { w in
-            Self.linear(attn, rows: rows, inputs: qw, weight: w.baseAddress!, outputs: h, into: x, accumulate: true,
-                        packed: layer.packed?.output)
-        }
+        let threads = BLASThreads.current
+        layer.output.linear(attn, rows: rows, inputStride: qw, into: x, outputStride: h, accumulate: true, tile: tile, threads: threads)
         normRows(x, into: xn, rows: rows, weight: layer.mlpNorm)
-        layer.gateUp.withUnsafeBufferPointer { w in
-            Self.linear(xn, rows: rows, inputs: h, weight: w.baseAddress!, outputs: 2 * ff, into: gu, accumulate: false,
-                        packed: layer.packed?.gateUp)
-        }
+        layer.gateUp.linear(xn, rows: rows, inputStride: h, into: gu, outputStride: 2 * ff, accumulate: false, tile: tile, threads: threads)
         for r in 0..<rows {
             let row = gu + r * 2 * ff
             FastMath.swiGLU(gate: row, up: row + ff, count: ff)
         }
-        layer.down.withUnsafeBufferPointer { w in
-            Self.linear(gu, rows: rows, inputs: ff, weight: w.baseAddress!, outputs: h, into: x, accumulate: true,
-                        packed: layer.packed?.down, ldx: 2 * ff)
-        }
+        // The gated half of each row (its first ff values) is the down projection's input.
+        layer.down.linear(gu, rows: rows, inputStride: 2 * ff, into: x, outputStride: h, accumulate: true, tile: tile, threads: threads)
     }
 
     /// Final norm and head at the given rows of `x`, split into one matrix per entry of `counts`.
-    func headLogits(_ x: UnsafeMutablePointer<Float>, rows: [Int], counts: [Int]) -> [LogitMatrix] {
+    func headLogits(_ x: UnsafeMutablePointer<Float>, rows: [Int], counts: [Int], tile: UnsafeMutablePointer<Float>) -> [LogitMatrix] {
         let h = config.hiddenSize, vocabulary = config.vocabularySize
         let wanted = rows.count
         var all = [Float](repeating: 0, count: wanted * vocabulary)
@@ -84,10 +78,9 @@ extension Transformer {
                 }
             }
             all.withUnsafeMutableBufferPointer { out in
-                (weights.head ?? weights.embedding).withUnsafeBufferPointer { w in
-                    Self.linear(gathered, rows: wanted, inputs: h, weight: w.baseAddress!, outputs: vocabulary,
-                                into: out.baseAddress!, accumulate: false, packed: weights.packedHead)
-                }
+                (weights.packedHead ?? weights.head ?? weights.embedding).linear(
+                    gathered, rows: wanted, inputStride: h, into: out.baseAddress!, outputStride: vocabulary, accumulate: false,
+                    tile: tile, threads: BLASThreads.current)
             }
         }
         var results: [LogitMatrix] = []

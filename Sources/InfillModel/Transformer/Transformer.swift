@@ -78,18 +78,17 @@ public struct Transformer: Sendable {
 
         let group = c.headCount / c.kvHeadCount
         let scratch = Scratch(
-            rows: n, hidden: h, fused: fused, query: qw, mlp: 2 * ff, longest: longest, half: half, group: group, headDimension: hd)
+            rows: n, hidden: h, fused: fused, query: qw, mlp: 2 * ff, longest: longest, half: half, group: group, headDimension: hd,
+            tile: weights.tileCapacity)
         defer { scratch.free() }
         let x = scratch.x, xn = scratch.xn, qkv = scratch.qkv, attn = scratch.attn, gu = scratch.gateUp
 
         // Embedding lookup.
-        weights.embedding.withUnsafeBufferPointer { table in
-            var row = 0
-            for tokens in sequences {
-                for t in tokens {
-                    (x + row * h).update(from: table.baseAddress! + Int(t) * h, count: h)
-                    row += 1
-                }
+        var row = 0
+        for tokens in sequences {
+            for t in tokens {
+                weights.embedding.copyRow(Int(t), into: x + row * h)
+                row += 1
             }
         }
         // RoPE table: angle(pos, i) = pos · θ^(-2i/hd).
@@ -108,7 +107,7 @@ public struct Transformer: Sendable {
         let scale = 1 / Float(hd).squareRoot()
         for (layerIndex, layer) in weights.layers.enumerated() {
             normRows(x, into: xn, rows: n, weight: layer.attentionNorm)
-            projectQKV(layer, xn, rows: n, into: qkv)
+            projectQKV(layer, xn, rows: n, into: qkv, tile: scratch.tile)
             // Rotate-half RoPE on every q and k head, position counted within each sequence.
             for s in 0..<sequences.count {
                 for pos in 0..<(starts[s + 1] - starts[s]) {
@@ -164,12 +163,12 @@ public struct Transformer: Sendable {
                     }
                 }
             }
-            outputAndMLP(layer, attn: attn, x: x, xn: xn, gateUp: gu, rows: n)
+            outputAndMLP(layer, attn: attn, x: x, xn: xn, gateUp: gu, rows: n, tile: scratch.tile)
         }
 
         // Final norm and head only at the requested rows.
         let rows = sequences.indices.flatMap { s in outputRows[s].map { starts[s] + $0 } }
-        return headLogits(x, rows: rows, counts: outputRows.map(\.count))
+        return headLogits(x, rows: rows, counts: outputRows.map(\.count), tile: scratch.tile)
     }
 
     /// Floating-point operations of one ``logits(sequences:outputRows:attention:)`` call, counting
@@ -185,31 +184,17 @@ public struct Transformer: Sendable {
         total += 2.0 * Double(outputRowCount) * Double(c.hiddenSize) * Double(c.vocabularySize)
         return total
     }
-
-    /// y[rows, outputs] (+)= x[rows, inputs] · Wᵀ with W `[outputs, inputs]` row-major.
-    @inline(__always)
-    static func linear(
-        _ x: UnsafePointer<Float>, rows: Int, inputs: Int, weight: UnsafePointer<Float>, outputs: Int,
-        into y: UnsafeMutablePointer<Float>, accumulate: Bool, packed: PackedMatrix? = nil, ldx: Int? = nil
-    ) {
-        let ldx = ldx ?? inputs
-        if let packed {
-            packed.multiply(x, rows: rows, ldx: ldx, into: y, ldy: outputs, accumulate: accumulate, threads: BLASThreads.current)
-            return
-        }
-        cblas_sgemm(
-            CblasRowMajor, CblasNoTrans, CblasTrans, Int32(rows), Int32(outputs), Int32(inputs),
-            1, x, Int32(ldx), weight, Int32(inputs), accumulate ? 1 : 0, y, Int32(outputs))
-    }
 }
 
 /// Scratch buffers of one forward pass, allocated once per call.
 private struct Scratch {
     let x, xn, qkv, attn, gateUp, scores, queries, cos, sin: UnsafeMutablePointer<Float>
+    /// The dequantisation tile of stored weight matrices (one float when every matrix is fp32).
+    let tile: UnsafeMutablePointer<Float>
     /// Query rows whose attention scores are held at once.
     static let scoreRows = 768
 
-    init(rows: Int, hidden: Int, fused: Int, query: Int, mlp: Int, longest: Int, half: Int, group: Int, headDimension: Int) {
+    init(rows: Int, hidden: Int, fused: Int, query: Int, mlp: Int, longest: Int, half: Int, group: Int, headDimension: Int, tile: Int) {
         x = .allocate(capacity: rows * hidden)
         xn = .allocate(capacity: rows * hidden)
         qkv = .allocate(capacity: rows * fused)
@@ -219,9 +204,10 @@ private struct Scratch {
         queries = .allocate(capacity: group * longest * headDimension)
         cos = .allocate(capacity: longest * half)
         sin = .allocate(capacity: longest * half)
+        self.tile = .allocate(capacity: max(tile, 1))
     }
 
     func free() {
-        for p in [x, xn, qkv, attn, gateUp, scores, queries, cos, sin] { p.deallocate() }
+        for p in [x, xn, qkv, attn, gateUp, scores, queries, cos, sin, tile] { p.deallocate() }
     }
 }

@@ -2,32 +2,31 @@
 public struct LayerWeights: Sendable {
     /// RMSNorm weight before attention.
     public let attentionNorm: [Float]
-    /// Fused q/k/v projection, `[queryWidth + 2·keyValueWidth, hidden]` row-major (HF row order).
-    public let qkv: [Float]
+    /// Fused q/k/v projection, `[queryWidth + 2·keyValueWidth, hidden]` (HF row order).
+    public let qkv: WeightMatrix
     /// Fused q/k/v bias, if the model has one.
     public let qkvBias: [Float]?
     /// Output projection `[hidden, queryWidth]`.
-    public let output: [Float]
+    public let output: WeightMatrix
     /// RMSNorm weight before the MLP.
     public let mlpNorm: [Float]
     /// Fused gate and up projections, `[2·intermediate, hidden]`: gate rows first.
-    public let gateUp: [Float]
+    public let gateUp: WeightMatrix
     /// Down projection `[hidden, intermediate]`.
-    public let down: [Float]
-    /// The same matrices packed for few-row products (nil for models too large to hold both).
-    public var packed: PackedLayer?
+    public let down: WeightMatrix
 }
 
-/// All weights of a decoder, dequantised to fp32 once and shared read-only.
+/// All weights of a decoder, shared read-only: fp32 (dequantised once), or matrices kept in
+/// their stored encoding (``WeightMatrix``) with norms and biases in fp32.
 public struct TransformerWeights: Sendable {
     /// Token embedding `[vocabulary, hidden]`.
-    public let embedding: [Float]
+    public let embedding: WeightMatrix
     public let layers: [LayerWeights]
     public let finalNorm: [Float]
     /// Output head `[vocabulary, hidden]`; nil when tied to ``embedding``.
-    public let head: [Float]?
-    /// The head (or the tied embedding) packed for few-row products.
-    public private(set) var packedHead: PackedMatrix?
+    public let head: WeightMatrix?
+    /// The head (or the tied embedding) packed for few-row products, when packed copies are kept.
+    public let packedHead: WeightMatrix?
 
     /// Largest model (fp32 bytes of its matrices) that also keeps packed copies: they double the
     /// memory the weights take.
@@ -39,14 +38,14 @@ public struct TransformerWeights: Sendable {
         // Taking matrices out of the consumed set frees each dequantised matrix once it is fused.
         var set = consume set
         let h = c.hiddenSize, q = c.queryWidth, kv = c.keyValueWidth, ff = c.intermediateSize
-        embedding = try set.take("model.embed_tokens.weight", rows: c.vocabularySize, columns: h)
+        embedding = try set.takeMatrix("model.embed_tokens.weight", rows: c.vocabularySize, columns: h)
         var layers: [LayerWeights] = []
         layers.reserveCapacity(c.layerCount)
         for i in 0..<c.layerCount {
             let name = { (suffix: String) in WeightSet.layer(i, suffix) }
-            var qkv = try set.take(name("self_attn.q_proj.weight"), rows: q, columns: h)
-            qkv += try set.take(name("self_attn.k_proj.weight"), rows: kv, columns: h)
-            qkv += try set.take(name("self_attn.v_proj.weight"), rows: kv, columns: h)
+            let qkv = try set.takeStacked(
+                [(name("self_attn.q_proj.weight"), q), (name("self_attn.k_proj.weight"), kv), (name("self_attn.v_proj.weight"), kv)],
+                columns: h)
             var bias: [Float]? = nil
             if c.attentionBias {
                 var b = try set.takeVector(name("self_attn.q_proj.bias"), count: q)
@@ -54,30 +53,53 @@ public struct TransformerWeights: Sendable {
                 b += try set.takeVector(name("self_attn.v_proj.bias"), count: kv)
                 bias = b
             }
-            var gateUp = try set.take(name("mlp.gate_proj.weight"), rows: ff, columns: h)
-            gateUp += try set.take(name("mlp.up_proj.weight"), rows: ff, columns: h)
+            let gateUp = try set.takeStacked([(name("mlp.gate_proj.weight"), ff), (name("mlp.up_proj.weight"), ff)], columns: h)
             layers.append(LayerWeights(
                 attentionNorm: try set.takeVector(name("input_layernorm.weight"), count: h),
                 qkv: qkv, qkvBias: bias,
-                output: try set.take(name("self_attn.o_proj.weight"), rows: h, columns: q),
+                output: try set.takeMatrix(name("self_attn.o_proj.weight"), rows: h, columns: q),
                 mlpNorm: try set.takeVector(name("post_attention_layernorm.weight"), count: h),
                 gateUp: gateUp,
-                down: try set.take(name("mlp.down_proj.weight"), rows: h, columns: ff)))
+                down: try set.takeMatrix(name("mlp.down_proj.weight"), rows: h, columns: ff)))
         }
         finalNorm = try set.takeVector("model.norm.weight", count: h)
-        head = c.tiedEmbeddings ? nil : try set.take("lm_head.weight", rows: c.vocabularySize, columns: h)
-        let bytes = layers.reduce(embedding.count + (head?.count ?? 0)) {
-            $0 + $1.qkv.count + $1.output.count + $1.gateUp.count + $1.down.count
-        } * MemoryLayout<Float>.stride
-        if bytes <= Self.packingLimitBytes {
-            for i in layers.indices {
-                let l = layers[i]
-                layers[i].packed = PackedLayer(
-                    qkv: PackedMatrix(l.qkv, outputs: q + 2 * kv, inputs: h), output: PackedMatrix(l.output, outputs: h, inputs: q),
-                    gateUp: PackedMatrix(l.gateUp, outputs: 2 * ff, inputs: h), down: PackedMatrix(l.down, outputs: h, inputs: ff))
+        let head = c.tiedEmbeddings ? nil : try set.takeMatrix("lm_head.weight", rows: c.vocabularySize, columns: h)
+        self.head = head
+        // fp32 models small enough keep packed copies for the project's few-row kernel.
+        let bytes = layers.reduce(embedding.byteCount + (head?.byteCount ?? 0)) {
+            $0 + $1.qkv.byteCount + $1.output.byteCount + $1.gateUp.byteCount + $1.down.byteCount
+        }
+        if !embedding.isStored && bytes <= Self.packingLimitBytes {
+            layers = layers.map {
+                LayerWeights(attentionNorm: $0.attentionNorm, qkv: $0.qkv.packing(), qkvBias: $0.qkvBias, output: $0.output.packing(),
+                             mlpNorm: $0.mlpNorm, gateUp: $0.gateUp.packing(), down: $0.down.packing())
             }
-            packedHead = PackedMatrix(head ?? embedding, outputs: c.vocabularySize, inputs: h)
+            packedHead = (head ?? embedding).packing()
+        } else {
+            packedHead = nil
         }
         self.layers = layers
     }
+
+    /// fp32 scratch floats one projection tile needs (0 when every matrix is fp32).
+    public var tileCapacity: Int {
+        var capacity = max(embedding.tileCapacity, head?.tileCapacity ?? 0)
+        for layer in layers {
+            capacity = max(capacity, layer.qkv.tileCapacity, layer.output.tileCapacity, layer.gateUp.tileCapacity, layer.down.tileCapacity)
+        }
+        return capacity
+    }
+
+    /// Bytes held by the matrices (mapped bytes for stored ones, packed copies included) and the fp32 vectors.
+    public var byteCount: Int {
+        var total = embedding.byteCount + (head?.byteCount ?? 0) + (packedHead?.packed?.byteCount ?? 0) + finalNorm.count * 4
+        for layer in layers {
+            total += layer.qkv.byteCount + layer.output.byteCount + layer.gateUp.byteCount + layer.down.byteCount
+            total += (layer.attentionNorm.count + layer.mlpNorm.count + (layer.qkvBias?.count ?? 0)) * 4
+        }
+        return total
+    }
+
+    /// Whether the matrices are kept in their stored encoding.
+    public var isStored: Bool { embedding.isStored }
 }

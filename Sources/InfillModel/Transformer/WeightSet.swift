@@ -19,6 +19,8 @@ public struct WeightSet: Sendable {
 
     /// Matrices by HF name (`model.layers.0.self_attn.q_proj.weight`, …).
     public var matrices: [String: Matrix] = [:]
+    /// Matrices kept in their stored encoding, by HF name (a name is in one dictionary or the other).
+    public var stored: [String: StoredRows] = [:]
     /// Where the weights came from, for error messages.
     public var source: String
 
@@ -33,6 +35,33 @@ public struct WeightSet: Sendable {
             throw ModelFileError(source, "tensor '\(name)' is \(matrix.rows)x\(matrix.columns), expected \(rows)x\(columns)")
         }
         return matrix.values
+    }
+
+    /// Takes matrix `name` in whichever form it is held, checking its shape.
+    mutating func takeMatrix(_ name: String, rows: Int, columns: Int) throws -> WeightMatrix {
+        if let part = stored.removeValue(forKey: name) {
+            guard part.rows == rows, part.columns == columns else {
+                throw ModelFileError(source, "tensor '\(name)' is \(part.rows)x\(part.columns), expected \(rows)x\(columns)")
+            }
+            return WeightMatrix(stacking: [part])
+        }
+        return WeightMatrix(rows: rows, columns: columns, values: try take(name, rows: rows, columns: columns))
+    }
+
+    /// Takes matrices `names` and stacks their rows: one fp32 array when all are fp32, stored
+    /// segments otherwise (fp32 parts copied into F32 segments).
+    mutating func takeStacked(_ names: [(String, Int)], columns: Int) throws -> WeightMatrix {
+        if names.allSatisfy({ stored[$0.0] == nil }) {
+            var values: [Float] = []
+            for (name, rows) in names { values += try take(name, rows: rows, columns: columns) }
+            return WeightMatrix(rows: names.reduce(0) { $0 + $1.1 }, columns: columns, values: values)
+        }
+        var parts: [StoredRows] = []
+        for (name, rows) in names {
+            let matrix = try takeMatrix(name, rows: rows, columns: columns)
+            parts += matrix.isStored ? matrix.segments : [StoredRows.copying(matrix.dense ?? [], rows: rows, columns: columns)]
+        }
+        return WeightMatrix(stacking: parts)
     }
 
     /// Takes a vector of `count` values.
