@@ -12,14 +12,16 @@ package struct KernelBench: BenchSection {
     package static let name = "kernel"
 
     package static func run(_ context: BenchContext) throws -> [String: Double] {
-        let transformer = context.model.model.transformer
+        let transformer = context.transformer
         let c = transformer.config
-        guard let layer = transformer.weights.layers.first, let packed = layer.packed else { return [:] }
-        let h = c.hiddenSize, fused = c.queryWidth + 2 * c.keyValueWidth, ff = c.intermediateSize
-        let shapes: [(weight: [Float], packed: PackedMatrix, outputs: Int, inputs: Int)] = [
-            (layer.qkv, packed.qkv, fused, h), (layer.output, packed.output, h, c.queryWidth),
-            (layer.gateUp, packed.gateUp, 2 * ff, h), (layer.down, packed.down, h, ff),
-        ]
+        guard let layer = transformer.weights.layers.first else { return [:] }
+        let h = c.hiddenSize
+        var shapes: [(weight: [Float], packed: PackedMatrix, outputs: Int, inputs: Int)] = []
+        for matrix in [layer.qkv, layer.output, layer.gateUp, layer.down] {
+            // Only a dense model with packed copies has both forms to compare.
+            guard let plain = matrix.denseValues, let packed = matrix.packed else { return [:] }
+            shapes.append((plain, packed, matrix.rows, matrix.columns))
+        }
         let flopsPerRow = shapes.reduce(0.0) { $0 + 2 * Double($1.outputs * $1.inputs) }
         let widest = shapes.map { max($0.outputs, $0.inputs) }.max() ?? h
         var result: [String: Double] = [:]

@@ -117,6 +117,9 @@ public struct WeightMatrix: Sendable {
     /// Whether the matrix is kept in its stored encoding.
     public var isStored: Bool { dense == nil }
 
+    /// The fp32 values of a dense matrix (the benchmark's plain-sgemm baseline).
+    public var denseValues: [Float]? { dense }
+
     /// Bytes the matrix holds (the mapped bytes it reads, when stored; a packed copy included).
     public var byteCount: Int {
         (dense.map { $0.count * 4 } ?? segments.reduce(0) { $0 + $1.rows * $1.rowBytes }) + (packed?.byteCount ?? 0)
