@@ -263,7 +263,7 @@ struct CanvasRun {
                 for q in gap.range { generated.append(nullFilled[q] || tokens[q] == maskTokenID ? nil : tokens[q]) }
                 generated.append(nil)
             }
-            let left = neighbours(from: p - 1, step: -1, count: 4)
+            let left = neighbours(from: p - 1, step: -1, count: 8)
             let right = neighbours(from: p + 1, step: 1, count: 4)
             if rules.rejects(token, left: left, right: right, gapTokens: generated, offset: offset) {
                 return true

@@ -100,6 +100,7 @@ public final class RepetitionGuard: Sendable, Hashable {
                key(right[1]) == key(token) {
                 return true
             }
+            if kind == .word, !startsWithSpace(token), completesRepeatedWord(token, left: left) { return true }
         }
         switch kind {
         case .punctuation:
@@ -125,6 +126,30 @@ public final class RepetitionGuard: Sendable, Hashable {
         let aStarts = startsWithSpace(a) || leftOfLeft.map { self.kind($0) != .word && self.kind($0) != .digit } ?? true
         let bStarts = startsWithSpace(b)
         return aStarts && bStarts
+    }
+
+    /// Whether `token`, continuing the word on its left, makes that word a copy of the word
+    /// before it, spelled in two or more tokens ("Northwind Northwind" is ` North` `wind` twice,
+    /// which the one-token rule cannot see).
+    private func completesRepeatedWord(_ token: TokenID, left: [TokenID]) -> Bool {
+        func isWordPiece(_ t: TokenID) -> Bool { kind(t) == .word }
+        // The current word: `token` and the pieces on its left back to one starting with a space.
+        var current = [key(token)]
+        var i = 0
+        while i < left.count, isWordPiece(left[i]) {
+            current.append(key(left[i]))
+            i += 1
+            if startsWithSpace(left[i - 1]) { break }
+        }
+        guard i > 0, startsWithSpace(left[i - 1]) else { return false }
+        var previous: [Int32] = []
+        while i < left.count, isWordPiece(left[i]) {
+            previous.append(key(left[i]))
+            i += 1
+            if startsWithSpace(left[i - 1]) { break }
+        }
+        guard i > 0, i <= left.count, startsWithSpace(left[i - 1]) || i == left.count || !isWordPiece(left[i]) else { return false }
+        return previous.count >= 2 && previous == current
     }
 
     /// Length of the run of `kind` tokens the new token would sit in.

@@ -6,7 +6,8 @@ import Testing
 /// The sampler's rules against repeated words, repeated n-grams and filler.
 @Suite struct RepetitionGuardTests {
     /// A small BPE-like vocabulary: words carry their leading space, digits are single tokens.
-    static let vocabulary = [" the", " The", ".", " cat", "1", " ", "\n", " sat", ",", "2", "The", " on", " mat"]
+    static let vocabulary = [" the", " The", ".", " cat", "1", " ", "\n", " sat", ",", "2", "The", " on", " mat",
+                             " North", "wind", "west", " South", " New"]
     static let rules = RepetitionGuard(vocabularySize: vocabulary.count, bytes: { Array(vocabulary[Int($0)].utf8) })
     static func id(_ s: String) -> TokenID { TokenID(vocabulary.firstIndex(of: s)!) }
 
@@ -24,6 +25,13 @@ import Testing
         #expect(rejects(" the", after: [" cat"], before: [" cat"]) == false)
         #expect(rejects(" cat", after: [" the"]) == false)
         #expect(rejects(" the", after: [" sat"], before: [" The"]))
+    }
+
+    @Test func aWordOfSeveralTokensNeverFollowsItself() {
+        #expect(rejects("wind", after: [" New", " North", "wind", " North"]))
+        #expect(rejects("west", after: [" New", " North", "wind", " North"]) == false)
+        #expect(rejects("wind", after: [" South", "wind", " North"]) == false)
+        #expect(rejects("wind", after: [" North"]) == false)
     }
 
     @Test func punctuationDigitsAndSpacesAreNotFiller() {
