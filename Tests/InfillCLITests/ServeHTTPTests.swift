@@ -75,7 +75,7 @@ import Glibc
         #expect(sample(text, "infill_document_seconds_count") == 11)
         #expect((sample(text, "infill_forward_passes_total") ?? 0) >= 10)
         #expect((sample(text, "infill_model_load_seconds") ?? -1) >= 0)
-        #expect(sample(text, #"infill_build_info{version="0.1.0",model="tiny-llama",adapter="none"}"#) == 1)
+        #expect(sample(text, #"infill_build_info{version="0.4.0",model="tiny-llama",adapter="none"}"#) == 1)
         let health = try httpGet(address, "/healthz")
         #expect(health.status == 200 && health.body == "ok\n")
         daemon.signal(SIGTERM)
