@@ -9,7 +9,10 @@ import Glibc
 /// The inbox side (``InboxScanner``, ``InboxWatch``): files are claimed only once settled and
 /// closed, found by polling too, never starved by files that keep changing; names that are not
 /// UTF-8 go to `failed/`.
-@Suite(.serialized) struct InboxScannerTests {
+// Nested in SpoolServiceTests, whose `.serialized` covers it: the daemon suites start real
+// daemons with timing expectations and must not run beside each other.
+extension SpoolServiceTests {
+@Suite struct InboxScannerTests {
     typealias Helpers = SpoolServiceTests
 
     @Test func pollingModeFindsFilesWithoutInotify() async throws {
@@ -116,4 +119,5 @@ import Glibc
         let summary = await service.summary
         #expect(summary.failed == 1)
     }
+}
 }

@@ -10,7 +10,10 @@ import Glibc
 /// The worker's path through a document (``SpoolWorker``): retries, and poison pills — oversize
 /// inputs, FIFOs, documents that keep killing the daemon or never finish, a full disk, names too
 /// long for their error report.
-@Suite(.serialized) struct SpoolWorkerTests {
+// Nested in SpoolServiceTests, whose `.serialized` covers it: the daemon suites start real
+// daemons with timing expectations and must not run beside each other.
+extension SpoolServiceTests {
+@Suite struct SpoolWorkerTests {
     typealias Helpers = SpoolServiceTests
 
     @Test func transientFailuresAreRetriedWithBackoffThenFail() async throws {
@@ -171,6 +174,7 @@ import Glibc
             #expect((attributes[.posixPermissions] as? Int) == 0o660, "\(path)")
         }
     }
+}
 }
 
 /// Reads a file from the processor's thread, to see what the daemon wrote before processing.
