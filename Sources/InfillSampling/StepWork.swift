@@ -1,5 +1,6 @@
 import Foundation
 import InfillModel
+import Synchronization
 
 /// The forward passes of one sampling step, prepared so they can run away from the runs they
 /// serve: the denoiser's (full passes that record caches, cached passes over a few rows, or
@@ -20,38 +21,26 @@ enum StepWork {
         let threads = BLASThreads.current
         if threads > 1 { BLASThreads.set(1) }
         defer { if threads > 1 { BLASThreads.set(threads) } }
-        let box = ResultBox()
+        let forwardResult = Mutex<Result<ForwardWork.Output, any Error>?>(nil)
+        let parentResult = Mutex<Result<GuidanceWork.Output, any Error>?>(nil)
         DispatchQueue.concurrentPerform(iterations: 2) { k in
             if k == 0 {
-                box.set(forward: Result { try forward.run() })
+                let result = Result { try forward.run() }
+                forwardResult.withLock { $0 = result }
             } else {
-                box.set(parent: Result { try guidance.run() })
+                let result = Result { try guidance.run() }
+                parentResult.withLock { $0 = result }
             }
         }
-        guard let forwardResult = box.forward, let parentResult = box.parent else {
+        guard let passes = forwardResult.withLock({ $0 }), let parent = parentResult.withLock({ $0 }) else {
             throw SamplingError.modelOutput("a step's passes did not finish")
         }
-        return (try forwardResult.get(), try parentResult.get())
-    }
-
-    /// Where the two threads leave their results.
-    private final class ResultBox: @unchecked Sendable {
-        private let lock = NSLock()
-        private(set) var forward: Result<ForwardWork.Output, any Error>?
-        private(set) var parent: Result<GuidanceWork.Output, any Error>?
-
-        func set(forward value: Result<ForwardWork.Output, any Error>) {
-            lock.withLock { forward = value }
-        }
-
-        func set(parent value: Result<GuidanceWork.Output, any Error>) {
-            lock.withLock { parent = value }
-        }
+        return (try passes.get(), try parent.get())
     }
 }
 
 /// One step's denoiser passes.
-struct ForwardWork: @unchecked Sendable {
+struct ForwardWork: Sendable {
     /// How a group of requests is computed.
     enum Kind {
         case plain
@@ -119,7 +108,7 @@ struct ForwardWork: @unchecked Sendable {
 
 /// One step's parent pass: the next-token logits at the leftmost masked position of each guided
 /// lane, for all lanes of all runs in one batch.
-struct GuidanceWork: @unchecked Sendable {
+struct GuidanceWork: Sendable {
     let parent: any ParentModel
     var owners: [(run: Int, position: Int)] = []
     var prefixes: [[TokenID]] = []

@@ -70,11 +70,3 @@ private struct SharedPointers: @unchecked Sendable {
     let y: UnsafeMutablePointer<Float>
     let packed: UnsafePointer<Float>
 }
-
-/// The packed copies of one layer's matrices.
-public struct PackedLayer: Sendable {
-    public let qkv: PackedMatrix
-    public let output: PackedMatrix
-    public let gateUp: PackedMatrix
-    public let down: PackedMatrix
-}
