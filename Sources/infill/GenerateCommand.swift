@@ -65,7 +65,7 @@ struct GenerateCommand: AsyncParsableCommand {
     @Option(name: .customLong("refresh-interval"), help: "With --cache: also refresh the cache every N steps inside a block.")
     var refreshInterval: Int?
 
-    @Flag(help: "Print {\"text\", \"tokens\", \"steps\", \"forward_passes\", \"seconds\"} as JSON.")
+    @Flag(help: "Print {\"text\", \"tokens\", \"canvas_tokens\", \"steps\", \"forward_passes\", \"seconds\"} as JSON.")
     var json = false
 
     func run() async throws {
@@ -111,7 +111,7 @@ struct GenerateCommand: AsyncParsableCommand {
         let text = tokenizer.decode(result.gapTokens[0], skipSpecial: true)
         if json {
             let output = GenerateOutput(
-                text: text, tokens: result.gapTokens[0], steps: result.steps,
+                text: text, tokens: result.gapTokens[0], canvasTokens: canvas.tokens.count, steps: result.steps,
                 forwardPasses: result.forwardPasses, seconds: result.seconds)
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
@@ -132,12 +132,14 @@ struct GenerateCommand: AsyncParsableCommand {
 struct GenerateOutput: Encodable {
     var text: String
     var tokens: [TokenID]
+    /// The whole canvas: start token, prompt, gap and suffix.
+    var canvasTokens: Int
     var steps: Int
     var forwardPasses: Int
     var seconds: Double
 
     enum CodingKeys: String, CodingKey {
-        case text, tokens, steps, forwardPasses = "forward_passes", seconds
+        case text, tokens, canvasTokens = "canvas_tokens", steps, forwardPasses = "forward_passes", seconds
     }
 }
 

@@ -5,6 +5,6 @@ struct ModelCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "model",
         abstract: "Fetch, inspect and probe models.",
-        subcommands: [ModelFetchCommand.self, ModelInfoCommand.self, ModelForwardCommand.self]
+        subcommands: [ModelFetchCommand.self, ModelInfoCommand.self, ModelForwardCommand.self, ModelExportCommand.self]
     )
 }

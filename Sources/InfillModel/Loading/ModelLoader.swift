@@ -115,7 +115,8 @@ public enum ModelLoader {
         }
 
         let mask: TokenID, null: TokenID, shift: Bool, attention: AttentionMode
-        let start = adapter?.manifest.startTokenID.map { TokenID($0) }
+        // A merged export (DreamGGUFExport) keeps the adapter's start token in its metadata.
+        let start = (adapter?.manifest.startTokenID ?? file["infill.start_token_id"]?.intValue).map { TokenID($0) }
         let eos = file["tokenizer.ggml.eos_token_id"]?.intValue.map { TokenID($0) }
         if let manifest = adapter?.manifest {
             mask = TokenID(manifest.maskTokenID)
