@@ -199,10 +199,12 @@ public enum ModelLoader {
     /// Refuses a model whose weights (`weightBytes` as `storage` holds them) and working memory would not fit.
     static func checkMemory(config: TransformerConfig, weightBytes: Int, storage: WeightStorage, source: String, available: Int?) throws {
         let tile = storage == .stored ? 4 * WeightMatrix.tileRows(columns: config.intermediateSize) * config.intermediateSize : 0
-        // Small fp32 models also keep packed copies of their matrices (TransformerWeights.packingLimitBytes).
-        let packed = storage == .fp32 && weightBytes <= TransformerWeights.packingLimitBytes ? weightBytes : 0
+        // Small fp32 models are packed matrix by matrix (TransformerWeights.packingLimitBytes): one
+        // fused matrix's copy on top while loading, panels padded to 64 outputs.
+        let packing = storage == .fp32 && weightBytes <= TransformerWeights.packingLimitBytes
+            ? 4 * 2 * config.intermediateSize * config.hiddenSize + 4 * 64 * config.hiddenSize : 0
         try MemoryBudget.check(
-            estimated: MemoryBudget.estimate(weightBytes: weightBytes + packed + tile, config: config), available: available, source: source,
+            estimated: MemoryBudget.estimate(weightBytes: weightBytes + packing + tile, config: config), available: available, source: source,
             detail: "\(MemoryBudget.gib(weightBytes)) of \(storage.rawValue) weights for \(config.parameterCount) parameters, plus working memory")
     }
 

@@ -60,6 +60,25 @@ public struct PackedMatrix: Sendable {
         }
     }
 
+    /// Row `r` of the original matrix into `out` (`inputs` floats): the embedding lookup of a
+    /// tied, packed embedding, one strided read per input.
+    @inline(__always)
+    public func copyRow(_ r: Int, into out: UnsafeMutablePointer<Float>) {
+        let width = Int(INFILL_PANEL_WIDTH)
+        values.withUnsafeBufferPointer { p in
+            let panel = p.baseAddress! + (r / width) * inputs * width + r % width
+            for k in 0..<inputs { out[k] = panel[k * width] }
+        }
+    }
+
+    /// The original row-major matrix (the benchmark's plain-sgemm baseline).
+    public func unpacked() -> [Float] {
+        [Float](unsafeUninitializedCapacity: outputs * inputs) { buffer, count in
+            for r in 0..<outputs { copyRow(r, into: buffer.baseAddress! + r * inputs) }
+            count = outputs * inputs
+        }
+    }
+
     /// Bytes held.
     public var byteCount: Int { values.count * MemoryLayout<Float>.stride }
 }

@@ -78,7 +78,7 @@ extension Transformer {
                 }
             }
             all.withUnsafeMutableBufferPointer { out in
-                (weights.packedHead ?? weights.head ?? weights.embedding).linear(
+                (weights.head ?? weights.embedding).linear(
                     gathered, rows: wanted, inputStride: h, into: out.baseAddress!, outputStride: vocabulary, accumulate: false,
                     tile: tile, threads: BLASThreads.current)
             }

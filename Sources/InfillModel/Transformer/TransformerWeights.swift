@@ -25,11 +25,9 @@ public struct TransformerWeights: Sendable {
     public let finalNorm: [Float]
     /// Output head `[vocabulary, hidden]`; nil when tied to ``embedding``.
     public let head: WeightMatrix?
-    /// The head (or the tied embedding) packed for few-row products, when packed copies are kept.
-    public let packedHead: WeightMatrix?
 
-    /// Largest model (fp32 bytes of its matrices) that also keeps packed copies: they double the
-    /// memory the weights take.
+    /// Largest model (fp32 bytes of its matrices) whose matrices are packed for the project's
+    /// kernel. Packing happens matrix by matrix, so loading needs one matrix's copy on top.
     public static let packingLimitBytes = 4 << 30
 
     /// Fuses a complete HF-named ``WeightSet`` for `config`, consuming it.
@@ -38,7 +36,7 @@ public struct TransformerWeights: Sendable {
         // Taking matrices out of the consumed set frees each dequantised matrix once it is fused.
         var set = consume set
         let h = c.hiddenSize, q = c.queryWidth, kv = c.keyValueWidth, ff = c.intermediateSize
-        embedding = try set.takeMatrix("model.embed_tokens.weight", rows: c.vocabularySize, columns: h)
+        var embeddingMatrix = try set.takeMatrix("model.embed_tokens.weight", rows: c.vocabularySize, columns: h)
         var layers: [LayerWeights] = []
         layers.reserveCapacity(c.layerCount)
         for i in 0..<c.layerCount {
@@ -63,21 +61,24 @@ public struct TransformerWeights: Sendable {
                 down: try set.takeMatrix(name("mlp.down_proj.weight"), rows: h, columns: ff)))
         }
         finalNorm = try set.takeVector("model.norm.weight", count: h)
-        let head = c.tiedEmbeddings ? nil : try set.takeMatrix("lm_head.weight", rows: c.vocabularySize, columns: h)
-        self.head = head
-        // fp32 models small enough keep packed copies for the project's few-row kernel.
-        let bytes = layers.reduce(embedding.byteCount + (head?.byteCount ?? 0)) {
+        var headMatrix = c.tiedEmbeddings ? nil : try set.takeMatrix("lm_head.weight", rows: c.vocabularySize, columns: h)
+        // fp32 models small enough are packed for the project's few-row kernel; the packed form
+        // replaces the row-major one (the embedding lookup reads it too).
+        let bytes = layers.reduce(embeddingMatrix.byteCount + (headMatrix?.byteCount ?? 0)) {
             $0 + $1.qkv.byteCount + $1.output.byteCount + $1.gateUp.byteCount + $1.down.byteCount
         }
-        if !embedding.isStored && bytes <= Self.packingLimitBytes {
-            layers = layers.map {
-                LayerWeights(attentionNorm: $0.attentionNorm, qkv: $0.qkv.packing(), qkvBias: $0.qkvBias, output: $0.output.packing(),
-                             mlpNorm: $0.mlpNorm, gateUp: $0.gateUp.packing(), down: $0.down.packing())
+        if !embeddingMatrix.isStored && bytes <= Self.packingLimitBytes {
+            for i in layers.indices {
+                let l = layers[i]
+                layers[i] = LayerWeights(
+                    attentionNorm: l.attentionNorm, qkv: l.qkv.packing(), qkvBias: l.qkvBias, output: l.output.packing(),
+                    mlpNorm: l.mlpNorm, gateUp: l.gateUp.packing(), down: l.down.packing())
             }
-            packedHead = (head ?? embedding).packing()
-        } else {
-            packedHead = nil
+            embeddingMatrix = embeddingMatrix.packing()
+            headMatrix = headMatrix?.packing()
         }
+        embedding = embeddingMatrix
+        head = headMatrix
         self.layers = layers
     }
 
@@ -90,9 +91,9 @@ public struct TransformerWeights: Sendable {
         return capacity
     }
 
-    /// Bytes held by the matrices (mapped bytes for stored ones, packed copies included) and the fp32 vectors.
+    /// Bytes held by the matrices (mapped bytes for stored ones) and the fp32 vectors.
     public var byteCount: Int {
-        var total = embedding.byteCount + (head?.byteCount ?? 0) + (packedHead?.packed?.byteCount ?? 0) + finalNorm.count * 4
+        var total = embedding.byteCount + (head?.byteCount ?? 0) + finalNorm.count * 4
         for layer in layers {
             total += layer.qkv.byteCount + layer.output.byteCount + layer.gateUp.byteCount + layer.down.byteCount
             total += (layer.attentionNorm.count + layer.mlpNorm.count + (layer.qkvBias?.count ?? 0)) * 4

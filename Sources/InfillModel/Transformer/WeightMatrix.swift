@@ -66,18 +66,19 @@ final class OwnedBytes: @unchecked Sendable {
 }
 
 /// A weight matrix `[rows, columns]` (row-major, one row per output) as the forward pass uses it:
-/// either fp32 in memory (with a ``PackedMatrix`` copy for the project's kernel when the model is
-/// small enough), or kept in its stored encoding and dequantised tile by tile into a reused fp32
-/// scratch that feeds `sgemm`.
+/// fp32 in memory, either row-major for `sgemm` or packed (``PackedMatrix``) for the project's
+/// kernel when the model is small enough, or kept in its stored encoding and dequantised tile by
+/// tile into a reused fp32 scratch that feeds `sgemm`.
 ///
 /// Small models use the fp32 form (packed kernel or one `sgemm` per projection, as fast as
 /// before); large ones the stored form, so a 7B model in BF16 or Q8_0 stays near its file size in memory.
 public struct WeightMatrix: Sendable {
     public let rows: Int
     public let columns: Int
-    /// The fp32 values, when dense.
-    let dense: [Float]?
-    /// The dense values packed for ``PackedMatrix``'s kernel, when the model keeps packed copies.
+    /// The fp32 values, when dense and not packed.
+    private(set) var dense: [Float]?
+    /// The fp32 values packed for ``PackedMatrix``'s kernel, when the model packs its matrices
+    /// (the row-major values are then dropped: every use reads the packed form).
     public private(set) var packed: PackedMatrix?
     /// Consecutive row ranges in stored form, when not dense (fused projections have several).
     let segments: [StoredRows]
@@ -106,21 +107,24 @@ public struct WeightMatrix: Sendable {
         packed = nil
     }
 
-    /// This matrix with a packed copy for the project's kernel (a stored matrix is returned as is).
+    /// This matrix packed for the project's kernel, its row-major values released (a stored
+    /// matrix is returned as is).
     func packing() -> WeightMatrix {
         guard let dense else { return self }
         var copy = self
         copy.packed = PackedMatrix(dense, outputs: rows, inputs: columns)
+        copy.dense = nil
         return copy
     }
 
     /// Whether the matrix is kept in its stored encoding.
-    public var isStored: Bool { dense == nil }
+    public var isStored: Bool { !segments.isEmpty }
 
-    /// The fp32 values of a dense matrix (the benchmark's plain-sgemm baseline).
-    public var denseValues: [Float]? { dense }
+    /// The fp32 values, row-major (for a packed matrix a new unpacked array: the benchmark's
+    /// plain-sgemm baseline); nil when stored.
+    public var denseValues: [Float]? { dense ?? packed?.unpacked() }
 
-    /// Bytes the matrix holds (the mapped bytes it reads, when stored; a packed copy included).
+    /// Bytes the matrix holds (the mapped bytes it reads, when stored).
     public var byteCount: Int {
         (dense.map { $0.count * 4 } ?? segments.reduce(0) { $0 + $1.rows * $1.rowBytes }) + (packed?.byteCount ?? 0)
     }
@@ -131,6 +135,10 @@ public struct WeightMatrix: Sendable {
     /// Row `r` as fp32 into `out` (`columns` floats): the embedding lookup.
     @inline(__always)
     func copyRow(_ r: Int, into out: UnsafeMutablePointer<Float>) {
+        if let packed {
+            packed.copyRow(r, into: out)
+            return
+        }
         if let dense {
             dense.withUnsafeBufferPointer { out.update(from: $0.baseAddress! + r * columns, count: columns) }
             return
