@@ -21,9 +21,12 @@ public struct AdapterManifest: Sendable, Codable, Equatable {
     public var alpha: Double
     public var trainingTokens: Int?
     public var date: String?
+    /// Where the adapter's training canvases put instructions (``InstructionLayout``'s raw
+    /// value); absent means `inline`: an adapter trained on bare documents, as the default one is.
+    public var instructions: String?
 
     enum CodingKeys: String, CodingKey {
-        case name, base, rank, alpha, date, attention
+        case name, base, rank, alpha, date, attention, instructions
         case maskTokenID = "mask_token_id", nullTokenID = "null_token_id", logitShift = "logit_shift"
         case startTokenID = "start_token_id"
         case trainingTokens = "training_tokens"
@@ -48,6 +51,14 @@ public struct AdapterManifest: Sendable, Codable, Equatable {
         guard AttentionMode(rawValue: manifest.attention) != nil else {
             throw ModelFileError(path, "attention must be 'bidirectional' or 'causal', not '\(manifest.attention)'")
         }
+        if let instructions = manifest.instructions, InstructionLayout(rawValue: instructions) == nil {
+            throw ModelFileError(path, "instructions must be 'inline' or 'chat', not '\(instructions)'")
+        }
         return manifest
+    }
+
+    /// The instruction layout the adapter was trained with.
+    public var instructionLayout: InstructionLayout {
+        instructions.flatMap(InstructionLayout.init(rawValue:)) ?? .inline
     }
 }
