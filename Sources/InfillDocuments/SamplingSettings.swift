@@ -153,8 +153,8 @@ public struct ResolvedSampling: Sendable, Hashable {
     /// nucleus sampling at a low temperature; the dual KV cache recomputing what changed each
     /// step and a full pass only every 16 blocks (read as well as a full pass at every block,
     /// at a fraction of the cost); fields one after another, guided by the parent; instructions
-    /// where the model wants them (``InfillModel/LoadedModel/instructionLayout``: in parentheses
-    /// for the default model, which was trained so, in a chat turn for Dream and LLaDA Instruct).
+    /// where the model wants them (``InfillModel/LoadedModel/instructionLayout``: in a chat turn
+    /// for a model with a chat template, the default model included, in parentheses without one).
     public static let defaults = ResolvedSampling(
         steps: nil, algorithm: .entropy, temperature: 0.5, threshold: 0.9, blockLength: 8, seed: 0, candidates: 1,
         topP: 0.9, topK: nil, cache: .dual, refreshInterval: nil, guidance: 1, refreshBlocks: 16, parallelGaps: false,

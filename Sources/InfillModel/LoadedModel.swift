@@ -17,8 +17,9 @@ public struct LoadedModel: Sendable {
     /// has the template's special tokens).
     public let chatTemplate: ChatTemplate?
     /// Where this model's canvases put a field's instruction unless a pipeline says otherwise:
-    /// ``InstructionLayout/chat`` for a model with a chat template whose weights were tuned on
-    /// chat turns, ``InstructionLayout/inline`` otherwise (``ModelLoader`` decides).
+    /// ``InstructionLayout/chat`` for a model with a chat template (unless its adapter's manifest
+    /// asks for ``InstructionLayout/inline``), ``InstructionLayout/inline`` without one
+    /// (``ModelLoader`` decides).
     public let instructionLayout: InstructionLayout
 
     public init(model: any DenoisingModel, tokenizer: any Tokenizer, name: String, adapter: String?,

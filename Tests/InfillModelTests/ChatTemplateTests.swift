@@ -143,11 +143,13 @@ private let chatModelAvailable = FileManager.default.fileExists(atPath: ModelCac
              "rank": 4, "alpha": 4}
             """#.utf8))
         #expect(ModelLoader.instructionLayout(chat, adapter: nil) == .chat)
-        #expect(ModelLoader.instructionLayout(chat, adapter: manifest) == .inline)
+        #expect(ModelLoader.instructionLayout(chat, adapter: manifest) == .chat)
+        var inlineAdapter = manifest
+        inlineAdapter.instructions = "inline"
+        #expect(ModelLoader.instructionLayout(chat, adapter: inlineAdapter) == .inline)
+        #expect(ModelLoader.instructionLayout(.unrecognised("x"), adapter: nil) == .inline)
         var chatAdapter = manifest
         chatAdapter.instructions = "chat"
-        #expect(ModelLoader.instructionLayout(chat, adapter: chatAdapter) == .chat)
-        #expect(ModelLoader.instructionLayout(.unrecognised("x"), adapter: nil) == .inline)
         #expect(ModelLoader.instructionLayout(.absent, adapter: chatAdapter) == .inline)
     }
 

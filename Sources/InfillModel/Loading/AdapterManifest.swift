@@ -21,8 +21,9 @@ public struct AdapterManifest: Sendable, Codable, Equatable {
     public var alpha: Double
     public var trainingTokens: Int?
     public var date: String?
-    /// Where the adapter's training canvases put instructions (``InstructionLayout``'s raw
-    /// value); absent means `inline`: an adapter trained on bare documents, as the default one is.
+    /// Where canvases put instructions for this adapter (``InstructionLayout``'s raw value), for
+    /// an adapter measured to read better one way; absent: the model's chat template decides
+    /// (``ModelLoader``).
     public var instructions: String?
 
     enum CodingKeys: String, CodingKey {
@@ -57,8 +58,8 @@ public struct AdapterManifest: Sendable, Codable, Equatable {
         return manifest
     }
 
-    /// The instruction layout the adapter was trained with.
-    public var instructionLayout: InstructionLayout {
-        instructions.flatMap(InstructionLayout.init(rawValue:)) ?? .inline
+    /// The instruction layout the manifest asks for, if any.
+    public var instructionLayout: InstructionLayout? {
+        instructions.flatMap(InstructionLayout.init(rawValue:))
     }
 }

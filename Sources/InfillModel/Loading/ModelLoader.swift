@@ -206,8 +206,9 @@ public enum ModelLoader {
     }
 
     /// Where a model's canvases put instructions by default: in a chat turn for a model with a
-    /// recognised template, unless a diffusion adapter is merged whose training canvases had
-    /// them in line (the default adapter's: its manifest's `instructions`, absent = `inline`).
+    /// recognised template (Dream and LLaDA Instruct were tuned on chat turns; the default model
+    /// reads better so too, docs/PIPELINES.md), unless a merged adapter's manifest says otherwise
+    /// (`instructions`); in parentheses without a template.
     static func instructionLayout(_ chat: ChatTemplate.Recognition, adapter: AdapterManifest?) -> InstructionLayout {
         guard chat.template != nil else { return .inline }
         return adapter?.instructionLayout ?? .chat
