@@ -54,7 +54,8 @@ extension DocumentFiller {
         let parameters = samplingParameters(settings, steps: steps)
         let progress = run.progress, fieldsDone = filled.count
         // The document is tokenised once per unit; an attempt only changes the gaps' budgets.
-        let tokenised = CanvasLayout.build(plan: plan, unit: unit, filled: filled, compiled: budgets, tokenizer: model.tokenizer)
+        let tokenised = CanvasLayout.build(plan: plan, unit: unit, filled: filled, compiled: budgets, tokenizer: model.tokenizer,
+                                           template: model.chatTemplate, layout: model.instructionLayout(settings.instructions))
         let start = model.model.startTokenID
         for attempt in 0..<Self.maxAttempts {
             let layout = tokenised.rebudgeted(budgets).window(maxLength: model.model.maxSequenceLength - (start == nil ? 0 : 1))

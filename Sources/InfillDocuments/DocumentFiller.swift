@@ -231,7 +231,9 @@ public final class DocumentFiller: Sendable {
         }
         var units: [[Int]] = []
         for group in groups {
-            let layout = CanvasLayout.build(plan: plan, unit: group, filled: [:], compiled: compiled, tokenizer: model.tokenizer)
+            let layout = CanvasLayout.build(plan: plan, unit: group, filled: [:], compiled: compiled, tokenizer: model.tokenizer,
+                                            template: model.chatTemplate,
+                                            layout: model.instructionLayout(plan.fields[group[0]].sampling.instructions))
             let room = model.model.maxSequenceLength - (model.model.startTokenID == nil ? 0 : 1)
             if layout.length <= room { units.append(group) } else { units += group.map { [$0] } }
         }

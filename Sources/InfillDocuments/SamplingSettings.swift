@@ -1,3 +1,4 @@
+import InfillModel
 import InfillSampling
 
 /// The sampler settings a pipeline or a field may set; nil means "inherit".
@@ -34,13 +35,17 @@ public struct SamplingSettings: Sendable, Hashable {
     public var refreshBlocks: Int?
     /// Fill every field of a canvas at once, each with its own block cursor.
     public var parallelGaps: Bool?
+    /// Where instructions go on the canvas: `chat` (a user turn of the model's chat template)
+    /// or `inline` (in parentheses before the gap); nil: the model's own choice.
+    public var instructions: String?
 
     public init(
         steps: Int? = nil, algorithm: String? = nil, temperature: Double? = nil, threshold: Double? = nil,
         blockLength: Int? = nil, seed: UInt64? = nil, candidates: Int? = nil, topP: Double? = nil, topK: Int? = nil,
         cache: String? = nil, refreshInterval: Int? = nil, guidance: Double? = nil, refreshBlocks: Int? = nil,
-        parallelGaps: Bool? = nil
+        parallelGaps: Bool? = nil, instructions: String? = nil
     ) {
+        self.instructions = instructions
         self.refreshBlocks = refreshBlocks
         self.parallelGaps = parallelGaps
         self.guidance = guidance
@@ -66,12 +71,12 @@ public struct SamplingSettings: Sendable, Hashable {
             candidates: other.candidates ?? candidates, topP: other.topP ?? topP, topK: other.topK ?? topK,
             cache: other.cache ?? cache, refreshInterval: other.refreshInterval ?? refreshInterval,
             guidance: other.guidance ?? guidance, refreshBlocks: other.refreshBlocks ?? refreshBlocks,
-            parallelGaps: other.parallelGaps ?? parallelGaps)
+            parallelGaps: other.parallelGaps ?? parallelGaps, instructions: other.instructions ?? instructions)
     }
 
     /// The keys of a `sampling:` mapping.
     static let keys = ["steps", "algorithm", "temperature", "threshold", "block_length", "seed", "candidates", "top_p", "top_k",
-                       "cache", "refresh_interval", "guidance", "refresh_blocks", "parallel_gaps"]
+                       "cache", "refresh_interval", "guidance", "refresh_blocks", "parallel_gaps", "instructions"]
 
     /// Remasking algorithms a spec may name (checked here so a typo fails in `infill check`).
     public static let algorithms = RemaskingAlgorithm.allCases.map(\.rawValue)
@@ -110,6 +115,7 @@ public struct SamplingSettings: Sendable, Hashable {
         settings.guidance = try entries["guidance"]?.value.double("'guidance'", in: 0...8)
         settings.refreshBlocks = try entries["refresh_blocks"]?.value.int("'refresh_blocks'", in: 1...4096)
         settings.parallelGaps = try entries["parallel_gaps"]?.value.bool("'parallel_gaps'")
+        settings.instructions = try entries["instructions"]?.value.choice("'instructions'", among: InstructionLayout.allCases.map(\.rawValue))
         return settings
     }
 }
@@ -134,6 +140,10 @@ public struct ResolvedSampling: Sendable, Hashable {
     public var guidance: Double
     public var refreshBlocks: Int?
     public var parallelGaps: Bool
+    /// Where instructions go on the canvas; nil: the model's own
+    /// (``InfillModel/LoadedModel/instructionLayout``), and `chat` falls back to `inline` for a
+    /// model without a chat template.
+    public var instructions: InstructionLayout?
 
     /// Values used where neither the pipeline nor the field says otherwise (the one place the
     /// documents layer's sampling defaults are written): the decoding that read best on the
@@ -142,10 +152,13 @@ public struct ResolvedSampling: Sendable, Hashable {
     /// every token the model is at least 90 % sure of (untempered), entropy order inside a block,
     /// nucleus sampling at a low temperature; the dual KV cache recomputing what changed each
     /// step and a full pass only every 16 blocks (read as well as a full pass at every block,
-    /// at a fraction of the cost); fields one after another, guided by the parent.
+    /// at a fraction of the cost); fields one after another, guided by the parent; instructions
+    /// where the model wants them (``InfillModel/LoadedModel/instructionLayout``: in a chat turn
+    /// for a model with a chat template, the default model included, in parentheses without one).
     public static let defaults = ResolvedSampling(
         steps: nil, algorithm: .entropy, temperature: 0.5, threshold: 0.9, blockLength: 8, seed: 0, candidates: 1,
-        topP: 0.9, topK: nil, cache: .dual, refreshInterval: nil, guidance: 1, refreshBlocks: 16, parallelGaps: false)
+        topP: 0.9, topK: nil, cache: .dual, refreshInterval: nil, guidance: 1, refreshBlocks: 16, parallelGaps: false,
+        instructions: nil)
 }
 
 extension ResolvedSampling {
@@ -161,6 +174,7 @@ extension ResolvedSampling {
             candidates: settings.candidates ?? d.candidates, topP: settings.topP ?? d.topP,
             topK: settings.topK ?? d.topK, cache: settings.cache.flatMap(CacheMode.init(rawValue:)) ?? d.cache,
             refreshInterval: settings.refreshInterval ?? d.refreshInterval, guidance: settings.guidance ?? d.guidance,
-            refreshBlocks: settings.refreshBlocks ?? d.refreshBlocks, parallelGaps: settings.parallelGaps ?? d.parallelGaps)
+            refreshBlocks: settings.refreshBlocks ?? d.refreshBlocks, parallelGaps: settings.parallelGaps ?? d.parallelGaps,
+            instructions: settings.instructions.flatMap(InstructionLayout.init(rawValue:)) ?? d.instructions)
     }
 }

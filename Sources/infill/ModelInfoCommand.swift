@@ -47,6 +47,8 @@ struct ModelInfoCommand: AsyncParsableCommand {
             ("null_token", "\(d.nullTokenID) \(result.loaded.tokenizer.decode([d.nullTokenID], skipSpecial: false).debugDescription)"),
             ("end_tokens", d.endTokenIDs.map { "\($0) \(result.loaded.tokenizer.decode([$0], skipSpecial: false).debugDescription)" }
                 .joined(separator: ", ")),
+            ("chat_template", d.chatTemplate.summary),
+            ("instructions", d.instructionLayout.rawValue),
             ("load_seconds", String(format: "%.2f", d.loadSeconds)),
         ]
         if json {

@@ -7,40 +7,51 @@ import InfillSampling
 /// left to right at each field, seeing only the text before it.
 ///
 /// Each field in document order continues the body so far (earlier fields as this baseline
-/// filled them, the field's instruction in parentheses as the diffusion canvas has it), with
-/// nucleus sampling and a KV cache, until the model ends its text, the field's paragraph (a block
-/// field) or line (an in-line field) ends, or its word maximum is reached.
+/// filled them), with nucleus sampling and a KV cache, until the model ends its text, the field's
+/// paragraph (a block field) or line (an in-line field) ends, or its word maximum is reached.
+/// Instructions are laid out as the diffusion canvas has them: in parentheses before the field
+/// (``InstructionLayout/inline``), or with ``InstructionLayout/chat`` and a ``chatTemplate`` the
+/// body is the assistant's turn after a user turn asking for every field of the document
+/// (``InstructionTurn``, as the canvas of a document filled in one unit), kept whole when the
+/// body is cut to ``contextLimit``.
 package struct AutoregressiveBaseline: Sendable {
     package let transformer: Transformer
     package let tokenizer: any Tokenizer
     package var temperature: Float = 0.7
     package var topP: Float = 0.9
     package var contextLimit = 384
+    /// The AR model's chat template, for ``InstructionLayout/chat`` (for the default model the
+    /// same GGUF's, so the same as the diffusion canvas's).
+    package var chatTemplate: ChatTemplate?
 
-    package init(transformer: Transformer, tokenizer: any Tokenizer) {
+    package init(transformer: Transformer, tokenizer: any Tokenizer, chatTemplate: ChatTemplate? = nil) {
         self.transformer = transformer
         self.tokenizer = tokenizer
+        self.chatTemplate = chatTemplate
     }
 
-    /// One text per field of `plan`, in field order.
-    package func fill(_ plan: DocumentPlan, seed: UInt64) throws -> [String] {
+    /// One text per field of `plan`, in field order, its instructions where `layout` puts them.
+    package func fill(_ plan: DocumentPlan, seed: UInt64, layout: InstructionLayout = .inline) throws -> [String] {
         var fills: [Int: String] = [:]
         var rng = SeededGenerator(seed: seed)
+        let header = InstructionTurn(fields: plan.fields, template: chatTemplate, layout: layout)
+            .flatMap { ChatTemplate.encode($0.start, tokenizer: tokenizer) }
         for index in plan.fields.indices {
             let field = plan.fields[index]
             var before = DocumentText.around(plan, field: index, fills: fills).before
             if field.isInline { while before.hasSuffix(" ") { before.removeLast() } }
-            if let instruction = field.spec.instruction ?? field.tone?.instruction, !instruction.isEmpty {
-                before += (before.hasSuffix("\n") || before.hasSuffix(" ") || before.isEmpty ? "" : " ")
-                    + "(" + instruction + ")" + (field.isInline ? "" : "\n")
+            if header == nil, let instruction = field.inlineInstruction(after: before.utf8.last) {
+                before += instruction
             }
-            fills[index] = try continueText(before, field: field, rng: &rng)
+            fills[index] = try continueText(before, after: header ?? [], field: field, rng: &rng)
         }
         return plan.fields.indices.map { fills[$0] ?? "" }
     }
 
-    private func continueText(_ context: String, field: PlannedField, rng: inout SeededGenerator) throws -> String {
-        var tokens = Array(tokenizer.encode(context).suffix(contextLimit))
+    /// The field's text continuing `context` (its tail, after `header`'s tokens).
+    private func continueText(_ context: String, after header: [TokenID], field: PlannedField,
+                              rng: inout SeededGenerator) throws -> String {
+        var tokens = header + Array(tokenizer.encode(context).suffix(max(0, contextLimit - header.count)))
         if tokens.isEmpty { tokens = tokenizer.encode("\n") }
         let maxWords = field.spec.words?.max ?? LengthBudget.defaultWords.max
         let maxTokens = min(transformer.config.contextLength - tokens.count - 1, Int(Double(maxWords) * 2.5) + 8)

@@ -65,7 +65,10 @@ package struct QualityBench {
         let judge = FluencyJudge(transformer: base.model.transformer, tokenizer: base.loaded.tokenizer)
         var benchmark = QualityBenchmark(
             filler: DocumentFiller(model: model.loaded, library: library, overlapsParent: BLASThreads.current >= 2),
-            baseline: baseline ? AutoregressiveBaseline(transformer: base.model.transformer, tokenizer: base.loaded.tokenizer) : nil,
+            baseline: baseline
+                ? AutoregressiveBaseline(transformer: base.model.transformer, tokenizer: base.loaded.tokenizer,
+                                         chatTemplate: base.loaded.chatTemplate)
+                : nil,
             judge: judge)
         if let references { benchmark.references = try HumanReferences(path: references) }
         benchmark.fillsWithDiffusion = !referencesOnly

@@ -124,7 +124,8 @@ package struct QualityBenchmark: Sendable {
                 }
                 if let baseline {
                     let clock = ContinuousClock(), arStarted = clock.now
-                    let texts = try baseline.fill(plan, seed: seed &+ 0x5EED)
+                    let layout = filler.model.instructionLayout(ResolvedSampling(pipeline.sampling).instructions)
+                    let texts = try baseline.fill(plan, seed: seed &+ 0x5EED, layout: layout)
                     var fills: [Int: String] = [:]
                     for (i, t) in texts.enumerated() { fills[i] = t }
                     fields += try measure(plan, fills: fills, template: template.name, system: "ar", seed: seed)

@@ -21,9 +21,13 @@ public struct AdapterManifest: Sendable, Codable, Equatable {
     public var alpha: Double
     public var trainingTokens: Int?
     public var date: String?
+    /// Where canvases put instructions for this adapter (``InstructionLayout``'s raw value), for
+    /// an adapter measured to read better one way; absent: the model's chat template decides
+    /// (``ModelLoader``).
+    public var instructions: String?
 
     enum CodingKeys: String, CodingKey {
-        case name, base, rank, alpha, date, attention
+        case name, base, rank, alpha, date, attention, instructions
         case maskTokenID = "mask_token_id", nullTokenID = "null_token_id", logitShift = "logit_shift"
         case startTokenID = "start_token_id"
         case trainingTokens = "training_tokens"
@@ -48,6 +52,14 @@ public struct AdapterManifest: Sendable, Codable, Equatable {
         guard AttentionMode(rawValue: manifest.attention) != nil else {
             throw ModelFileError(path, "attention must be 'bidirectional' or 'causal', not '\(manifest.attention)'")
         }
+        if let instructions = manifest.instructions, InstructionLayout(rawValue: instructions) == nil {
+            throw ModelFileError(path, "instructions must be 'inline' or 'chat', not '\(instructions)'")
+        }
         return manifest
+    }
+
+    /// The instruction layout the manifest asks for, if any.
+    public var instructionLayout: InstructionLayout? {
+        instructions.flatMap(InstructionLayout.init(rawValue:))
     }
 }

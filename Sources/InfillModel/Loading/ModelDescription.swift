@@ -29,4 +29,8 @@ public struct ModelDescription: Sendable {
     public var weightBytes: Int
     /// Seconds spent reading, dequantising and merging.
     public var loadSeconds: Double
+    /// The chat template the files carry, and whether the engine renders it.
+    public var chatTemplate: ChatTemplate.Recognition = .absent
+    /// Where the model's canvases put instructions by default (``LoadedModel/instructionLayout``).
+    public var instructionLayout: InstructionLayout = .inline
 }

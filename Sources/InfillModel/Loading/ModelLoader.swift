@@ -144,6 +144,8 @@ public enum ModelLoader {
         let model = TransformerModel(
             transformer: transformer, attention: attention, logitShift: shift, maskTokenID: mask, nullTokenID: null,
             samplableVocabularySize: tokenizer.vocabularySize, startTokenID: start)
+        let chat = ChatTemplateReader.recognition(of: file, tokenizer: tokenizer)
+        let layout = instructionLayout(chat, adapter: adapter?.manifest)
         let displayName = name ?? file["general.name"]?.stringValue ?? URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent
         let adapterName = adapter.map { $0.manifest.name }
         let description = ModelDescription(
@@ -152,9 +154,11 @@ public enum ModelLoader {
             tokenizer: tokenizerSummary(tokenizer),
             adapterFolder: adapterFolder, adapter: adapter?.manifest, mergedPairs: merged, attention: attention,
             logitShift: shift, maskTokenID: mask, nullTokenID: null, endTokenIDs: ends, weightStorage: chosen,
-            weightBytes: transformer.weights.byteCount, loadSeconds: 0)
+            weightBytes: transformer.weights.byteCount, loadSeconds: 0,
+            chatTemplate: chat, instructionLayout: layout)
         return Result(
-            loaded: LoadedModel(model: model, tokenizer: tokenizer, name: displayName, adapter: adapterName, parent: parent),
+            loaded: LoadedModel(model: model, tokenizer: tokenizer, name: displayName, adapter: adapterName, parent: parent,
+                                chatTemplate: chat.template, instructionLayout: layout),
             model: model, description: description)
     }
 
@@ -186,14 +190,29 @@ public enum ModelLoader {
             transformer: transformer, attention: .bidirectional, logitShift: shift, maskTokenID: mask, nullTokenID: null,
             samplableVocabularySize: tokenizer.vocabularySize)
         let name = URL(fileURLWithPath: folder).standardized.lastPathComponent
+        let chat = ChatTemplateReader.recognition(folder: folder, tokenizer: tokenizer)
+        let layout = instructionLayout(chat, adapter: nil)
         let description = ModelDescription(
             name: name, source: folder, format: "HF safetensors (\(reader.shards.count) shard\(reader.shards.count == 1 ? "" : "s"))",
             config: config, storageTypes: reader.typeCounts,
             tokenizer: tokenizerSummary(tokenizer),
             adapterFolder: nil, adapter: nil, mergedPairs: 0, attention: .bidirectional, logitShift: shift,
             maskTokenID: mask, nullTokenID: null, endTokenIDs: ends, weightStorage: chosen,
-            weightBytes: transformer.weights.byteCount, loadSeconds: 0)
-        return Result(loaded: LoadedModel(model: model, tokenizer: tokenizer, name: name, adapter: nil), model: model, description: description)
+            weightBytes: transformer.weights.byteCount, loadSeconds: 0,
+            chatTemplate: chat, instructionLayout: layout)
+        return Result(
+            loaded: LoadedModel(model: model, tokenizer: tokenizer, name: name, adapter: nil,
+                                chatTemplate: chat.template, instructionLayout: layout),
+            model: model, description: description)
+    }
+
+    /// Where a model's canvases put instructions by default: in a chat turn for a model with a
+    /// recognised template (Dream and LLaDA Instruct were tuned on chat turns; the default model
+    /// reads better so too, docs/PIPELINES.md), unless a merged adapter's manifest says otherwise
+    /// (`instructions`); in parentheses without a template.
+    static func instructionLayout(_ chat: ChatTemplate.Recognition, adapter: AdapterManifest?) -> InstructionLayout {
+        guard chat.template != nil else { return .inline }
+        return adapter?.instructionLayout ?? .chat
     }
 
     /// Refuses a model whose weights (`weightBytes` as `storage` holds them) and working memory would not fit.
