@@ -1,5 +1,6 @@
 import COpenBLAS
 import Foundation
+import InfillModel
 
 /// One `size`×`size` single-precision matrix product on OpenBLAS, the yardstick of `infill bench`.
 struct SquareSgemm {
@@ -17,11 +18,13 @@ struct SquareSgemm {
     /// Floating-point operations of one call.
     var flops: Double { 2 * pow(Double(size), 3) }
 
-    /// Runs the product once.
+    /// Runs the product once, OpenBLAS on the engine's thread count (it is kept on one otherwise).
     mutating func call() {
         let n = Int32(size)
-        c.withUnsafeMutableBufferPointer { out in
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, n, n, n, 1, a, n, b, n, 0, out.baseAddress, n)
+        BLASThreads.withOpenBLASThreads {
+            c.withUnsafeMutableBufferPointer { out in
+                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, n, n, n, 1, a, n, b, n, 0, out.baseAddress, n)
+            }
         }
     }
 }

@@ -46,8 +46,6 @@ extension Transformer {
         let group = c.headCount / c.kvHeadCount
         let n = rows.reduce(0) { $0 + $1.count }
         let starts = rows.reduce(into: [0]) { $0.append($0.last! + $1.count) }
-        let longest = sequences.map(\.count).max() ?? 0
-        let maxRows = rows.map(\.count).max() ?? 0
         guard n > 0 else { return outputRows.map { _ in LogitMatrix(rows: 0, width: c.vocabularySize, values: []) } }
 
         let x = UnsafeMutablePointer<Float>.allocate(capacity: n * h)
@@ -55,12 +53,17 @@ extension Transformer {
         let qkv = UnsafeMutablePointer<Float>.allocate(capacity: n * fused)
         let attn = UnsafeMutablePointer<Float>.allocate(capacity: n * qw)
         let gu = UnsafeMutablePointer<Float>.allocate(capacity: n * 2 * ff)
-        let queries = UnsafeMutablePointer<Float>.allocate(capacity: group * maxRows * hd)
-        let scores = UnsafeMutablePointer<Float>.allocate(capacity: group * maxRows * longest)
+        let positions = UnsafeMutablePointer<Int>.allocate(capacity: n)
         let cosT = UnsafeMutablePointer<Float>.allocate(capacity: n * half)
         let sinT = UnsafeMutablePointer<Float>.allocate(capacity: n * half)
         let tile = UnsafeMutablePointer<Float>.allocate(capacity: max(weights.tileCapacity, 1))
-        defer { for p in [x, xn, qkv, attn, gu, queries, scores, cosT, sinT, tile] { p.deallocate() } }
+        defer {
+            for p in [x, xn, qkv, attn, gu, cosT, sinT, tile] { p.deallocate() }
+            positions.deallocate()
+        }
+        for s in sequences.indices {
+            for (r, p) in rows[s].enumerated() { positions[starts[s] + r] = p }
+        }
 
         for s in sequences.indices {
             for (r, p) in rows[s].enumerated() {
@@ -76,7 +79,8 @@ extension Transformer {
                 }
             }
         }
-        let scale = 1 / Float(hd).squareRoot()
+        let headAttention = HeadAttention(headDimension: hd, groupSize: group, scale: 1 / Float(hd).squareRoot())
+        let threads = BLASThreads.current
         for (layerIndex, layer) in weights.layers.enumerated() {
             normRows(x, into: xn, rows: n, weight: layer.attentionNorm)
             projectQKV(layer, xn, rows: n, into: qkv, tile: tile)
@@ -88,35 +92,21 @@ extension Transformer {
                 for (r, p) in rows[s].enumerated() {
                     cache.store(layer: layerIndex, position: p, from: qkv + (starts[s] + r) * fused + qw)
                 }
-                let length = sequences[s].count
-                let count = rows[s].count
-                cache.withLayer(layerIndex) { keys, values in
+            }
+            // The recomputed rows against every cached key and value, the heads shared out over the threads.
+            withLayers(caches[...], layerIndex) { layers in
+                var groups: [HeadAttention.Group] = []
+                groups.reserveCapacity(sequences.count * c.kvHeadCount)
+                for s in sequences.indices {
                     for kvHead in 0..<c.kvHeadCount {
-                        for g in 0..<group {
-                            let head = kvHead * group + g
-                            for r in 0..<count {
-                                (queries + (g * count + r) * hd).update(from: qkv + (starts[s] + r) * fused + head * hd, count: hd)
-                            }
-                        }
-                        let m = group * count
-                        cblas_sgemm(
-                            CblasRowMajor, CblasNoTrans, CblasTrans, Int32(m), Int32(length), Int32(hd),
-                            scale, queries, Int32(hd), keys + kvHead * hd, Int32(kvw), 0, scores, Int32(length))
-                        for q in 0..<m {
-                            let visible = attention == .causal ? rows[s][q % count] + 1 : length
-                            FastMath.softmax(scores + q * length, count: visible, total: length)
-                        }
-                        cblas_sgemm(
-                            CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(m), Int32(hd), Int32(length),
-                            1, scores, Int32(length), values + kvHead * hd, Int32(kvw), 0, queries, Int32(hd))
-                        for g in 0..<group {
-                            let head = kvHead * group + g
-                            for r in 0..<count {
-                                (attn + (starts[s] + r) * qw + head * hd).update(from: queries + (g * count + r) * hd, count: hd)
-                            }
-                        }
+                        groups.append(HeadAttention.Group(
+                            queries: qkv + starts[s] * fused + kvHead * group * hd, queryStride: fused, rows: rows[s].count,
+                            keys: layers[s].keys + kvHead * hd, values: layers[s].values + kvHead * hd, keyValueStride: kvw,
+                            length: sequences[s].count, output: attn + starts[s] * qw + kvHead * group * hd, outputStride: qw,
+                            causalPositions: attention == .causal ? UnsafePointer(positions + starts[s]) : nil))
                     }
                 }
+                headAttention.run(groups, threads: threads)
             }
             outputAndMLP(layer, attn: attn, x: x, xn: xn, gateUp: gu, rows: n, tile: tile)
         }
@@ -134,5 +124,17 @@ extension Transformer {
             }
         }
         return headLogits(x, rows: gatheredRows, counts: outputRows.map(\.count), tile: tile)
+    }
+
+    /// Every cache's keys and values of `layer` (the caches' order), valid inside `body`.
+    private func withLayers<R>(
+        _ caches: ArraySlice<KVCache>, _ layer: Int,
+        collected: [(keys: UnsafeMutablePointer<Float>, values: UnsafeMutablePointer<Float>)] = [],
+        _ body: ([(keys: UnsafeMutablePointer<Float>, values: UnsafeMutablePointer<Float>)]) -> R
+    ) -> R {
+        guard let first = caches.first else { return body(collected) }
+        return first.withLayer(layer) { keys, values in
+            withLayers(caches.dropFirst(), layer, collected: collected + [(keys, values)], body)
+        }
     }
 }

@@ -78,8 +78,7 @@ public struct Transformer: Sendable {
 
         let group = c.headCount / c.kvHeadCount
         let scratch = Scratch(
-            rows: n, hidden: h, fused: fused, query: qw, mlp: 2 * ff, longest: longest, half: half, group: group, headDimension: hd,
-            tile: weights.tileCapacity)
+            rows: n, hidden: h, fused: fused, query: qw, mlp: 2 * ff, longest: longest, half: half, tile: weights.tileCapacity)
         defer { scratch.free() }
         let x = scratch.x, xn = scratch.xn, qkv = scratch.qkv, attn = scratch.attn, gu = scratch.gateUp
 
@@ -104,7 +103,9 @@ public struct Transformer: Sendable {
         if let caches {
             for (s, cache) in caches.enumerated() { cache.reset(length: sequences[s].count, config: c) }
         }
-        let scale = 1 / Float(hd).squareRoot()
+        let headAttention = HeadAttention(headDimension: hd, groupSize: group, scale: 1 / Float(hd).squareRoot())
+        let threads = BLASThreads.current
+        for i in 0..<longest { scratch.positions[i] = i }
         for (layerIndex, layer) in weights.layers.enumerated() {
             normRows(x, into: xn, rows: n, weight: layer.attentionNorm)
             projectQKV(layer, xn, rows: n, into: qkv, tile: scratch.tile)
@@ -122,47 +123,21 @@ public struct Transformer: Sendable {
                     }
                 }
             }
-            // Attention per sequence and key/value head: the query heads sharing a key/value head
-            // are stacked into one [group·L, hd] block so each group is two larger sgemms.
+            // Attention per sequence and key/value head, shared out over the threads.
+            var groups: [HeadAttention.Group] = []
+            groups.reserveCapacity(sequences.count * c.kvHeadCount)
             for s in 0..<sequences.count {
                 let length = starts[s + 1] - starts[s]
                 let base = qkv + starts[s] * fused
                 for kvHead in 0..<c.kvHeadCount {
-                    for g in 0..<group {
-                        let head = kvHead * group + g
-                        for i in 0..<length {
-                            (scratch.queries + (g * length + i) * hd).update(from: base + i * fused + head * hd, count: hd)
-                        }
-                    }
-                    let k = base + qw + kvHead * hd
-                    let v = base + qw + kvw + kvHead * hd
-                    // Query rows in blocks, so the score buffer stays small for long canvases.
-                    var first = 0
-                    while first < group * length {
-                        let count = min(Scratch.scoreRows, group * length - first)
-                        let block = scratch.queries + first * hd
-                        cblas_sgemm(
-                            CblasRowMajor, CblasNoTrans, CblasTrans, Int32(count), Int32(length), Int32(hd),
-                            scale, block, Int32(hd), k, Int32(fused), 0, scratch.scores, Int32(length))
-                        for r in 0..<count {
-                            let i = (first + r) % length
-                            let visible = attention == .causal ? i + 1 : length
-                            FastMath.softmax(scratch.scores + r * length, count: visible, total: length)
-                        }
-                        // The block's queries are no longer needed: its outputs overwrite them.
-                        cblas_sgemm(
-                            CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(count), Int32(hd), Int32(length),
-                            1, scratch.scores, Int32(length), v, Int32(fused), 0, block, Int32(hd))
-                        first += count
-                    }
-                    for g in 0..<group {
-                        let head = kvHead * group + g
-                        for i in 0..<length {
-                            (attn + (starts[s] + i) * qw + head * hd).update(from: scratch.queries + (g * length + i) * hd, count: hd)
-                        }
-                    }
+                    groups.append(HeadAttention.Group(
+                        queries: base + kvHead * group * hd, queryStride: fused, rows: length,
+                        keys: base + qw + kvHead * hd, values: base + qw + kvw + kvHead * hd, keyValueStride: fused, length: length,
+                        output: attn + starts[s] * qw + kvHead * group * hd, outputStride: qw,
+                        causalPositions: attention == .causal ? UnsafePointer(scratch.positions) : nil))
                 }
             }
+            headAttention.run(groups, threads: threads)
             outputAndMLP(layer, attn: attn, x: x, xn: xn, gateUp: gu, rows: n, tile: scratch.tile)
         }
 
@@ -188,26 +163,26 @@ public struct Transformer: Sendable {
 
 /// Scratch buffers of one forward pass, allocated once per call.
 private struct Scratch {
-    let x, xn, qkv, attn, gateUp, scores, queries, cos, sin: UnsafeMutablePointer<Float>
+    let x, xn, qkv, attn, gateUp, cos, sin: UnsafeMutablePointer<Float>
     /// The dequantisation tile of stored weight matrices (one float when every matrix is fp32).
     let tile: UnsafeMutablePointer<Float>
-    /// Query rows whose attention scores are held at once.
-    static let scoreRows = 768
+    /// 0, 1, 2, …: each row's position, for causal attention.
+    let positions: UnsafeMutablePointer<Int>
 
-    init(rows: Int, hidden: Int, fused: Int, query: Int, mlp: Int, longest: Int, half: Int, group: Int, headDimension: Int, tile: Int) {
+    init(rows: Int, hidden: Int, fused: Int, query: Int, mlp: Int, longest: Int, half: Int, tile: Int) {
         x = .allocate(capacity: rows * hidden)
         xn = .allocate(capacity: rows * hidden)
         qkv = .allocate(capacity: rows * fused)
         attn = .allocate(capacity: rows * query)
         gateUp = .allocate(capacity: rows * mlp)
-        scores = .allocate(capacity: min(Self.scoreRows, group * longest) * longest)
-        queries = .allocate(capacity: group * longest * headDimension)
+        positions = .allocate(capacity: max(longest, 1))
         cos = .allocate(capacity: longest * half)
         sin = .allocate(capacity: longest * half)
         self.tile = .allocate(capacity: max(tile, 1))
     }
 
     func free() {
-        for p in [x, xn, qkv, attn, gateUp, scores, queries, cos, sin, tile] { p.deallocate() }
+        for p in [x, xn, qkv, attn, gateUp, cos, sin, tile] { p.deallocate() }
+        positions.deallocate()
     }
 }

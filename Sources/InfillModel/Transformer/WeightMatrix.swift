@@ -176,9 +176,8 @@ public struct WeightMatrix: Sendable {
         }
         if let dense {
             dense.withUnsafeBufferPointer { w in
-                cblas_sgemm(
-                    CblasRowMajor, CblasNoTrans, CblasTrans, Int32(n), Int32(rows), Int32(columns),
-                    1, x, Int32(inputStride), w.baseAddress!, Int32(columns), beta, y, Int32(outputStride))
+                Self.sgemmSplit(x, rows: n, inputStride: inputStride, weights: w.baseAddress!, outputs: rows, columns: columns,
+                                into: y, outputStride: outputStride, beta: beta, threads: threads)
             }
             return
         }
@@ -189,12 +188,38 @@ public struct WeightMatrix: Sendable {
             while first < segment.rows {
                 let count = min(step, segment.rows - first)
                 Self.decodeParallel(segment, rows: first..<(first + count), into: tile, threads: threads)
-                cblas_sgemm(
-                    CblasRowMajor, CblasNoTrans, CblasTrans, Int32(n), Int32(count), Int32(columns),
-                    1, x, Int32(inputStride), tile, Int32(columns), beta, y + offset + first, Int32(outputStride))
+                Self.sgemmSplit(x, rows: n, inputStride: inputStride, weights: tile, outputs: count, columns: columns,
+                                into: y + offset + first, outputStride: outputStride, beta: beta, threads: threads)
                 first += count
             }
             offset += segment.rows
+        }
+    }
+
+    /// `y[n, outputs] = x · Wᵀ + beta · y` with the weight rows split into `threads` contiguous
+    /// chunks, one single-threaded `sgemm` each (OpenBLAS stays on one thread: ``BLASThreads``).
+    private static func sgemmSplit(
+        _ x: UnsafePointer<Float>, rows n: Int, inputStride: Int, weights w: UnsafePointer<Float>, outputs: Int, columns: Int,
+        into y: UnsafeMutablePointer<Float>, outputStride: Int, beta: Float, threads: Int
+    ) {
+        // Below 64 outputs a share would be too thin to pay for the hand-off.
+        let chunks = min(max(threads, 1), max(outputs / 64, 1))
+        @Sendable func product(_ lower: Int, _ upper: Int, _ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
+            cblas_sgemm(
+                CblasRowMajor, CblasNoTrans, CblasTrans, Int32(n), Int32(upper - lower), Int32(columns),
+                1, x, Int32(inputStride), w + lower * columns, Int32(columns), beta, y + lower, Int32(outputStride))
+        }
+        if chunks == 1 {
+            product(0, outputs, x, w, y)
+            return
+        }
+        let per = (outputs + chunks - 1) / chunks
+        let addresses = (x: UInt(bitPattern: x), w: UInt(bitPattern: w), y: UInt(bitPattern: y))
+        DispatchQueue.concurrentPerform(iterations: chunks) { k in
+            let lower = k * per, upper = min(outputs, lower + per)
+            guard lower < upper, let x = UnsafePointer<Float>(bitPattern: addresses.x), let w = UnsafePointer<Float>(bitPattern: addresses.w),
+                  let y = UnsafeMutablePointer<Float>(bitPattern: addresses.y) else { return }
+            product(lower, upper, x, w, y)
         }
     }
 
