@@ -1,8 +1,8 @@
 import InfillModel
 
 /// Sampler-level rules that keep generated prose from degenerating: no word twice back to back
-/// (in any casing), no token n-gram twice inside one gap, no runs of punctuation, digits or
-/// whitespace used as filler.
+/// (in any casing) or on both sides of `and`/`or`/`nor`, no token n-gram twice inside one gap, no
+/// runs of punctuation, digits or whitespace used as filler.
 ///
 /// Small diffusion models commit the surest tokens first, and the surest tokens are the ones
 /// already nearby; after-the-fact scoring cannot repair `request Request request`. These rules are
@@ -28,6 +28,8 @@ public final class RepetitionGuard: Sendable, Hashable {
     let keys: [Int32]
     /// Per token id: whether it begins with whitespace (starts a new word).
     let leadingSpace: [Bool]
+    /// Keys of the coordinating words a word may not stand on both sides of ("and", "or", "nor").
+    let conjunctions: Set<Int32>
     /// Token n-grams longer than this are never repeated inside a gap.
     public let ngram: Int
     /// The longest run of digit tokens (one digit per token in most BPE vocabularies).
@@ -73,6 +75,7 @@ public final class RepetitionGuard: Sendable, Hashable {
         self.kinds = kinds
         self.keys = keys
         self.leadingSpace = leading
+        conjunctions = Set(["and", "or", "nor"].compactMap { table[$0] })
         self.ngram = max(2, ngram)
         self.maxDigitRun = max(1, maxDigitRun)
     }
@@ -101,6 +104,7 @@ public final class RepetitionGuard: Sendable, Hashable {
                 return true
             }
             if kind == .word, !startsWithSpace(token), completesRepeatedWord(token, left: left) { return true }
+            if kind == .word, repeatsAcrossConjunction(token, left: left, right: right) { return true }
         }
         switch kind {
         case .punctuation:
@@ -150,6 +154,31 @@ public final class RepetitionGuard: Sendable, Hashable {
         }
         guard i > 0, i <= left.count, startsWithSpace(left[i - 1]) || i == left.count || !isWordPiece(left[i]) else { return false }
         return previous.count >= 2 && previous == current
+    }
+
+    /// Whether `token` makes a one-token word stand on both sides of a conjunction: "flexibility
+    /// and flexibility" with `token` either word or the conjunction between them. Only whole
+    /// words count: a word continued by a piece without a space ("black and blackberries") is a
+    /// different word.
+    private func repeatsAcrossConjunction(_ token: TokenID, left: [TokenID], right: [TokenID]) -> Bool {
+        func isConjunction(_ t: TokenID) -> Bool { startsWithSpace(t) && conjunctions.contains(key(t)) }
+        func wholeWord(_ t: TokenID, next: TokenID?) -> Bool {
+            kind(t) == .word && startsWithSpace(t) && !(next.map { kind($0) == .word && !startsWithSpace($0) } ?? false)
+        }
+        let tokenIsWhole = wholeWord(token, next: right.first)
+        if tokenIsWhole, !isConjunction(token), left.count >= 2, isConjunction(left[0]), wholeWord(left[1], next: left[0]),
+           key(left[1]) == key(token) {
+            return true
+        }
+        if tokenIsWhole, !isConjunction(token), right.count >= 2, isConjunction(right[0]),
+           wholeWord(right[1], next: right.count > 2 ? right[2] : nil), key(right[1]) == key(token) {
+            return true
+        }
+        if isConjunction(token), let l = left.first, let r = right.first, wholeWord(l, next: token),
+           wholeWord(r, next: right.count > 1 ? right[1] : nil), key(l) == key(r) {
+            return true
+        }
+        return false
     }
 
     /// Length of the run of `kind` tokens the new token would sit in.

@@ -7,7 +7,7 @@ import Testing
 @Suite struct RepetitionGuardTests {
     /// A small BPE-like vocabulary: words carry their leading space, digits are single tokens.
     static let vocabulary = [" the", " The", ".", " cat", "1", " ", "\n", " sat", ",", "2", "The", " on", " mat",
-                             " North", "wind", "west", " South", " New"]
+                             " North", "wind", "west", " South", " New", " and", " or", " black", "berries"]
     static let rules = RepetitionGuard(vocabularySize: vocabulary.count, bytes: { Array(vocabulary[Int($0)].utf8) })
     static func id(_ s: String) -> TokenID { TokenID(vocabulary.firstIndex(of: s)!) }
 
@@ -32,6 +32,18 @@ import Testing
         #expect(rejects("west", after: [" New", " North", "wind", " North"]) == false)
         #expect(rejects("wind", after: [" South", "wind", " North"]) == false)
         #expect(rejects("wind", after: [" North"]) == false)
+    }
+
+    @Test func aWordNeverStandsOnBothSidesOfAConjunction() {
+        #expect(rejects(" cat", after: [" the", " cat", " and"]))                      // the second word
+        #expect(rejects(" cat", after: [" the"], before: [" or", " cat"]))              // the first word
+        #expect(rejects(" and", after: [" the", " cat"], before: [" cat", "."]))       // the conjunction between them
+        #expect(rejects(" mat", after: [" the", " cat", " and"]) == false)
+        #expect(rejects(" cat", after: [" the", " cat", " on"]) == false)               // not a conjunction
+        // A different, longer word on one side is not a repeat.
+        #expect(rejects(" black", after: [" the", " black", " and"], before: ["berries"]) == false)
+        #expect(rejects(" and", after: [" the", " black"], before: [" black", "berries"]) == false)
+        #expect(rejects(" black", after: [" New", " black", "berries", " and"]) == false)
     }
 
     @Test func punctuationDigitsAndSpacesAreNotFiller() {
