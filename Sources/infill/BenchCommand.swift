@@ -11,7 +11,11 @@ struct BenchCommand: AsyncParsableCommand {
         abstract: "Measure sgemm peak, forward speed, GFLOP/s and peak memory on the loaded model.")
 
     /// The sections, run in order (later sections may read earlier results).
-    nonisolated(unsafe) static var sections: [any BenchSection.Type] = [SgemmPeakBench.self, KernelBench.self, ForwardBench.self, SamplerBench.self]
+    /// The llama.cpp comparison runs first, before OpenBLAS's threads have been woken by the
+    /// sgemm sections: a child process on a busy machine is what llama.cpp measures worst on.
+    nonisolated(unsafe) static var sections: [any BenchSection.Type] = [
+        LlamaCppBench.self, SgemmPeakBench.self, KernelBench.self, ForwardBench.self, SamplerBench.self,
+    ]
 
     @OptionGroup var modelOptions: ModelOptions
 
@@ -31,6 +35,12 @@ struct BenchCommand: AsyncParsableCommand {
 
     @Option(help: "With --shape: only this many layers (the shape's own count by default), to fit a smaller machine.")
     var layers: Int?
+
+    @Option(name: .customLong("llama-cpp"), help: ArgumentHelp(
+        "Also run the same generation through llama.cpp's llama-diffusion-cli at PATH, side by side (section llama_cpp).",
+        discussion: "tools/llama-cpp/build.sh builds it from the llama-cpp-python sdist; the default model is exported as a dream GGUF for it.",
+        valueName: "path"))
+    var llamaCpp: String?
 
     @Flag(help: "Run the document-quality benchmark instead (readable fields, repetition, fluency vs the AR parent).")
     var quality = false
@@ -91,8 +101,14 @@ struct BenchCommand: AsyncParsableCommand {
             }
             return
         }
-        try report(name: model.description.name, extra: ["adapter": model.description.adapter?.name ?? NSNull()],
-                   context: BenchContext(model: model, threads: BLASThreads.current, quick: quick), sections: Self.sections)
+        var context = BenchContext(model: model, threads: BLASThreads.current, quick: quick)
+        context.llamaDiffusionCLI = llamaCpp
+        do {
+            try report(name: model.description.name, extra: ["adapter": model.description.adapter?.name ?? NSNull()],
+                       context: context, sections: Self.sections)
+        } catch let error as BenchUsageError {
+            throw CLIError.usage(error.description)
+        }
     }
 
     /// `--shape`: random weights of a published shape, checked against the memory available first.
@@ -136,7 +152,8 @@ struct BenchCommand: AsyncParsableCommand {
         for section in sections {
             let result = try section.run(context)
             context.results[section.name] = result
-            ordered.append((section.name, result))
+            // A section with nothing to measure here (no tokenizer, no llama.cpp) is left out.
+            if !result.isEmpty { ordered.append((section.name, result)) }
         }
         let memory = ["peak_rss_mib": BenchTiming.peakResidentMiB()]
         ordered.append(("memory", memory))

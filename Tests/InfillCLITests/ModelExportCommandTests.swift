@@ -39,4 +39,12 @@ private let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent
         #expect(unwritable.status != 0 && unwritable.stderr.contains("/nonexistent-dir/x.gguf"))
         #expect(!unwritable.stderr.contains("Fatal error"))
     }
+
+    @Test func benchAgainstLlamaCppSaysWhatIsMissing() throws {
+        let missing = try runInfill(["bench", "--quick", "--model", fixtures + "/tiny-llama.gguf", "--llama-cpp", "/nonexistent/llama-diffusion-cli"])
+        #expect(missing.status == 2 && missing.stderr.contains("not an executable"), "stderr: \(missing.stderr)")
+        // The tiny model has no chat template, and llama-diffusion-cli always applies one.
+        let noTemplate = try runInfill(["bench", "--quick", "--model", fixtures + "/tiny-llama.gguf", "--llama-cpp", "/bin/true"])
+        #expect(noTemplate.status == 2 && noTemplate.stderr.contains("chat template"), "stderr: \(noTemplate.stderr)")
+    }
 }

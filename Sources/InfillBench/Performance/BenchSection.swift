@@ -14,6 +14,8 @@ package struct BenchContext {
     package let quick: Bool
     /// Results of earlier sections, by section name (the forward section reads the sgemm peak).
     package var results: [String: [String: Double]] = [:]
+    /// llama.cpp's `llama-diffusion-cli`, for the side-by-side section (``LlamaCppBench``); nil skips it.
+    package var llamaDiffusionCLI: String?
 
     /// The context of a loaded model.
     package init(model: ModelLoader.Result, threads: Int, quick: Bool) {
