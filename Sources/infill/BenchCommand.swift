@@ -14,7 +14,7 @@ struct BenchCommand: AsyncParsableCommand {
     /// The llama.cpp comparison runs first, before OpenBLAS's threads have been woken by the
     /// sgemm sections: a child process on a busy machine is what llama.cpp measures worst on.
     nonisolated(unsafe) static var sections: [any BenchSection.Type] = [
-        LlamaCppBench.self, SgemmPeakBench.self, KernelBench.self, ForwardBench.self, SamplerBench.self,
+        LlamaCppBench.self, SgemmPeakBench.self, KernelBench.self, ForwardBench.self, SamplerBench.self, BatchingBench.self,
     ]
 
     @OptionGroup var modelOptions: ModelOptions
