@@ -17,7 +17,7 @@ enum StepWork {
         guard overlapping, let guidance, !forward.isEmpty else {
             return (try forward.run(), try guidance?.run())
         }
-        // Two single-threaded passes side by side: OpenBLAS's own threads would fight them.
+        // Two single-threaded passes side by side, one per core: splitting each over both would make them fight.
         let threads = BLASThreads.current
         if threads > 1 { BLASThreads.set(1) }
         defer { if threads > 1 { BLASThreads.set(threads) } }

@@ -31,22 +31,19 @@ struct ModelExportCommand: AsyncParsableCommand {
         else {
             throw ValidationError("--type \(type): expected f32, f16 or bf16")
         }
-        let base: String
+        let base: String, folder: String
         if model == "default" {
-            base = ModelCache(environment: ProcessInfo.processInfo.environment).baseModelURL.path
-            guard FileManager.default.fileExists(atPath: base) else {
-                throw ModelFileError(base, "the default base model is not there; run `infill model fetch` first")
+            let files = try ModelLoader.defaultModelFiles(
+                environment: ProcessInfo.processInfo.environment, executablePath: CommandLine.arguments.first, withAdapter: adapter == nil)
+            guard let chosen = adapter ?? files.adapter else {
+                throw ValidationError("the default model's diffusion adapter is missing (set INFILL_ADAPTER or pass --adapter)")
             }
+            base = files.base
+            folder = chosen
         } else {
+            guard let adapter else { throw ValidationError("--adapter: a GGUF --model needs the diffusion adapter folder to merge") }
             base = model
-        }
-        let folder = adapter ?? (model == "default"
-            ? ModelLoader.adapterFolder(environment: ProcessInfo.processInfo.environment, executablePath: CommandLine.arguments.first)
-            : nil)
-        guard let folder else {
-            throw ValidationError(model == "default"
-                ? "the default model's diffusion adapter is missing (set INFILL_ADAPTER or pass --adapter)"
-                : "--adapter: a GGUF --model needs the diffusion adapter folder to merge")
+            folder = adapter
         }
         let summary = try DreamGGUFExport.export(basePath: base, adapterFolder: folder, to: output, type: encoding)
         print("wrote \(output): dream, \(summary.config.parameterCount) parameters, \(summary.tensors) tensors, "

@@ -33,20 +33,9 @@ public enum ModelLoader {
         let available = MemoryBudget.availableBytes(environment: environment)
         var result: Result
         if spec == "default" {
-            let base = ModelCache(environment: environment).baseModelURL.path
-            guard FileManager.default.fileExists(atPath: base) else {
-                throw ModelFileError(base, "the default base model is not there; run `infill model fetch` first")
-            }
-            let adapter = mergeAdapter ? adapterFolder(environment: environment, executablePath: executablePath) : nil
-            if mergeAdapter && adapter == nil {
-                // The base model alone, bidirectional, writes newlines: never degrade silently.
-                throw ModelFileError(
-                    defaultAdapterName,
-                    "the default model's diffusion adapter is missing; looked in "
-                        + adapterCandidates(executablePath: executablePath).joined(separator: ", ")
-                        + " (set INFILL_ADAPTER to its folder)")
-            }
-            result = try loadGGUF(path: base, adapterFolder: adapter, name: BaseModel.name, available: available, environment: environment)
+            let files = try defaultModelFiles(environment: environment, executablePath: executablePath, withAdapter: mergeAdapter)
+            result = try loadGGUF(
+                path: files.base, adapterFolder: files.adapter, name: BaseModel.name, available: available, environment: environment)
         } else {
             var isFolder: ObjCBool = false
             guard FileManager.default.fileExists(atPath: spec, isDirectory: &isFolder) else {
@@ -59,6 +48,27 @@ public enum ModelLoader {
         var description = result.description
         description.loadSeconds = (ContinuousClock.now - started) / .seconds(1)
         return Result(loaded: result.loaded, model: result.model, description: description)
+    }
+
+    /// The default model's files: the fetched base GGUF and, `withAdapter`, the diffusion adapter folder.
+    /// - Throws: ``ModelFileError`` when either is missing, saying how to get it.
+    public static func defaultModelFiles(
+        environment: [String: String], executablePath: String?, withAdapter: Bool = true
+    ) throws -> (base: String, adapter: String?) {
+        let base = ModelCache(environment: environment).baseModelURL.path
+        guard FileManager.default.fileExists(atPath: base) else {
+            throw ModelFileError(base, "the default base model is not there; run `infill model fetch` first")
+        }
+        guard withAdapter else { return (base, nil) }
+        guard let adapter = adapterFolder(environment: environment, executablePath: executablePath) else {
+            // The base model alone, bidirectional, writes newlines: never degrade silently.
+            throw ModelFileError(
+                defaultAdapterName,
+                "the default model's diffusion adapter is missing; looked in "
+                    + adapterCandidates(executablePath: executablePath).joined(separator: ", ")
+                    + " (set INFILL_ADAPTER to its folder)")
+        }
+        return (base, adapter)
     }
 
     /// The default adapter folder: `$INFILL_ADAPTER`, `./models/<name>`, then beside the executable

@@ -1,5 +1,4 @@
 import CInfillKernels
-import Dispatch
 
 /// A weight matrix packed once at load for the project's own matrix kernel.
 ///
@@ -50,12 +49,10 @@ public struct PackedMatrix: Sendable {
                 return
             }
             // Each thread writes its own panels' columns of y: no two share an output.
-            let shared = SharedPointers(x: x, y: y, packed: base)
-            DispatchQueue.concurrentPerform(iterations: parts) { t in
-                let first = panels * t / parts, end = panels * (t + 1) / parts
+            ParallelRanges.run(0..<panels, parts: parts) { part in
                 infill_gemm_packed_panels(
-                    Int32(rows), Int32(outputs), Int32(inputs), shared.x, Int32(ldx), shared.packed, shared.y, Int32(ldy),
-                    accumulate ? 1 : 0, Int32(first), Int32(end - first))
+                    Int32(rows), Int32(outputs), Int32(inputs), x, Int32(ldx), base, y, Int32(ldy),
+                    accumulate ? 1 : 0, Int32(part.lowerBound), Int32(part.count))
             }
         }
     }
@@ -81,11 +78,4 @@ public struct PackedMatrix: Sendable {
 
     /// Bytes held.
     public var byteCount: Int { values.count * MemoryLayout<Float>.stride }
-}
-
-/// The operands of one product, handed to the threads that share it.
-private struct SharedPointers: @unchecked Sendable {
-    let x: UnsafePointer<Float>
-    let y: UnsafeMutablePointer<Float>
-    let packed: UnsafePointer<Float>
 }

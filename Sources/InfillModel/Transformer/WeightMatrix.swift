@@ -203,40 +203,17 @@ public struct WeightMatrix: Sendable {
         into y: UnsafeMutablePointer<Float>, outputStride: Int, beta: Float, threads: Int
     ) {
         // Below 64 outputs a share would be too thin to pay for the hand-off.
-        let chunks = min(max(threads, 1), max(outputs / 64, 1))
-        @Sendable func product(_ lower: Int, _ upper: Int, _ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>) {
+        ParallelRanges.run(0..<outputs, parts: min(threads, max(outputs / 64, 1))) { part in
             cblas_sgemm(
-                CblasRowMajor, CblasNoTrans, CblasTrans, Int32(n), Int32(upper - lower), Int32(columns),
-                1, x, Int32(inputStride), w + lower * columns, Int32(columns), beta, y + lower, Int32(outputStride))
-        }
-        if chunks == 1 {
-            product(0, outputs, x, w, y)
-            return
-        }
-        let per = (outputs + chunks - 1) / chunks
-        let addresses = (x: UInt(bitPattern: x), w: UInt(bitPattern: w), y: UInt(bitPattern: y))
-        DispatchQueue.concurrentPerform(iterations: chunks) { k in
-            let lower = k * per, upper = min(outputs, lower + per)
-            guard lower < upper, let x = UnsafePointer<Float>(bitPattern: addresses.x), let w = UnsafePointer<Float>(bitPattern: addresses.w),
-                  let y = UnsafeMutablePointer<Float>(bitPattern: addresses.y) else { return }
-            product(lower, upper, x, w, y)
+                CblasRowMajor, CblasNoTrans, CblasTrans, Int32(n), Int32(part.count), Int32(columns),
+                1, x, Int32(inputStride), w + part.lowerBound * columns, Int32(columns), beta, y + part.lowerBound, Int32(outputStride))
         }
     }
 
     /// Decodes `range` of `segment` into `out`, in `threads` contiguous chunks of rows.
     private static func decodeParallel(_ segment: StoredRows, rows range: Range<Int>, into out: UnsafeMutablePointer<Float>, threads: Int) {
-        let chunks = min(max(threads, 1), range.count)
-        if chunks <= 1 {
-            segment.decode(rows: range, into: out)
-            return
-        }
-        let per = (range.count + chunks - 1) / chunks
-        let columns = segment.columns
-        let address = UInt(bitPattern: out)
-        DispatchQueue.concurrentPerform(iterations: chunks) { k in
-            let lower = range.lowerBound + k * per, upper = min(range.upperBound, lower + per)
-            guard lower < upper, let target = UnsafeMutablePointer<Float>(bitPattern: address) else { return }
-            segment.decode(rows: lower..<upper, into: target + (lower - range.lowerBound) * columns)
+        ParallelRanges.run(range, parts: threads) { part in
+            segment.decode(rows: part, into: out + (part.lowerBound - range.lowerBound) * segment.columns)
         }
     }
 }
