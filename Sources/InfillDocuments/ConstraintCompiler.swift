@@ -182,10 +182,8 @@ public struct ConstraintCompiler: Sendable {
             keywords: keywords, bannedSequences: banned, logitBias: bias,
             allowsNullTail: budget.minTokens < budget.maskTokens, minTokens: budget.minTokens,
             endTokens: ends, repetition: repetition)
-        if !field.isInline {
-            constraints.firstTokenBans = openingBans
-            constraints.closing = closingPressure(field, budget: budget)
-        }
+        if !field.isInline { constraints.firstTokenBans = openingBans }
+        constraints.closing = closingPressure(field, budget: budget)
         return CompiledField(budget: budget, constraints: constraints)
     }
 }

@@ -57,6 +57,8 @@ extension DocumentFiller {
         let tokenised = CanvasLayout.build(plan: plan, unit: unit, filled: filled, compiled: budgets, tokenizer: model.tokenizer,
                                            template: model.chatTemplate, layout: model.instructionLayout(settings.instructions))
         let start = model.model.startTokenID
+        // The best fill so far that meets every hard constraint.
+        var kept: (best: UnitCandidate, canvas: Canvas, result: SamplingResult, seed: UInt64)?
         for attempt in 0..<Self.maxAttempts {
             let layout = tokenised.rebudgeted(budgets).window(maxLength: model.model.maxSequenceLength - (start == nil ? 0 : 1))
             let seeds = (0..<settings.candidates).map {
@@ -80,14 +82,23 @@ extension DocumentFiller {
             forwards += results.map(\.forwardPasses).max() ?? 0
             // The candidates share every pass, so one of them tells where the time went.
             timings = timings + (results.first?.timings ?? SamplingTimings())
-            guard let best = bestCandidate(of: results, layout: layout, plan: plan) else { break }
-            if best.violations == 0 {
-                run.recorder?.finishUnit(unitIndex, canvas: canvases[best.index], gapFields: layout.gapFields,
-                                         result: results[best.index], outcomes: best.outcomes)
-                return UnitResult(
-                    outcomes: best.outcomes, steps: results[best.index].steps, forwardPasses: forwards,
-                    seconds: (clock.now - started).inSeconds, seed: seeds[best.index], attempts: attempt + 1,
-                    timings: timings)
+            guard let best = try bestCandidate(of: results, canvases: canvases, layout: layout, plan: plan) else { break }
+            if best.violations == 0, kept.map({ best.score > $0.best.score }) ?? true {
+                kept = (best, canvases[best.index], results[best.index], seeds[best.index])
+            }
+            if let k = kept {
+                // A fill that meets every constraint but does not read as prose gets one more
+                // attempt with fresh seeds (a few percent of fills), and the better of the two is kept.
+                let unreadable = k.best.outcomes.contains { !$0.1.readable }
+                if !unreadable || attempt >= Self.readableRetries || attempt + 1 == Self.maxAttempts {
+                    run.recorder?.finishUnit(unitIndex, canvas: k.canvas, gapFields: layout.gapFields,
+                                             result: k.result, outcomes: k.best.outcomes)
+                    return UnitResult(
+                        outcomes: k.best.outcomes, steps: k.result.steps, forwardPasses: forwards,
+                        seconds: (clock.now - started).inSeconds, seed: k.seed, attempts: attempt + 1,
+                        timings: timings)
+                }
+                continue
             }
             lastProblem = retune(&budgets, after: best.outcomes, plan: plan) ?? lastProblem
         }
@@ -106,7 +117,13 @@ extension DocumentFiller {
     }
 
     /// Decodes and scores every candidate of one attempt and returns the best.
-    func bestCandidate(of results: [SamplingResult], layout: CanvasLayout, plan: DocumentPlan) -> UnitCandidate? {
+    ///
+    /// With several candidates and a parent, each candidate's score also counts how fluent the
+    /// parent finds the canvas from the first gap to the end (the fills and the fixed text after
+    /// them, so a fill that does not fit what follows it loses): ``fluencyWeight`` points per nat
+    /// of mean NLL per token, after hard constraints and readability.
+    func bestCandidate(of results: [SamplingResult], canvases: [Canvas], layout: CanvasLayout,
+                       plan: DocumentPlan) throws -> UnitCandidate? {
         var best: UnitCandidate?
         for (c, result) in results.enumerated() {
             var outcomes: [(Int, FieldOutcome)] = []
@@ -116,12 +133,27 @@ extension DocumentFiller {
                 outcomes.append((fieldIndex, FieldOutcome.make(raw: raw, tokenCount: ids.count, field: plan.fields[fieldIndex],
                                                                tokenizer: model.tokenizer)))
             }
-            let score = outcomes.reduce(0) { $0 + $1.1.score }
+            var score = outcomes.reduce(0) { $0 + $1.1.score }
+            if results.count > 1, let parent = model.parent, let first = canvases[c].gaps.map(\.range.lowerBound).min() {
+                let nlls = try parentNLLs(parent, result.tokens, from: first, file: plan.template.file)
+                if !nlls.isEmpty { score -= Self.fluencyWeight * Double(outcomes.count) * nlls.reduce(0, +) / Double(nlls.count) }
+            }
             let violations = outcomes.reduce(0) { $0 + $1.1.violations.count }
             let better = best.map { violations < $0.violations || (violations == $0.violations && score > $0.score) } ?? true
             if better { best = UnitCandidate(index: c, outcomes: outcomes, score: score, violations: violations) }
         }
         return best
+    }
+
+    /// Candidate score points per nat of the parent's mean NLL per token, per field of the canvas.
+    static let fluencyWeight = 10.0
+
+    private func parentNLLs(_ parent: any ParentModel, _ tokens: [TokenID], from start: Int, file: String) throws -> [Double] {
+        do {
+            return try parent.tokenNLLs(of: tokens, from: start)
+        } catch {
+            throw DocumentError("the parent model failed: \(error)", file: file, isPermanent: false)
+        }
     }
 
     /// Adjusts the budgets of the fields that came out too short or too long for the next

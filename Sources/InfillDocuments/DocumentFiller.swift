@@ -19,6 +19,9 @@ public final class DocumentFiller: Sendable {
     public let library: PipelineLibrary
     /// Attempts per canvas before a field's constraints are declared unmeetable.
     public static let maxAttempts = 3
+    /// Attempts after the first that a unit may spend on fills that meet their constraints but
+    /// do not read as prose (``FieldQuality/readable``).
+    public static let readableRetries = 1
 
     private let compiler: ConstraintCompiler
     let sampler: DiffusionSampler

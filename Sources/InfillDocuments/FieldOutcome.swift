@@ -18,6 +18,8 @@ public struct FieldOutcome: Sendable {
     public var violations: [String]
     /// Higher is better: used to pick the best of several candidates.
     public var score: Double
+    /// Whether the text reads as prose (``FieldQuality/readable``).
+    public var readable: Bool
 
     /// Cleans up a gap's decoded text and checks it against the field.
     ///
@@ -69,13 +71,14 @@ public struct FieldOutcome: Sendable {
         // Hard constraints dominate, then readability (``FieldQuality``); the tone score separates
         // readable candidates, so steering never buys tone with broken prose.
         var score = -100.0 * Double(violations.count)
-        if !FieldQuality.measure(text, field: field).readable { score -= 50 }
+        let readable = FieldQuality.measure(text, field: field).readable
+        if !readable { score -= 50 }
         if let bound = field.spec.words, !bound.contains(words) {
             score -= Double(words < bound.min ? bound.min - words : words - bound.max)
         }
         score += toneScore ?? 0
         return FieldOutcome(text: text, tokens: tokens, words: words, keywordsFound: found, avoidedFound: avoided,
-                            toneScore: toneScore, violations: violations, score: score)
+                            toneScore: toneScore, violations: violations, score: score, readable: readable)
     }
 
     /// `text` without a final sentence of at most two words, if an earlier sentence ends it and

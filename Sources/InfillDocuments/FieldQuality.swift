@@ -3,8 +3,11 @@
 /// A field is *readable* when it is non-empty prose: no word twice back to back (any casing), no
 /// word trigram twice, at most a quarter of its words without letters (digits, dots and dashes
 /// used as filler), within its length bound, and it does not run on into a copy of the template
-/// text that follows it, and a block field ends its last sentence (or its last line is a list item
-/// or table row). Repetition is the share of word trigrams that repeat an earlier one.
+/// text that follows it, a block field ends its last sentence (or its last line is a list item
+/// or table row), no field stops on a word that cannot end a clause ("… we're going to be",
+/// "… I'm really"), and no field writes a Markdown heading of its own (the template holds the
+/// structure; a heading in a fill is the model copying or inventing document layout). Repetition
+/// is the share of word trigrams that repeat an earlier one.
 public struct FieldQuality: Sendable, Equatable {
     public var words: Int
     /// Share of word trigrams that repeat an earlier trigram of the field (0 = none).
@@ -15,15 +18,51 @@ public struct FieldQuality: Sendable, Equatable {
     public var stutters: Bool
     /// The text after the field in the template (its first line) appears inside the field.
     public var copiesTemplate: Bool
-    /// A block field stops mid-sentence (its last line is prose without an end mark).
+    /// The field stops mid-clause: a block field's last line is prose without an end mark, or
+    /// any field's last word is one that cannot end a clause (an article, a preposition, …).
     public var unfinished: Bool
     public var lengthOK: Bool
     public var keywordsOK: Bool
     public var avoidOK: Bool
+    /// A line of the fill is a Markdown heading.
+    public var hasHeading = false
 
     /// The readable-field verdict (see the type's summary).
     public var readable: Bool {
-        words > 0 && !stutters && repetition == 0 && filler <= 0.25 && lengthOK && !copiesTemplate && !unfinished
+        words > 0 && !stutters && repetition == 0 && filler <= 0.25 && lengthOK && !copiesTemplate && !unfinished && !hasHeading
+    }
+
+    /// English words no sentence ends on, even before a full stop ("… for a few.", "… and the.").
+    static let neverFinal: Set<String> = [
+        "a", "an", "the", "my", "your", "our", "their", "its", "every", "each", "few", "of", "for", "with", "into",
+        "and", "or", "but", "nor", "because", "than", "whose", "very",
+        "i'm", "we're", "you're", "they're", "i've", "we've", "you've", "i'll", "we'll", "you'll", "i'd", "we'd",
+    ]
+
+    /// Words a clause does not end on without a mark after them: prepositions, auxiliaries,
+    /// pronouns and intensifiers ("… we're going to be", "… and I'm really").
+    static let openEnds: Set<String> = neverFinal.union([
+        "to", "by", "at", "in", "on", "from", "about", "as", "via", "onto", "so", "if", "while", "that", "which", "who",
+        "is", "are", "was", "were", "be", "been", "being", "am", "will", "would", "shall", "should", "can", "could",
+        "may", "might", "must", "has", "have", "had", "really", "quite", "such", "i", "we", "they", "he", "she", "it's",
+    ])
+
+    /// Whether `text` stops on a word that cannot end a clause there (lower-cased, letters and
+    /// apostrophes): one of ``openEnds`` without a mark after it, or one of ``neverFinal`` at all.
+    static func endsDangling(_ text: String) -> Bool {
+        guard let last = text.split(whereSeparator: { $0.isWhitespace }).last else { return false }
+        let marked = last.last.map { !($0.isLetter || $0.isNumber || $0 == "'" || $0 == "’") } ?? false
+        let word = String(last.lowercased().replacingOccurrences(of: "’", with: "'").filter { $0.isLetter || $0 == "'" })
+        return marked ? neverFinal.contains(word) : openEnds.contains(word)
+    }
+
+    /// Whether a line of `text` is a Markdown heading (`#` to `######` and a space).
+    static func containsHeading(_ text: String) -> Bool {
+        text.split(separator: "\n").contains { line in
+            let t = trimmed(line)
+            let hashes = t.prefix { $0 == "#" }.count
+            return (1...6).contains(hashes) && t.dropFirst(hashes).first == " "
+        }
     }
 
     /// Whether a block field's text stops mid-sentence: its last line does not end with a
@@ -63,10 +102,11 @@ public struct FieldQuality: Sendable, Equatable {
         return FieldQuality(
             words: count, repetition: trigrams == 0 ? 0 : Double(repeats) / Double(trigrams),
             filler: raw.isEmpty ? 1 : Double(fillerWords) / Double(raw.count), stutters: stutters, copiesTemplate: copies,
-            unfinished: !field.isInline && isUnfinished(text),
+            unfinished: (!field.isInline && isUnfinished(text)) || endsDangling(text),
             lengthOK: field.spec.words.map { $0.contains(count) } ?? (count > 0),
             keywordsOK: field.spec.keywords.allSatisfy { text.contains($0.value) },
-            avoidOK: field.spec.avoid.allSatisfy { !FieldSpec.containsWord($0.value.lowercased(), in: lower) })
+            avoidOK: field.spec.avoid.allSatisfy { !FieldSpec.containsWord($0.value.lowercased(), in: lower) },
+            hasHeading: containsHeading(text))
     }
 }
 

@@ -1,3 +1,5 @@
+import Foundation
+
 /// The autoregressive model a diffusion model was initialised from, asked for the next token
 /// after a prefix.
 ///
@@ -20,6 +22,29 @@ public protocol ParentModel: Sendable {
     ///     the same sequence; each is extended to cover its whole prefix.
     /// - Returns: one single-row ``LogitMatrix`` per prefix.
     func nextTokenLogits(after prefixes: [[TokenID]], caches: [KVCache]) throws -> [LogitMatrix]
+
+    /// The negative log-likelihood (nats) of every token of `sequence` from index `start` on,
+    /// each given the tokens before it: how the parent judges a finished canvas (for choosing
+    /// among candidates). `start` must be at least 1.
+    func tokenNLLs(of sequence: [TokenID], from start: Int) throws -> [Double]
+}
+
+extension ParentModel {
+    /// One next-token query per scored position (a parent without a faster way).
+    public func tokenNLLs(of sequence: [TokenID], from start: Int) throws -> [Double] {
+        let positions = Array(max(1, start)..<sequence.count)
+        guard !positions.isEmpty else { return [] }
+        let logits = try nextTokenLogits(after: positions.map { Array(sequence[..<$0]) }, caches: positions.map { _ in KVCache() })
+        return zip(positions, logits).map { p, row in Self.nll(of: sequence[p], in: row[row: 0]) }
+    }
+
+    /// −log softmax(row)[token], in double precision.
+    static func nll(of token: TokenID, in row: ArraySlice<Float>) -> Double {
+        let top = Double(row.max() ?? 0)
+        var sum = 0.0
+        for v in row { sum += exp(Double(v) - top) }
+        return -(Double(row[row.startIndex + Int(token)]) - top - log(sum))
+    }
 }
 
 /// A ``Transformer`` run with causal attention as a ``ParentModel``: the default model's base
@@ -54,5 +79,16 @@ public struct CausalParent: ParentModel {
             for (k, i) in grown.enumerated() { out[i] = result[k] }
         }
         return out.compactMap { $0 }
+    }
+
+    /// All positions in one causal pass.
+    public func tokenNLLs(of sequence: [TokenID], from start: Int) throws -> [Double] {
+        let first = max(1, start)
+        guard first < sequence.count else { return [] }
+        let scored = Array(sequence.prefix(transformer.config.contextLength))
+        guard first < scored.count else { return [] }
+        let logits = try transformer.logits(sequences: [scored], outputRows: [Array((first - 1)..<(scored.count - 1))],
+                                            attention: .causal)[0]
+        return (first..<scored.count).map { p in Self.nll(of: scored[p], in: logits[row: p - first]) }
     }
 }

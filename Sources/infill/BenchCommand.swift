@@ -74,6 +74,12 @@ struct BenchCommand: AsyncParsableCommand {
         valueName: "file"))
     var references: String?
 
+    @Option(help: ArgumentHelp(
+        "With --quality: an independent fluency judge's command, scoring every field (columns judge, stretch, ≥human).",
+        discussion: "tools/judge/build.sh builds one (llama.cpp with Gemma 3 270M) and prints its command: --judge \"$(tools/judge/build.sh)\".",
+        valueName: "command"))
+    var judge: String?
+
     @Flag(name: .customLong("references-only"), help: "With --quality: judge only the human references (and the AR baseline unless --no-baseline).")
     var referencesOnly = false
 
@@ -85,7 +91,7 @@ struct BenchCommand: AsyncParsableCommand {
         let model = try modelOptions.loadDetailed()
         if quality {
             try requireToneLexicons()
-            let bench = QualityBench(
+            var bench = QualityBench(
                 templates: qualityTemplates.isEmpty ? ["pipelines/examples", "bench/quality"] : qualityTemplates,
                 pipelines: qualityPipelines.isEmpty ? ["pipelines", "bench/quality"] : qualityPipelines,
                 seeds: seeds, baseline: !noBaseline, json: json, showText: showText, cache: cache,
@@ -94,6 +100,7 @@ struct BenchCommand: AsyncParsableCommand {
                     ? "bench/quality/references.yaml" : nil),
                 referencesOnly: referencesOnly
             )
+            bench.judge = judge
             do {
                 try bench.run(model: model)
             } catch let error as BenchUsageError {

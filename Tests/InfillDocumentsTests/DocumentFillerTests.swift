@@ -133,6 +133,36 @@ import Testing
         #expect(filled.report.fields[0].toneScore != nil)
     }
 
+    @Test func candidatesAreRankedByTheParentsFluency() throws {
+        // Guidance off: the parent only ranks. The candidates are the same in both runs (same
+        // seeds, same denoiser), so each run keeps the one its parent finds most likely.
+        let yaml = """
+            name: c
+            sampling: { candidates: 8, temperature: 1.0, guidance: 0 }
+            fields:
+              a: { words: 4-9 }
+            """
+        let library = PipelineLibrary(pipelines: [try PipelineSpec.parse(yaml, file: "c.yaml")])
+        func fill(loving letter: Character) throws -> String {
+            let width = ByteTokenizer().vocabularySize
+            let id = Int(letter.asciiValue ?? 0)
+            let parent = ScriptedParent(logitWidth: width) { _ in
+                var row = [Float](repeating: 0, count: width)
+                row[id] = 6
+                return row
+            }
+            let model = LoadedModel(model: TestModels.prose(), tokenizer: ByteTokenizer(), name: "scripted", adapter: nil, parent: parent)
+            let filled = try DocumentFiller(model: model, library: library)
+                .fill(name: "x.md", contents: Array("---\npipeline: c\n---\n{{a}}\n".utf8))
+            return filled.report.fields[0].text
+        }
+        func share(_ letter: Character, in text: String) -> Double { Double(text.filter { $0 == letter }.count) / Double(max(1, text.count)) }
+        let byE = try fill(loving: "e"), byT = try fill(loving: "t")
+        #expect(byE != byT)
+        #expect(share("e", in: byE) > share("e", in: byT), "\(byE) / \(byT)")
+        #expect(share("t", in: byT) > share("t", in: byE), "\(byE) / \(byT)")
+    }
+
     @Test func longDocumentsAreFilledInWindows() throws {
         let model = TestModels.prose(maxSequenceLength: 160)
         let filler = DocumentFiller(model: TestModels.loaded(model), library: .empty)

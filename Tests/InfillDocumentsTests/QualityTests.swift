@@ -5,13 +5,13 @@ import Testing
 
 /// The readability measure of a field (``FieldQuality``: the filler's scoring and the quality benchmark's).
 @Suite struct QualityTests {
-    static func field(words: LengthBound? = LengthBound(min: 3, max: 30), keywords: [String] = []) -> PlannedField {
+    static func field(words: LengthBound? = LengthBound(min: 3, max: 30), keywords: [String] = [], inline: Bool = false) -> PlannedField {
         let here = SourceLocation(file: "t.yaml", line: 1, column: 1)
         var spec = FieldSpec(location: here)
         spec.words = words
         spec.keywords = keywords.map { Located($0, at: here) }
         return PlannedField(name: "f", spec: spec, tone: nil, sampling: ResolvedSampling(SamplingSettings()),
-                            location: here, isInline: false)
+                            location: here, isInline: inline)
     }
 
     @Test func proseIsReadable() {
@@ -42,9 +42,28 @@ import Testing
         #expect(FieldQuality.measure(longItem, field: Self.field()).unfinished)
         #expect(!FieldQuality.measure("| Weight | 180 g |", field: Self.field()).unfinished)
     }
+
+    @Test func aFieldThatStopsOnAWordNoClauseEndsOnIsUnfinished() {
+        let inline = Self.field(words: LengthBound(min: 2, max: 20), inline: true)
+        for cut in ["Welcome to our team, we're going to be", "I'm your new team lead, and I'm really",
+                    "I've been working on this project for a few.", "Bring water and the"] {
+            #expect(FieldQuality.measure(cut, field: inline).unfinished, "\(cut)")
+            #expect(FieldQuality.measure(cut, field: Self.field()).unfinished, "\(cut)")
+        }
+        for fine in ["Set up your laptop", "It works as it should be.", "We know where it came from.",
+                     "Meet the team at 10:00", "That is who we are.", "Thanks to you"] {
+            #expect(!FieldQuality.measure(fine, field: inline).unfinished, "\(fine)")
+        }
+    }
+
+    @Test func aHeadingInsideAFillIsNotReadable() {
+        let leak = FieldQuality.measure("Please add this.\n# Volunteers wanted: riverside clean-up\nThanks.", field: Self.field())
+        #expect(leak.hasHeading && !leak.readable)
+        #expect(!FieldQuality.measure("We ranked #1 in the survey. #2 was close.", field: Self.field()).hasHeading)
+    }
 }
 
-/// The constraint compiler's closing pressure (block fields get one, in-line fields do not) and
+/// The constraint compiler's closing pressure (block and in-line fields alike) and
 /// the openings a paragraph field may not start with.
 @Suite struct ClosingPressureCompileTests {
     @Test func blockFieldsCloseFromOverHalfTheirMaximum() throws {
@@ -68,8 +87,13 @@ import Testing
         }
         #expect(ConstraintCompiler.opensProse(Array(" Él".utf8).dropFirst().map { $0 }))
         #expect(!ConstraintCompiler.opensProse([0xE2, 0x80]))
+        // An in-line field (a list item, a table cell) closes the same way, so an item that runs
+        // long ends its clause instead of being cut at the word maximum ("… we're going to be");
+        // only its first token is free (an item may open with a digit or a quote).
         var inline = block
         inline.isInline = true
-        #expect(try compiler.compile(inline, toneBias: [:]).constraints.closing == nil)
+        let inlineCompiled = try compiler.compile(inline, toneBias: [:])
+        #expect(inlineCompiled.constraints.closing == closing)
+        #expect(inlineCompiled.constraints.firstTokenBans.isEmpty)
     }
 }

@@ -37,4 +37,25 @@ import Testing
         #expect(EngineFixtures.relativeError(got.values, base.values) < 1e-5)
         #expect(EngineFixtures.relativeError(got.values, merged.values) > 1e-3)
     }
+
+    /// A struct that asks next-token queries only, so it takes the protocol's per-position `tokenNLLs`.
+    struct QueriesOnly: ParentModel {
+        let inner: CausalParent
+        var logitWidth: Int { inner.logitWidth }
+        var maxSequenceLength: Int { inner.maxSequenceLength }
+        func nextTokenLogits(after prefixes: [[TokenID]], caches: [KVCache]) throws -> [LogitMatrix] {
+            try inner.nextTokenLogits(after: prefixes, caches: caches)
+        }
+    }
+
+    @Test func oneCausalPassScoresLikeOneQueryPerPosition() throws {
+        let parent = CausalParent(transformer: Self.transformer)
+        let sequence: [TokenID] = (0..<25).map { TokenID(($0 * 53 + 5) % 400) }
+        let fast = try parent.tokenNLLs(of: sequence, from: 10)
+        let slow = try QueriesOnly(inner: parent).tokenNLLs(of: sequence, from: 10)
+        #expect(fast.count == 15)
+        #expect(zip(fast, slow).allSatisfy { abs($0 - $1) < 1e-3 * max(1, abs($1)) }, "\(fast) vs \(slow)")
+        #expect(fast.allSatisfy { $0 > 0 })
+        #expect(try parent.tokenNLLs(of: sequence, from: 25).isEmpty)
+    }
 }

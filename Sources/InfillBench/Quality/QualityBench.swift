@@ -24,6 +24,8 @@ package struct QualityBench {
     package var references: String?
     /// Measure only the references and the baseline (`--references-only`).
     package var referencesOnly = false
+    /// The independent fluency judge's command line (`--judge`), e.g. tools/judge/build.sh's output.
+    package var judge: String?
 
     package init(
         templates: [String], pipelines: [String], seeds: Int, baseline: Bool, json: Bool, showText: Bool, cache: String?,
@@ -71,11 +73,16 @@ package struct QualityBench {
                 : nil,
             judge: judge)
         if let references { benchmark.references = try HumanReferences(path: references) }
+        let external = try self.judge.map { try ExternalJudge(commandLine: $0) }
         benchmark.fillsWithDiffusion = !referencesOnly
         benchmark.override = sampling
         if let cache { benchmark.override.cache = cache }
-        let report = try benchmark.run(templates: inputs, seeds: (0..<UInt64(max(1, seeds))).map { $0 }) { line in
+        var report = try benchmark.run(templates: inputs, seeds: (0..<UInt64(max(1, seeds))).map { $0 }) { line in
             FileHandle.standardError.write(Data(("infill: " + line + "\n").utf8))
+        }
+        if let external {
+            FileHandle.standardError.write(Data("infill: judging \(report.fields.count) fields with \(external.command.joined(separator: " "))\n".utf8))
+            try report.judge(with: external)
         }
         let systems = (referencesOnly ? [] : ["diffusion"]) + (baseline ? ["ar"] : [])
             + (report.documents.contains { $0.system == "human" } ? ["human"] : [])
@@ -93,7 +100,13 @@ package struct QualityBench {
             object["templates"] = perTemplate
             object["fields"] = report.fields.map { f in
                 ["template": f.template, "field": f.field, "system": f.system, "seed": f.seed, "text": f.text,
-                 "readable": f.quality.readable, "nll": f.nll ?? NSNull()] as [String: Any]
+                 "readable": f.quality.readable, "nll": f.nll ?? NSNull(),
+                 "judge_nll": f.judged.map { $0.textTokens > 0 ? $0.textNLL / Double($0.textTokens) : Double.nan }.map(Self.number) ?? NSNull(),
+                 "judge_stretch_nll": f.judged?.stretchNLL ?? NSNull()] as [String: Any]
+            }
+            if external != nil, systems.contains("diffusion"), systems.contains("ar") {
+                let wins = report.judgedWins("diffusion", over: "ar")
+                object["judge_diffusion_over_ar"] = ["share": Self.number(wins.share), "pairs": wins.pairs]
             }
             let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .prettyPrinted])
             print(String(decoding: data, as: UTF8.self))
@@ -103,12 +116,18 @@ package struct QualityBench {
               + (model.description.adapter.map { " + \($0.name)" } ?? ""))
         let header = "template".padding(toLength: 34, withPad: " ", startingAt: 0)
             + "system     readable  repeat  filler  length  keyw  avoid   NLL    s/doc  fwd/doc"
+            + (external != nil ? "   judge  stretch  ≥human" : "")
         print(header)
         for t in inputs.map(\.name) + ["ALL"] {
             for s in systems {
                 let m = report.summary(system: s, template: t == "ALL" ? nil : t)
-                print(Self.row(t, s, m))
+                print(Self.row(t, s, m) + (external != nil ? Self.judgeColumns(m) : ""))
             }
+        }
+        if external != nil, systems.contains("diffusion"), systems.contains("ar") {
+            let wins = report.judgedWins("diffusion", over: "ar")
+            print(String(format: "judge: Infill's field and the text after it more likely than the AR parent's in %.0f%% of %d pairs (same field, same seed)",
+                         wins.share * 100, wins.pairs))
         }
         if showText {
             for f in report.fields {
@@ -128,12 +147,22 @@ package struct QualityBench {
             + (m.failed > 0 ? "  (\(m.failed) failed)" : "")
     }
 
+    /// The independent judge's columns: field NLL, stretch NLL, share judged at least as fluent as the human reference.
+    static func judgeColumns(_ m: QualityBenchmark.Summary) -> String {
+        func f(_ x: Double) -> String { x.isNaN ? "    –" : String(format: "%5.2f", x) }
+        return "   \(f(m.judgeNLL))   \(f(m.judgeStretchNLL))  " + (m.judgedAsFluentAsHuman.isNaN ? "     –" : String(format: "%5.0f%%", m.judgedAsFluentAsHuman * 100))
+    }
+
+    /// A number for JSON: NaN as null, three decimals.
+    static func number(_ x: Double) -> Any { x.isNaN ? NSNull() : (x * 1000).rounded() / 1000 }
+
     /// A summary as the JSON output writes it (NaN as null, three decimals).
     static func dictionary(_ m: QualityBenchmark.Summary) -> [String: Any] {
         func r(_ x: Double) -> Any { x.isNaN ? NSNull() : (x * 1000).rounded() / 1000 }
         return ["fields": m.fields, "readable_share": r(m.readable), "repetition_rate": r(m.repetition),
                 "filler_rate": r(m.filler), "length_ok": r(m.lengthOK), "keywords_ok": r(m.keywordsOK),
-                "avoid_ok": r(m.avoidOK), "fluency_nll": r(m.nll), "documents": m.documents, "failed": m.failed,
+                "avoid_ok": r(m.avoidOK), "fluency_nll": r(m.nll), "judge_nll": r(m.judgeNLL),
+                "judge_stretch_nll": r(m.judgeStretchNLL), "judged_as_fluent_as_human": r(m.judgedAsFluentAsHuman), "documents": m.documents, "failed": m.failed,
                 "seconds_per_document": r(m.secondsPerDocument), "forward_passes_per_document": r(m.forwardPassesPerDocument)]
     }
 }

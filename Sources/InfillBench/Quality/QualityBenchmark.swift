@@ -15,6 +15,11 @@ package struct QualityBenchmark: Sendable {
         package var quality: FieldQuality
         /// Mean NLL under the AR parent (nats per token).
         package var nll: Double?
+        /// The document before the field and the literal text after it, as the judges read them.
+        package var before: String
+        package var after: String
+        /// The independent judge's score (`--judge`), when one ran.
+        package var judged: ExternalJudge.Score?
     }
 
     /// One filled document.
@@ -38,12 +43,18 @@ package struct QualityBenchmark: Sendable {
         package var keywordsOK = 0.0
         package var avoidOK = 0.0
         package var nll = 0.0
+        /// The independent judge's mean NLL of the fields' text (NaN without `--judge`).
+        package var judgeNLL = Double.nan
+        /// Its mean NLL over each field and the literal text after it.
+        package var judgeStretchNLL = Double.nan
+        /// Share of fields whose stretch the judge finds at least as likely as the human reference's.
+        package var judgedAsFluentAsHuman = Double.nan
         package var documents = 0
         package var failed = 0
         package var secondsPerDocument = 0.0
         package var forwardPassesPerDocument = 0.0
 
-        init(fields: [Field], documents: [Document]) {
+        init(fields: [Field], documents: [Document], human: [String: Double] = [:]) {
             self.fields = fields.count
             let n = Double(max(1, fields.count))
             func share(_ f: (FieldQuality) -> Bool) -> Double { Double(fields.filter { f($0.quality) }.count) / n }
@@ -55,6 +66,18 @@ package struct QualityBenchmark: Sendable {
             filler = fields.reduce(0) { $0 + $1.quality.filler } / n
             let scored = fields.compactMap(\.nll)
             nll = scored.isEmpty ? .nan : scored.reduce(0, +) / Double(scored.count)
+            let judged = fields.compactMap(\.judged)
+            if !judged.isEmpty {
+                let texts = judged.filter { $0.textTokens > 0 }.map { $0.textNLL / Double($0.textTokens) }
+                judgeNLL = texts.isEmpty ? .nan : texts.reduce(0, +) / Double(texts.count)
+                let stretches = judged.compactMap(\.stretchNLL)
+                judgeStretchNLL = stretches.isEmpty ? .nan : stretches.reduce(0, +) / Double(stretches.count)
+                let compared = fields.compactMap { f -> Bool? in
+                    guard let mine = f.judged?.stretchNLL, let theirs = human[f.template + "/" + f.field] else { return nil }
+                    return f.quality.readable && mine <= theirs
+                }
+                judgedAsFluentAsHuman = compared.isEmpty ? .nan : Double(compared.filter { $0 }.count) / Double(compared.count)
+            }
             let done = documents.filter { $0.error == nil }
             self.documents = documents.count
             failed = documents.count - done.count
@@ -69,8 +92,29 @@ package struct QualityBenchmark: Sendable {
 
         /// Summary per system (and per template when `template` is given).
         package func summary(system: String, template: String? = nil) -> Summary {
-            Summary(fields: fields.filter { $0.system == system && (template == nil || $0.template == template) },
-                    documents: documents.filter { $0.system == system && (template == nil || $0.template == template) })
+            var human: [String: Double] = [:]
+            for f in fields where f.system == "human" { human[f.template + "/" + f.field] = f.judged?.stretchNLL }
+            return Summary(fields: fields.filter { $0.system == system && (template == nil || $0.template == template) },
+                           documents: documents.filter { $0.system == system && (template == nil || $0.template == template) },
+                           human: human)
+        }
+
+        /// Every field scored by the independent `judge`, in one run of it.
+        package mutating func judge(with judge: ExternalJudge) throws {
+            let scores = try judge.score(fields.map { ExternalJudge.Request(context: $0.before, text: $0.text, after: $0.after) })
+            for i in fields.indices { fields[i].judged = scores[i] }
+        }
+
+        /// Of the fields both systems filled with the same seed, the share where the judge finds
+        /// `system`'s stretch (field and following text) more likely than `other`'s, and how many pairs.
+        package func judgedWins(_ system: String, over other: String) -> (share: Double, pairs: Int) {
+            var theirs: [String: Double] = [:]
+            for f in fields where f.system == other { theirs["\(f.template)/\(f.field)/\(f.seed)"] = f.judged?.stretchNLL }
+            let pairs = fields.compactMap { f -> Bool? in
+                guard f.system == system, let mine = f.judged?.stretchNLL, let other = theirs["\(f.template)/\(f.field)/\(f.seed)"] else { return nil }
+                return mine < other
+            }
+            return (pairs.isEmpty ? .nan : Double(pairs.filter { $0 }.count) / Double(pairs.count), pairs.count)
         }
     }
 
@@ -164,7 +208,7 @@ package struct QualityBenchmark: Sendable {
             let around = DocumentText.around(plan, field: i, fills: fills)
             return Field(template: template, field: plan.fields[i].name, system: system, seed: seed, text: text,
                          quality: FieldQuality.measure(text, field: plan.fields[i], following: around.after),
-                         nll: try judge.nll(of: text, after: around.before))
+                         nll: try judge.nll(of: text, after: around.before), before: around.before, after: around.after)
         }
     }
 }
