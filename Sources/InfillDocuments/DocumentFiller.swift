@@ -18,7 +18,7 @@ public final class DocumentFiller: Sendable {
     public let model: LoadedModel
     public let library: PipelineLibrary
     /// Attempts per canvas before a field's constraints are declared unmeetable.
-    public static let maxAttempts = 3
+    public static let maxAttempts = 4
     /// Attempts after the first that a unit may spend on fills that meet their constraints but
     /// do not read as prose (``FieldQuality/readable``).
     public static let readableRetries = 1
