@@ -48,6 +48,10 @@ public struct ConstraintCompiler: Sendable {
     /// Tokens that are only sentence-ending punctuation (`.`, ` .`, `!`, `?`, `...`): what the
     /// closing pressure of a block field favours near its length.
     public let sentenceEndTokens: Set<TokenID>
+    /// Tokens that open a Markdown heading (`#` to `######`, alone or with a space): after a line
+    /// break they are banned in block fields, whose text never holds a heading of its own (the
+    /// template holds the structure; small models copy its title into a field).
+    public let headingTokens: [TokenID]
 
     public init(tokenizer: any Tokenizer, model: any DenoisingModel) {
         self.tokenizer = tokenizer
@@ -55,7 +59,7 @@ public struct ConstraintCompiler: Sendable {
         self.tokensPerWord = LengthBudget.tokensPerWord(tokenizer)
         var bias: [TokenID: Float] = [:]
         var breaks: [TokenID] = [], paragraphs: [TokenID] = [], mixed: [TokenID] = [], mixedParagraphs: [TokenID] = []
-        var openingBans: Set<TokenID> = [], sentenceEnds: Set<TokenID> = []
+        var openingBans: Set<TokenID> = [], sentenceEnds: Set<TokenID> = [], headings: [TokenID] = []
         let count = min(tokenizer.vocabularySize, model.samplableVocabularySize)
         for raw in 0..<count {
             let id = TokenID(raw)
@@ -68,6 +72,8 @@ public struct ConstraintCompiler: Sendable {
             let marks = bytes.drop { $0 == 0x20 }
             if !Self.opensProse(Array(marks)) { openingBans.insert(id) }
             if !marks.isEmpty, marks.allSatisfy({ $0 == 0x2E || $0 == 0x21 || $0 == 0x3F }) { sentenceEnds.insert(id) }
+            let hashes = bytes.prefix { $0 == 0x23 }.count
+            if (1...6).contains(hashes), bytes.count == hashes || bytes[hashes] == 0x20 { headings.append(id) }
             guard bytes.contains(0x0A) else { continue }
             let newlines = bytes.filter { $0 == 0x0A }.count
             if bytes.allSatisfy({ $0 == 0x0A || $0 == 0x0D || $0 == 0x20 || $0 == 0x09 }) {
@@ -85,6 +91,7 @@ public struct ConstraintCompiler: Sendable {
         self.mixedParagraphBreakTokens = mixedParagraphs
         self.openingBans = openingBans
         self.sentenceEndTokens = sentenceEnds
+        self.headingTokens = headings
         // Three words' worth of tokens: a trigram for English BPE, about 13 bytes for a byte tokenizer.
         let ngram = max(3, Int((3 * tokensPerWord / 1.3).rounded()))
         self.repetition = RepetitionGuard(vocabularySize: count, bytes: { tokenizer.bytes(of: $0) }, ngram: ngram)
@@ -182,7 +189,10 @@ public struct ConstraintCompiler: Sendable {
             keywords: keywords, bannedSequences: banned, logitBias: bias,
             allowsNullTail: budget.minTokens < budget.maskTokens, minTokens: budget.minTokens,
             endTokens: ends, repetition: repetition)
-        if !field.isInline { constraints.firstTokenBans = openingBans }
+        if !field.isInline {
+            constraints.firstTokenBans = openingBans
+            constraints.bannedSequences += lineBreakTokens.flatMap { line in headingTokens.map { [line, $0] } }
+        }
         constraints.closing = closingPressure(field, budget: budget)
         return CompiledField(budget: budget, constraints: constraints)
     }

@@ -95,5 +95,10 @@ import Testing
         let inlineCompiled = try compiler.compile(inline, toneBias: [:])
         #expect(inlineCompiled.constraints.closing == closing)
         #expect(inlineCompiled.constraints.firstTokenBans.isEmpty)
+        // A heading after a line break is banned in a block field only.
+        let newlineHash: [TokenID] = [TokenID(UInt8(ascii: "\n")), TokenID(UInt8(ascii: "#"))]
+        #expect(compiler.headingTokens == [TokenID(UInt8(ascii: "#"))])
+        #expect(compiled.constraints.bannedSequences.contains(newlineHash))
+        #expect(!inlineCompiled.constraints.bannedSequences.contains(newlineHash))
     }
 }
