@@ -74,6 +74,8 @@ package struct QualityBench {
             judge: judge)
         if let references { benchmark.references = try HumanReferences(path: references) }
         let external = try self.judge.map { try ExternalJudge(commandLine: $0) }
+        // One request first, so a judge that cannot start fails now rather than after the fills.
+        _ = try external?.score([ExternalJudge.Request(context: "The", text: " judge", after: " starts.")])
         benchmark.fillsWithDiffusion = !referencesOnly
         benchmark.override = sampling
         if let cache { benchmark.override.cache = cache }
