@@ -23,17 +23,8 @@ package struct FluencyJudge: Sendable {
         if prefix.isEmpty { prefix = tokenizer.encode("\n") }
         let room = transformer.config.contextLength - prefix.count
         let scored = Array(target.prefix(max(1, room)))
-        let sequence = prefix + scored
-        let rows = Array((prefix.count - 1)..<(sequence.count - 1))
-        let logits = try transformer.logits(sequences: [sequence], outputRows: [rows], attention: .causal)[0]
-        var total = 0.0
-        for (r, token) in scored.enumerated() {
-            let row = logits[row: r]
-            let top = row.max() ?? 0
-            var sum = 0.0
-            for v in row { sum += exp(Double(v - top)) }
-            total += -(Double(row[row.startIndex + Int(token)] - top) - log(sum))
-        }
-        return total / Double(scored.count)
+        // The parent's own scoring: one causal pass, a log-softmax per scored row.
+        let nlls = try CausalParent(transformer: transformer).tokenNLLs(of: prefix + scored, from: prefix.count)
+        return nlls.isEmpty ? nil : nlls.reduce(0, +) / Double(nlls.count)
     }
 }
