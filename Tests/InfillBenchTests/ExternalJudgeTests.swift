@@ -90,4 +90,37 @@ import Testing
         #expect(abs(summary.judgeNLL - 5.5 / 3) < 1e-9)
         #expect(report.summary(system: "human").judgedAsFluentAsHuman == 1)
     }
+
+    @Test func contextGainComparesTheFieldInItsDocumentWithTheFieldAlone() throws {
+        // A stand-in judge that finds a text three times as likely-per-token with a document
+        // before it: 1 nat per character in context, 2.5 alone (leading spaces dropped).
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("context-judge-\(UUID().uuidString).py").path
+        try #"""
+            #!/usr/bin/env python3
+            import sys
+            for line in sys.stdin:
+                line = line.rstrip("\n")
+                if not line: break
+                context, text, after = line.split("\t")
+                n = len(text)
+                print(f"{n * (2.5 if context == '' else 1.0)}\t{n}\t0\t0", flush=True)
+            """#.write(toFile: path, atomically: true, encoding: .utf8)
+        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: path)
+        let quality = FieldQuality(words: 2, repetition: 0, filler: 0, stutters: false, copiesTemplate: false,
+                                   unfinished: false, lengthOK: true, keywordsOK: true, avoidOK: true)
+        var report = QualityBenchmark.Report(fields: [
+            QualityBenchmark.Field(template: "t.md", field: "a", system: "diffusion", seed: 0, text: " abcd", quality: quality,
+                                   nll: 1, before: "Dear team,", after: "\n"),
+            QualityBenchmark.Field(template: "t.md", field: "b", system: "diffusion", seed: 0, text: "wxyz", quality: quality,
+                                   nll: 1, before: "Hello", after: ""),
+        ], documents: [])
+        try report.judge(with: ExternalJudge(command: [path]))
+        // In context " abcd" is 5 characters at 1 nat each; alone "abcd" is 4 at 2.5 (10 nats).
+        #expect(report.fields[0].judged == ExternalJudge.Score(textNLL: 5, textTokens: 5, afterNLL: 0, afterTokens: 0))
+        #expect(report.fields[0].judgedAlone == ExternalJudge.Score(textNLL: 10, textTokens: 4, afterNLL: 0, afterTokens: 0))
+        #expect(report.fields[0].contextGain == 1.5)
+        #expect(report.fields[1].contextGain == 1.5)
+        #expect(report.summary(system: "diffusion").judgeContextGain == 1.5)
+        #expect(QualityBenchmark.Report(fields: [], documents: []).summary(system: "diffusion").judgeContextGain.isNaN)
+    }
 }

@@ -104,7 +104,8 @@ package struct QualityBench {
                 ["template": f.template, "field": f.field, "system": f.system, "seed": f.seed, "text": f.text,
                  "readable": f.quality.readable, "nll": f.nll ?? NSNull(),
                  "judge_nll": f.judged.map { $0.textTokens > 0 ? $0.textNLL / Double($0.textTokens) : Double.nan }.map(Self.number) ?? NSNull(),
-                 "judge_stretch_nll": f.judged?.stretchNLL ?? NSNull()] as [String: Any]
+                 "judge_stretch_nll": f.judged?.stretchNLL ?? NSNull(),
+                 "judge_context_gain": f.contextGain.map(Self.number) ?? NSNull()] as [String: Any]
             }
             if external != nil, systems.contains("diffusion"), systems.contains("ar") {
                 let wins = report.judgedWins("diffusion", over: "ar")
@@ -118,7 +119,7 @@ package struct QualityBench {
               + (model.description.adapter.map { " + \($0.name)" } ?? ""))
         let header = "template".padding(toLength: 34, withPad: " ", startingAt: 0)
             + "system     readable  repeat  filler  length  keyw  avoid   NLL    s/doc  fwd/doc"
-            + (external != nil ? "   judge  stretch  ≥human" : "")
+            + (external != nil ? "   judge  stretch  ≥human   gain" : "")
         print(header)
         for t in inputs.map(\.name) + ["ALL"] {
             for s in systems {
@@ -149,10 +150,13 @@ package struct QualityBench {
             + (m.failed > 0 ? "  (\(m.failed) failed)" : "")
     }
 
-    /// The independent judge's columns: field NLL, stretch NLL, share judged at least as fluent as the human reference.
+    /// The independent judge's columns: field NLL, stretch NLL, share judged at least as fluent as
+    /// the human reference, context gain.
     static func judgeColumns(_ m: QualityBenchmark.Summary) -> String {
         func f(_ x: Double) -> String { x.isNaN ? "    –" : String(format: "%5.2f", x) }
-        return "   \(f(m.judgeNLL))   \(f(m.judgeStretchNLL))  " + (m.judgedAsFluentAsHuman.isNaN ? "     –" : String(format: "%5.0f%%", m.judgedAsFluentAsHuman * 100))
+        return "   \(f(m.judgeNLL))   \(f(m.judgeStretchNLL))  "
+            + (m.judgedAsFluentAsHuman.isNaN ? "     –" : String(format: "%5.0f%%", m.judgedAsFluentAsHuman * 100))
+            + "  \(f(m.judgeContextGain))"
     }
 
     /// A number for JSON: NaN as null, three decimals.
@@ -164,7 +168,8 @@ package struct QualityBench {
         return ["fields": m.fields, "readable_share": r(m.readable), "repetition_rate": r(m.repetition),
                 "filler_rate": r(m.filler), "length_ok": r(m.lengthOK), "keywords_ok": r(m.keywordsOK),
                 "avoid_ok": r(m.avoidOK), "fluency_nll": r(m.nll), "judge_nll": r(m.judgeNLL),
-                "judge_stretch_nll": r(m.judgeStretchNLL), "judged_as_fluent_as_human": r(m.judgedAsFluentAsHuman), "documents": m.documents, "failed": m.failed,
+                "judge_stretch_nll": r(m.judgeStretchNLL), "judged_as_fluent_as_human": r(m.judgedAsFluentAsHuman),
+                "judge_context_gain": r(m.judgeContextGain), "documents": m.documents, "failed": m.failed,
                 "seconds_per_document": r(m.secondsPerDocument), "forward_passes_per_document": r(m.forwardPassesPerDocument)]
     }
 }

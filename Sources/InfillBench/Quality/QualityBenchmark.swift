@@ -20,6 +20,16 @@ package struct QualityBenchmark: Sendable {
         package var after: String
         /// The independent judge's score (`--judge`), when one ran.
         package var judged: ExternalJudge.Score?
+        /// The judge's score of the field's text alone, with no document around it.
+        package var judgedAlone: ExternalJudge.Score? = nil
+
+        /// How much more likely the judge finds the text in its document than on its own (nats
+        /// per token): what the fill owes to its context. Generic text that would do anywhere
+        /// ("The team has been working hard.") gains little; nil without both scores.
+        package var contextGain: Double? {
+            guard let inContext = judged, let alone = judgedAlone, inContext.textTokens > 0, alone.textTokens > 0 else { return nil }
+            return alone.textNLL / Double(alone.textTokens) - inContext.textNLL / Double(inContext.textTokens)
+        }
     }
 
     /// One filled document.
@@ -49,6 +59,8 @@ package struct QualityBenchmark: Sendable {
         package var judgeStretchNLL = Double.nan
         /// Share of fields whose stretch the judge finds at least as likely as the human reference's.
         package var judgedAsFluentAsHuman = Double.nan
+        /// Mean ``Field/contextGain`` (NaN without `--judge`).
+        package var judgeContextGain = Double.nan
         package var documents = 0
         package var failed = 0
         package var secondsPerDocument = 0.0
@@ -77,6 +89,8 @@ package struct QualityBenchmark: Sendable {
                     return f.quality.readable && mine <= theirs
                 }
                 judgedAsFluentAsHuman = compared.isEmpty ? .nan : Double(compared.filter { $0 }.count) / Double(compared.count)
+                let gains = fields.compactMap(\.contextGain)
+                judgeContextGain = gains.isEmpty ? .nan : gains.reduce(0, +) / Double(gains.count)
             }
             let done = documents.filter { $0.error == nil }
             self.documents = documents.count
@@ -99,10 +113,17 @@ package struct QualityBenchmark: Sendable {
                            human: human)
         }
 
-        /// Every field scored by the independent `judge`, in one run of it.
+        /// Every field scored by the independent `judge`, in its document and on its own, in one run of it.
         package mutating func judge(with judge: ExternalJudge) throws {
-            let scores = try judge.score(fields.map { ExternalJudge.Request(context: $0.before, text: $0.text, after: $0.after) })
-            for i in fields.indices { fields[i].judged = scores[i] }
+            let inContext = fields.map { ExternalJudge.Request(context: $0.before, text: $0.text, after: $0.after) }
+            let alone = fields.map { f in
+                ExternalJudge.Request(context: "", text: String(f.text.drop { $0 == " " || $0 == "\n" }), after: "")
+            }
+            let scores = try judge.score(inContext + alone)
+            for i in fields.indices {
+                fields[i].judged = scores[i]
+                fields[i].judgedAlone = scores[fields.count + i]
+            }
         }
 
         /// Of the fields both systems filled with the same seed, the share where the judge finds
