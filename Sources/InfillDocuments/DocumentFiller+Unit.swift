@@ -191,7 +191,7 @@ extension DocumentFiller {
             cache: s.cache, refreshInterval: s.refreshInterval,
             // A model without an autoregressive parent decodes unguided, so one pipeline serves every model.
             guidance: model.parent == nil ? 0 : Float(s.guidance), refreshBlocks: s.refreshBlocks,
-            parallelGaps: s.parallelGaps)
+            parallelGaps: s.parallelGaps, contrast: Float(s.contextContrast))
     }
 
     /// A sampler error as a diagnostic at the field (or keyword) it is about.

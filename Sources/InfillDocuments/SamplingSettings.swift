@@ -38,13 +38,17 @@ public struct SamplingSettings: Sendable, Hashable {
     /// Where instructions go on the canvas: `chat` (a user turn of the model's chat template)
     /// or `inline` (in parentheses before the gap); nil: the model's own choice.
     public var instructions: String?
+    /// Context contrast under parent guidance: how strongly words the document makes likely
+    /// are preferred to words any text would have (0 = off).
+    public var contextContrast: Double?
 
     public init(
         steps: Int? = nil, algorithm: String? = nil, temperature: Double? = nil, threshold: Double? = nil,
         blockLength: Int? = nil, seed: UInt64? = nil, candidates: Int? = nil, topP: Double? = nil, topK: Int? = nil,
         cache: String? = nil, refreshInterval: Int? = nil, guidance: Double? = nil, refreshBlocks: Int? = nil,
-        parallelGaps: Bool? = nil, instructions: String? = nil
+        parallelGaps: Bool? = nil, instructions: String? = nil, contextContrast: Double? = nil
     ) {
+        self.contextContrast = contextContrast
         self.instructions = instructions
         self.refreshBlocks = refreshBlocks
         self.parallelGaps = parallelGaps
@@ -71,12 +75,14 @@ public struct SamplingSettings: Sendable, Hashable {
             candidates: other.candidates ?? candidates, topP: other.topP ?? topP, topK: other.topK ?? topK,
             cache: other.cache ?? cache, refreshInterval: other.refreshInterval ?? refreshInterval,
             guidance: other.guidance ?? guidance, refreshBlocks: other.refreshBlocks ?? refreshBlocks,
-            parallelGaps: other.parallelGaps ?? parallelGaps, instructions: other.instructions ?? instructions)
+            parallelGaps: other.parallelGaps ?? parallelGaps, instructions: other.instructions ?? instructions,
+            contextContrast: other.contextContrast ?? contextContrast)
     }
 
     /// The keys of a `sampling:` mapping.
     static let keys = ["steps", "algorithm", "temperature", "threshold", "block_length", "seed", "candidates", "top_p", "top_k",
-                       "cache", "refresh_interval", "guidance", "refresh_blocks", "parallel_gaps", "instructions"]
+                       "cache", "refresh_interval", "guidance", "refresh_blocks", "parallel_gaps", "instructions",
+                       "context_contrast"]
 
     /// Remasking algorithms a spec may name (checked here so a typo fails in `infill check`).
     public static let algorithms = RemaskingAlgorithm.allCases.map(\.rawValue)
@@ -116,6 +122,7 @@ public struct SamplingSettings: Sendable, Hashable {
         settings.refreshBlocks = try entries["refresh_blocks"]?.value.int("'refresh_blocks'", in: 1...4096)
         settings.parallelGaps = try entries["parallel_gaps"]?.value.bool("'parallel_gaps'")
         settings.instructions = try entries["instructions"]?.value.choice("'instructions'", among: InstructionLayout.allCases.map(\.rawValue))
+        settings.contextContrast = try entries["context_contrast"]?.value.double("'context_contrast'", in: 0...4)
         return settings
     }
 }
@@ -144,6 +151,8 @@ public struct ResolvedSampling: Sendable, Hashable {
     /// (``InfillModel/LoadedModel/instructionLayout``), and `chat` falls back to `inline` for a
     /// model without a chat template.
     public var instructions: InstructionLayout?
+    /// Context contrast weight under guidance (``InfillSampling/SamplingParameters/contrast``).
+    public var contextContrast: Double
 
     /// Values used where neither the pipeline nor the field says otherwise (the one place the
     /// documents layer's sampling defaults are written): the decoding that read best on the
@@ -152,13 +161,15 @@ public struct ResolvedSampling: Sendable, Hashable {
     /// every token the model is at least 90 % sure of (untempered), entropy order inside a block,
     /// nucleus sampling at a low temperature; the dual KV cache recomputing what changed each
     /// step and a full pass only every 16 blocks (read as well as a full pass at every block,
-    /// at a fraction of the cost); fields one after another, guided by the parent; instructions
+    /// at a fraction of the cost); fields one after another, guided by the parent, with context
+    /// contrast at 0.5 (words this document makes likely over words any text would have: more
+    /// fields on their subject, none less readable, on both template sets); instructions
     /// where the model wants them (``InfillModel/LoadedModel/instructionLayout``: in a chat turn
     /// for a model with a chat template, the default model included, in parentheses without one).
     public static let defaults = ResolvedSampling(
         steps: nil, algorithm: .entropy, temperature: 0.5, threshold: 0.9, blockLength: 8, seed: 0, candidates: 1,
         topP: 0.9, topK: nil, cache: .dual, refreshInterval: nil, guidance: 1, refreshBlocks: 16, parallelGaps: false,
-        instructions: nil)
+        instructions: nil, contextContrast: 0.5)
 }
 
 extension ResolvedSampling {
@@ -175,6 +186,7 @@ extension ResolvedSampling {
             topK: settings.topK ?? d.topK, cache: settings.cache.flatMap(CacheMode.init(rawValue:)) ?? d.cache,
             refreshInterval: settings.refreshInterval ?? d.refreshInterval, guidance: settings.guidance ?? d.guidance,
             refreshBlocks: settings.refreshBlocks ?? d.refreshBlocks, parallelGaps: settings.parallelGaps ?? d.parallelGaps,
-            instructions: settings.instructions.flatMap(InstructionLayout.init(rawValue:)) ?? d.instructions)
+            instructions: settings.instructions.flatMap(InstructionLayout.init(rawValue:)) ?? d.instructions,
+            contextContrast: settings.contextContrast ?? d.contextContrast)
     }
 }

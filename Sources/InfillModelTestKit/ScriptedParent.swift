@@ -8,7 +8,8 @@ package final class ScriptedParent: ParentModel {
 
     package let logitWidth: Int
     package let maxSequenceLength: Int
-    private let script: Script
+    /// The closure that answers (for a second parent that answers the same).
+    package let script: Script
     /// Prefixes asked about, positions computed, and the prefix length each cache (by identity) holds.
     private let log = Mutex<(prefixes: [[TokenID]], computed: Int, held: [ObjectIdentifier: Int])>(([], 0, [:]))
 

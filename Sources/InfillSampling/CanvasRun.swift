@@ -183,6 +183,19 @@ struct CanvasRun {
         return prefix.isEmpty ? nil : prefix
     }
 
+    /// What the parent reads for context contrast at `p`: the canvas's first token (the start
+    /// token) and the text of `p`'s own gap before `p`, without the document around it; nil
+    /// when `p` is in no gap, a mask precedes it in its gap, or the gap opens the canvas.
+    func plainPrefix(before p: Int) -> [TokenID]? {
+        guard p > 0, p < tokens.count, gapOf[p] >= 0, gapOf[0] < 0 else { return nil }
+        var prefix = [tokens[0]]
+        for q in gaps[gapOf[p]].range.lowerBound..<p where !nullFilled[q] {
+            if tokens[q] == maskTokenID { return nil }
+            prefix.append(tokens[q])
+        }
+        return prefix
+    }
+
     /// Still-masked positions of each unfinished lane's current block, by lane.
     var activeLanes: [(lane: Int, positions: [Int])] {
         lanes.indices.compactMap { l in

@@ -21,9 +21,10 @@ struct DecodingLane {
     /// and the block it was taken at.
     var parentContext: [TokenID] = []
     var parentContextBlock: Int?
-    /// Parent guidance: the prefix the parent's cache holds, and the cache.
-    var parentTokens: [TokenID] = []
-    var parentKV: KVCache?
+    /// Parent guidance: the parent's cache over the canvas before the lead position.
+    var parentSlot = ParentCacheSlot()
+    /// Context contrast: the parent's cache over the lead's field alone.
+    var plainSlot = ParentCacheSlot()
 
     init(blocks: [Int], gap: Int?) {
         self.blocks = blocks
@@ -35,22 +36,29 @@ struct DecodingLane {
     /// The current block's index into ``CanvasRun/blocks``, nil when the lane is done.
     var currentBlock: Int? { isFinished ? nil : blocks[cursor] }
 
-    /// The parent cache for `prefix`: the lane's own, cut back to where `prefix` departs from
-    /// what it holds (a causal model's keys and values before that point stay exact), so the
-    /// parent recomputes only the positions from there on.
-    mutating func parentCache(for prefix: [TokenID]) -> KVCache {
-        guard let kv = parentKV else {
+}
+
+/// A parent KV cache and the prefix it holds, reused while prefixes grow.
+struct ParentCacheSlot {
+    var tokens: [TokenID] = []
+    var kv: KVCache?
+
+    /// The cache for `prefix`: this slot's own, cut back to where `prefix` departs from what it
+    /// holds (a causal model's keys and values before that point stay exact), so the parent
+    /// recomputes only the positions from there on.
+    mutating func cache(for prefix: [TokenID]) -> KVCache {
+        guard let kv else {
             let kv = KVCache()
-            parentKV = kv
-            parentTokens = prefix
+            self.kv = kv
+            tokens = prefix
             return kv
         }
         var common = 0
-        let limit = min(parentTokens.count, prefix.count, kv.length)
-        while common < limit && parentTokens[common] == prefix[common] { common += 1 }
+        let limit = min(tokens.count, prefix.count, kv.length)
+        while common < limit && tokens[common] == prefix[common] { common += 1 }
         // The last position is always recomputed, for its output row.
         kv.truncate(to: min(common, prefix.count - 1))
-        parentTokens = prefix
+        tokens = prefix
         return kv
     }
 }

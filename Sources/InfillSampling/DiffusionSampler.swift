@@ -161,6 +161,8 @@ public struct DiffusionSampler: Sendable {
     struct Guide {
         var position: Int
         var parentRow: [Float]
+        /// The parent's row after the position's field alone (context contrast), when asked for.
+        var plainRow: [Float]?
     }
 
     private func apply(
@@ -175,7 +177,8 @@ public struct DiffusionSampler: Sendable {
             guard let r = rowOf[guide.position] else { continue }
             guidedRows[guide.position] = ParentGuidance.combine(
                 denoiser: logits[row: r], parent: guide.parentRow[...], weight: parameters.guidance,
-                count: distribution.samplableCount, maskTokenID: model.maskTokenID, nullTokenID: model.nullTokenID)
+                count: distribution.samplableCount, maskTokenID: model.maskTokenID, nullTokenID: model.nullTokenID,
+                plain: guide.plainRow?[...], contrast: parameters.contrast)
         }
         func row(_ p: Int) -> ArraySlice<Float> {
             if let guided = guidedRows[p] { return guided[...] }

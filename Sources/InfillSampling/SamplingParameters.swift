@@ -2,7 +2,7 @@
 ///
 /// The `Codable` form uses the reference names: `steps`, `algorithm`, `alg_temp`, `block_length`,
 /// `threshold`, `temperature`, `top_p`, `top_k`, `eps`, `seed`, `cache`, `refresh_interval`,
-/// `refresh_blocks`, `guidance`, `parallel_gaps`; missing keys keep their defaults, unknown keys (such as a reference config's
+/// `refresh_blocks`, `guidance`, `parallel_gaps`, `context_contrast`; missing keys keep their defaults, unknown keys (such as a reference config's
 /// `candidates`) are skipped, and an unknown algorithm or cache name is a `DecodingError`.
 /// A pipeline's `sampling:` map does not come through here: InfillDocuments' `SamplingSettings`
 /// decodes it strictly and rejects unknown keys with a "did you mean".
@@ -47,13 +47,19 @@ public struct SamplingParameters: Sendable, Hashable, Codable {
     /// added to the denoiser's at the leftmost masked position of each block (0 = off; needs a
     /// ``DiffusionSampler/parent``).
     public var guidance: Float
+    /// Context contrast under guidance: the exponent α of `(p_parent / p_plain)^α`, where
+    /// `p_plain` is the parent after the field's own text without the document around it
+    /// (``ParentGuidance``); 0 = off. Favours words the document makes likely over words any
+    /// text would have.
+    public var contrast: Float
 
     public init(
         steps: Int? = nil, algorithm: RemaskingAlgorithm = .entropy, algorithmTemperature: Float = 0,
         blockLength: Int? = nil, threshold: Float? = nil, temperature: Float = 0.2, topP: Float? = nil,
         topK: Int? = nil, eps: Float = 1e-3, seed: UInt64 = 0, cache: CacheMode = .none, refreshInterval: Int? = nil,
-        guidance: Float = 0, refreshBlocks: Int? = nil, parallelGaps: Bool = false
+        guidance: Float = 0, refreshBlocks: Int? = nil, parallelGaps: Bool = false, contrast: Float = 0
     ) {
+        self.contrast = contrast
         self.refreshBlocks = refreshBlocks
         self.parallelGaps = parallelGaps
         self.guidance = guidance
@@ -74,7 +80,7 @@ public struct SamplingParameters: Sendable, Hashable, Codable {
     enum CodingKeys: String, CodingKey {
         case steps, algorithm, algorithmTemperature = "alg_temp", blockLength = "block_length", threshold
         case temperature, topP = "top_p", topK = "top_k", eps, seed, cache, refreshInterval = "refresh_interval", guidance
-        case refreshBlocks = "refresh_blocks", parallelGaps = "parallel_gaps"
+        case refreshBlocks = "refresh_blocks", parallelGaps = "parallel_gaps", contrast = "context_contrast"
     }
 
     public init(from decoder: any Decoder) throws {
@@ -95,6 +101,7 @@ public struct SamplingParameters: Sendable, Hashable, Codable {
         guidance = try c.decodeIfPresent(Float.self, forKey: .guidance) ?? d.guidance
         refreshBlocks = try c.decodeIfPresent(Int.self, forKey: .refreshBlocks)
         parallelGaps = try c.decodeIfPresent(Bool.self, forKey: .parallelGaps) ?? d.parallelGaps
+        contrast = try c.decodeIfPresent(Float.self, forKey: .contrast) ?? d.contrast
     }
 
     /// Throws ``SamplingError/invalidParameter(_:)`` naming the first value out of range.
@@ -111,6 +118,7 @@ public struct SamplingParameters: Sendable, Hashable, Codable {
         if let topK, topK < 0 { throw fail("top_k must be ≥ 0 (got \(topK))") }
         if !(eps > 0 && eps < 1) { throw fail("eps must be in (0, 1) (got \(eps))") }
         if !(guidance >= 0 && guidance <= 8) { throw fail("guidance must be in [0, 8] (got \(guidance))") }
+        if !(contrast >= 0 && contrast <= 4) { throw fail("context_contrast must be in [0, 4] (got \(contrast))") }
         if let refreshInterval, refreshInterval < 1 { throw fail("refresh_interval must be at least 1 (got \(refreshInterval))") }
         if let refreshBlocks, refreshBlocks < 1 { throw fail("refresh_blocks must be at least 1 (got \(refreshBlocks))") }
     }

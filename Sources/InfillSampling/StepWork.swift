@@ -110,7 +110,9 @@ struct ForwardWork: Sendable {
 /// lane, for all lanes of all runs in one batch.
 struct GuidanceWork: Sendable {
     let parent: any ParentModel
-    var owners: [(run: Int, position: Int)] = []
+    /// Each guided position, and the index in ``prefixes`` of its context-free prefix when it
+    /// has one (context contrast).
+    var owners: [(run: Int, position: Int, plain: Int?)] = []
     var prefixes: [[TokenID]] = []
     var caches: [KVCache] = []
 
@@ -125,8 +127,8 @@ struct GuidanceWork: Sendable {
     /// The guides of each run, checked for shape; each run's timings updated.
     func record(_ output: Output?, into runs: inout [CanvasRun]) throws -> [Int: [DiffusionSampler.Guide]] {
         guard let output else { return [:] }
-        guard output.rows.count == owners.count, output.rows.allSatisfy({ $0.rows == 1 }) else {
-            throw SamplingError.modelOutput("the parent returned \(output.rows.count) rows for \(owners.count) prefixes")
+        guard output.rows.count == prefixes.count, output.rows.allSatisfy({ $0.rows == 1 }) else {
+            throw SamplingError.modelOutput("the parent returned \(output.rows.count) rows for \(prefixes.count) prefixes")
         }
         for i in Set(owners.map(\.run)) {
             runs[i].timings.parentPasses += 1
@@ -134,7 +136,8 @@ struct GuidanceWork: Sendable {
         }
         var guides: [Int: [DiffusionSampler.Guide]] = [:]
         for (k, owner) in owners.enumerated() {
-            guides[owner.run, default: []].append(DiffusionSampler.Guide(position: owner.position, parentRow: output.rows[k].values))
+            guides[owner.run, default: []].append(DiffusionSampler.Guide(
+                position: owner.position, parentRow: output.rows[k].values, plainRow: owner.plain.map { output.rows[$0].values }))
         }
         return guides
     }
@@ -186,16 +189,26 @@ extension DiffusionSampler {
     func prepareGuidance(plans: [StepPlan?], runs: inout [CanvasRun], parameters: SamplingParameters) -> GuidanceWork? {
         guard parameters.guidance > 0, let parent else { return nil }
         var work = GuidanceWork(parent: parent)
+        var plain: [(owner: Int, prefix: [TokenID], cache: KVCache)] = []
         for i in runs.indices {
             guard let plan = plans[i], !plan.requested.isEmpty else { continue }
             for lane in plan.lanes {
                 guard let lead = lane.active.first, plan.requested.contains(lead),
                       let prefix = runs[i].parentPrefix(lane: lane.lane, before: lead),
                       prefix.count <= parent.maxSequenceLength else { continue }
-                work.owners.append((i, lead))
-                work.caches.append(runs[i].lanes[lane.lane].parentCache(for: prefix))
+                if parameters.contrast > 0, let alone = runs[i].plainPrefix(before: lead) {
+                    plain.append((work.owners.count, alone, runs[i].lanes[lane.lane].plainSlot.cache(for: alone)))
+                }
+                work.owners.append((i, lead, nil))
+                work.caches.append(runs[i].lanes[lane.lane].parentSlot.cache(for: prefix))
                 work.prefixes.append(prefix)
             }
+        }
+        // The context-free prefixes go in the same batch, after the guided ones.
+        for entry in plain {
+            work.owners[entry.owner].plain = work.prefixes.count
+            work.prefixes.append(entry.prefix)
+            work.caches.append(entry.cache)
         }
         return work.owners.isEmpty ? nil : work
     }

@@ -118,6 +118,57 @@ import Testing
         #expect(bytes.decode(r.tokens, skipSpecial: true) == "xybbz")
     }
 
+    @Test func contextContrastFavoursWhatTheDocumentMakesLikelyAmongPlausibleTokens() {
+        // Vocabulary 0..<6: 0 null, 5 mask. In context the parent finds 1 and 2 equally likely;
+        // without the document it expects 1 (the generic word). Token 4 is implausible in context
+        // (below a tenth of the top) and gets no lift however unlikely it is without the document.
+        let d: [Float] = [0.2, 0.2, 0.2, 0.2, 0.2].map { Float(log($0)) } + [50]
+        let q: [Float] = [0.01, 0.44, 0.44, 0.1, 0.01, 1e-9].map { Float(log($0)) }
+        let plain: [Float] = [0.01, 0.8, 0.1, 0.0899, 1e-7, 1e-9].map { Float(log($0)) }
+        let base = Self.softmax(ParentGuidance.combine(
+            denoiser: d[...], parent: q[...], weight: 1, count: 6, maskTokenID: 5, nullTokenID: 0))
+        let off = Self.softmax(ParentGuidance.combine(
+            denoiser: d[...], parent: q[...], weight: 1, count: 6, maskTokenID: 5, nullTokenID: 0, plain: plain[...], contrast: 0))
+        for (x, y) in zip(base, off) { #expect(abs(x - y) < 1e-6) }
+        let out = Self.softmax(ParentGuidance.combine(
+            denoiser: d[...], parent: q[...], weight: 1, count: 6, maskTokenID: 5, nullTokenID: 0, plain: plain[...], contrast: 1))
+        // p ∝ d·q·(q/plain) for tokens 1...3 (plausible), d·q for token 4; the null keeps 0.2.
+        let qs = [0.44, 0.44, 0.1, 0.01].map { $0 / 0.99 }, ps = [0.8, 0.1, 0.0899].map { $0 / 0.99999 }
+        var w = (0..<3).map { qs[$0] * qs[$0] / ps[$0] }
+        w.append(qs[3])
+        let total = w.reduce(0, +)
+        let expected = [0.2] + w.map { 0.8 * $0 / total } + [0]
+        for (x, y) in zip(out, expected) { #expect(abs(x - y) < 1e-4, "\(out) vs \(expected)") }
+        #expect(out[2] > 4 * out[1])
+        #expect(abs(out[0] - 0.2) < 1e-6)
+    }
+
+    @Test func contextContrastAsksTheParentAboutTheFieldAloneInTheSameBatch() throws {
+        // With the document ("xy…") the parent slightly prefers `b`; after the field alone it
+        // expects `b` strongly, so `b` is what any text would have next and `a` what this one does.
+        let parent = ScriptedParent(logitWidth: Self.width) { prefix in
+            var row = [Float](repeating: -20, count: Self.width)
+            let inContext = prefix.count >= 2 && prefix[1] == TokenID(UInt8(ascii: "y"))
+            row[Int(Self.a)] = inContext ? 4 : 0
+            row[Int(Self.b)] = inContext ? 4.5 : 8
+            return row
+        }
+        let canvas = infillCanvas("xy", 4, "z")
+        let plain = try DiffusionSampler(model: Self.tornModel(), parent: parent)
+            .sample([canvas], parameters: SamplingParameters(temperature: 0, guidance: 1))[0]
+        // The last position is the denoiser's own (`a`, surer than the parent's slight `b`).
+        #expect(bytes.decode(plain.gapTokens[0], skipSpecial: true) == "bbba")
+        let contrastParent = ScriptedParent(logitWidth: Self.width) { parent.script($0) }
+        let r = try DiffusionSampler(model: Self.tornModel(), parent: contrastParent)
+            .sample([canvas], parameters: SamplingParameters(temperature: 0, guidance: 1, contrast: 1))[0]
+        #expect(bytes.decode(r.gapTokens[0], skipSpecial: true) == "aaaa")
+        // Each step: the canvas before the lead, then the canvas's first token and the field so far.
+        #expect(contrastParent.prefixes.map { bytes.decode($0, skipSpecial: true) }
+                    == ["xy", "x", "xya", "xa", "xyaa", "xaa", "xyaaa", "xaaa"])
+        #expect(r.timings.parentPasses == 4)
+        #expect(throws: SamplingError.self) { try SamplingParameters(guidance: 1, contrast: 5).validate() }
+    }
+
     @Test func guidanceWithoutAParentIsRefused() {
         let sampler = DiffusionSampler(model: Self.tornModel())
         #expect(throws: SamplingError.self) {
