@@ -52,6 +52,9 @@ public struct ConstraintCompiler: Sendable {
     /// break they are banned in block fields, whose text never holds a heading of its own (the
     /// template holds the structure; small models copy its title into a field).
     public let headingTokens: [TokenID]
+    /// Tokens that continue the word before them (no leading space; a letter, a digit or a
+    /// non-ASCII byte first): banned right after a keyword.
+    public let wordContinuationTokens: Set<TokenID>
 
     public init(tokenizer: any Tokenizer, model: any DenoisingModel) {
         self.tokenizer = tokenizer
@@ -60,6 +63,7 @@ public struct ConstraintCompiler: Sendable {
         var bias: [TokenID: Float] = [:]
         var breaks: [TokenID] = [], paragraphs: [TokenID] = [], mixed: [TokenID] = [], mixedParagraphs: [TokenID] = []
         var openingBans: Set<TokenID> = [], sentenceEnds: Set<TokenID> = [], headings: [TokenID] = []
+        var continuations: Set<TokenID> = []
         let count = min(tokenizer.vocabularySize, model.samplableVocabularySize)
         for raw in 0..<count {
             let id = TokenID(raw)
@@ -71,6 +75,9 @@ public struct ConstraintCompiler: Sendable {
             let bytes = tokenizer.bytes(of: id)
             let marks = bytes.drop { $0 == 0x20 }
             if !Self.opensProse(Array(marks)) { openingBans.insert(id) }
+            if let first = bytes.first, first >= 0x80 || (first < 0x80 && (Character(UnicodeScalar(first)).isLetter || Character(UnicodeScalar(first)).isNumber)) {
+                continuations.insert(id)
+            }
             if !marks.isEmpty, marks.allSatisfy({ $0 == 0x2E || $0 == 0x21 || $0 == 0x3F }) { sentenceEnds.insert(id) }
             let hashes = bytes.prefix { $0 == 0x23 }.count
             if (1...6).contains(hashes), bytes.count == hashes || bytes[hashes] == 0x20 { headings.append(id) }
@@ -92,6 +99,7 @@ public struct ConstraintCompiler: Sendable {
         self.openingBans = openingBans
         self.sentenceEndTokens = sentenceEnds
         self.headingTokens = headings
+        self.wordContinuationTokens = continuations
         // Three words' worth of tokens: a trigram for English BPE, about 13 bytes for a byte tokenizer.
         let ngram = max(3, Int((3 * tokensPerWord / 1.3).rounded()))
         self.repetition = RepetitionGuard(vocabularySize: count, bytes: { tokenizer.bytes(of: $0) }, ngram: ngram)
@@ -189,6 +197,7 @@ public struct ConstraintCompiler: Sendable {
             keywords: keywords, bannedSequences: banned, logitBias: bias,
             allowsNullTail: budget.minTokens < budget.maskTokens, minTokens: budget.minTokens,
             endTokens: ends, repetition: repetition)
+        if !keywords.isEmpty { constraints.afterKeywordBans = wordContinuationTokens }
         if !field.isInline {
             constraints.firstTokenBans = openingBans
             constraints.bannedSequences += lineBreakTokens.flatMap { line in headingTokens.map { [line, $0] } }

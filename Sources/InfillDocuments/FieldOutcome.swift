@@ -41,18 +41,18 @@ public struct FieldOutcome: Sendable {
         // when that still meets the minimum and keeps the keywords.
         if !field.isInline, let last = text.last, !".!?:;)\"'*".contains(last),
            let cut = lastSentence(of: text, minWords: field.spec.words?.min ?? 1),
-           keywords.allSatisfy({ cut.contains($0) }) {
+           keywords.allSatisfy({ FieldSpec.containsWord($0, in: cut) }) {
             text = cut
             tokens = tokenizer.encode(text).count
         }
         // A last "sentence" of one or two words is a fragment the length pushed out ("… value. The L.").
         if !field.isInline, let cut = withoutFragment(text, minWords: field.spec.words?.min ?? 1),
-           keywords.allSatisfy({ cut.contains($0) }) {
+           keywords.allSatisfy({ FieldSpec.containsWord($0, in: cut) }) {
             text = cut
             tokens = tokenizer.encode(text).count
         }
         let words = WordCount.count(in: text)
-        let found = keywords.filter { text.contains($0) }
+        let found = keywords.filter { FieldSpec.containsWord($0, in: text) }
         let lower = text.lowercased()
         let avoided = field.spec.avoid.map(\.value).filter { FieldSpec.containsWord($0.lowercased(), in: lower) }
         var violations: [String] = []
@@ -169,7 +169,7 @@ public struct FieldOutcome: Sendable {
         }
         for k in sentenceEnds + range {
             let candidate = cut(after: k)
-            if keywords.allSatisfy({ candidate.contains($0) }) { return candidate }
+            if keywords.allSatisfy({ FieldSpec.containsWord($0, in: candidate) }) { return candidate }
         }
         return nil
     }

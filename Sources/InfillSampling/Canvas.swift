@@ -104,6 +104,9 @@ public struct GapConstraints: Sendable, Hashable {
     /// Tokens never committed at the gap's first position (for example a bare list number opening
     /// a paragraph field: small models trained on numbered senses start every paragraph with `1.`).
     public var firstTokenBans: Set<TokenID> = []
+    /// Tokens never committed right after a keyword's last token: those that would continue its
+    /// word (`station` + `ery`, `refund` + `ability`), so a keyword stays the word it was asked as.
+    public var afterKeywordBans: Set<TokenID> = []
     /// A push towards finishing the sentence and ending the gap near its length (nil = none).
     public var closing: ClosingPressure?
 

@@ -209,6 +209,16 @@ struct CanvasRun {
         g >= 0 && g < pendingKeywords.count && !pendingKeywords[g].isEmpty
     }
 
+    /// Whether a keyword of gap `g` already written ends at position `q`.
+    func endsKeyword(at q: Int, gap g: Int) -> Bool {
+        let gap = gaps[g]
+        for (k, keyword) in gap.constraints.keywords.enumerated() where g < keywordOffsets.count && k < keywordOffsets[g].count {
+            let offset = keywordOffsets[g][k]
+            if offset >= 0 && gap.range.lowerBound + offset + keyword.count - 1 == q { return true }
+        }
+        return false
+    }
+
     /// The gap of canvas position `p`, or -1.
     func gap(of p: Int) -> Int { gapOf[p] }
 
@@ -267,6 +277,7 @@ struct CanvasRun {
         }
         if completesBanned(token, at: p) { return true }
         if p == gaps[g].range.lowerBound && constraints.firstTokenBans.contains(token) { return true }
+        if constraints.afterKeywordBans.contains(token) && endsKeyword(at: p - 1, gap: g) { return true }
         if token != nullTokenID, let rules = constraints.repetition {
             // Every gap of the canvas, separated: one field must not repeat another's phrases either.
             var generated: [TokenID?] = []

@@ -30,6 +30,9 @@ import Testing
         let short = FieldQuality.measure("Fine.", field: Self.field())
         #expect(!short.lengthOK && !short.readable)
         #expect(!FieldQuality.measure("No keyword here.", field: Self.field(keywords: ["outage"])).keywordsOK)
+        // A keyword counts as the word it was asked as, not inside a longer one.
+        #expect(!FieldQuality.measure("Buy stationery here.", field: Self.field(keywords: ["station"])).keywordsOK)
+        #expect(FieldQuality.measure("The station, then home.", field: Self.field(keywords: ["station"])).keywordsOK)
     }
 
     @Test func aBlockFieldThatStopsMidSentenceIsUnfinished() {
@@ -98,6 +101,9 @@ import Testing
         // A heading after a line break is banned in a block field only.
         let newlineHash: [TokenID] = [TokenID(UInt8(ascii: "\n")), TokenID(UInt8(ascii: "#"))]
         #expect(compiler.headingTokens == [TokenID(UInt8(ascii: "#"))])
+        // Byte tokens that would continue a word: letters, digits, UTF-8 bytes; not a space or a stop.
+        #expect(compiler.wordContinuationTokens.isSuperset(of: [TokenID(UInt8(ascii: "e")), TokenID(UInt8(ascii: "7")), 0xC3]))
+        #expect(compiler.wordContinuationTokens.isDisjoint(with: [TokenID(UInt8(ascii: " ")), TokenID(UInt8(ascii: "."))]))
         #expect(compiled.constraints.bannedSequences.contains(newlineHash))
         #expect(!inlineCompiled.constraints.bannedSequences.contains(newlineHash))
     }

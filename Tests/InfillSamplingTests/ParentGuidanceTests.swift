@@ -204,6 +204,22 @@ import Testing
         #expect(r.keywordOffsets == [[2]])
     }
 
+    @Test func aKeywordIsNotContinuedIntoALongerWord() throws {
+        // The denoiser wants `a` everywhere; `a` after the keyword would make "cda", so the token
+        // after it is the next likeliest (`c`), and `a` is free again after that.
+        let sampler = DiffusionSampler(model: Self.model(likelyAt: 2), parent: Self.neutralParent)
+        var constraints = GapConstraints(keywords: [bytes.encode("cd")])
+        constraints.afterKeywordBans = [Self.id("a")]
+        let r = try sampler.sample([infillCanvas("xy", 8, "z", constraints: constraints)],
+                                   parameters: SamplingParameters(temperature: 0, guidance: 1))[0]
+        #expect(bytes.decode(r.gapTokens[0], skipSpecial: true) == "aacdcaaa")
+        // Unguided, with the keyword pinned before denoising, the same rule holds.
+        let pinned = try DiffusionSampler(model: Self.model(likelyAt: 2))
+            .sample([infillCanvas("xy", 8, "z", constraints: constraints)], parameters: SamplingParameters(temperature: 0))[0]
+        let text = bytes.decode(pinned.gapTokens[0], skipSpecial: true)
+        #expect(text.contains("cd") && !text.contains("cda"))
+    }
+
     @Test func anUnlikelyKeywordIsWrittenWhereItIsDue() throws {
         let sampler = DiffusionSampler(model: Self.model(likelyAt: nil), parent: Self.neutralParent)
         let canvas = infillCanvas("xy", 8, "z", constraints: GapConstraints(keywords: [bytes.encode("cd"), bytes.encode("e")]))
