@@ -75,7 +75,7 @@ struct BenchCommand: AsyncParsableCommand {
     var references: String?
 
     @Option(help: ArgumentHelp(
-        "With --quality: an independent fluency judge's command, scoring every field (columns judge, stretch, ≥human).",
+        "With --quality: an independent fluency judge's command, scoring every field (columns judge, stretch, ≥human, gain).",
         discussion: "tools/judge/build.sh builds one (llama.cpp with Gemma 3 270M) and prints its command: --judge \"$(tools/judge/build.sh)\".",
         valueName: "command"))
     var judge: String?
