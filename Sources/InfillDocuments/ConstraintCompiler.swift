@@ -75,7 +75,7 @@ public struct ConstraintCompiler: Sendable {
             let bytes = tokenizer.bytes(of: id)
             let marks = bytes.drop { $0 == 0x20 }
             if !Self.opensProse(Array(marks)) { openingBans.insert(id) }
-            if let first = bytes.first, first >= 0x80 || (first < 0x80 && (Character(UnicodeScalar(first)).isLetter || Character(UnicodeScalar(first)).isNumber)) {
+            if let first = bytes.first, first >= 0x80 || Character(UnicodeScalar(first)).isLetter || Character(UnicodeScalar(first)).isNumber {
                 continuations.insert(id)
             }
             if !marks.isEmpty, marks.allSatisfy({ $0 == 0x2E || $0 == 0x21 || $0 == 0x3F }) { sentenceEnds.insert(id) }

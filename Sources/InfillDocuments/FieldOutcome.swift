@@ -41,13 +41,13 @@ public struct FieldOutcome: Sendable {
         // when that still meets the minimum and keeps the keywords.
         if !field.isInline, let last = text.last, !".!?:;)\"'*".contains(last),
            let cut = lastSentence(of: text, minWords: field.spec.words?.min ?? 1),
-           keywords.allSatisfy({ FieldSpec.containsWord($0, in: cut) }) {
+           FieldSpec.containsWords(keywords, in: cut) {
             text = cut
             tokens = tokenizer.encode(text).count
         }
         // A last "sentence" of one or two words is a fragment the length pushed out ("… value. The L.").
         if !field.isInline, let cut = withoutFragment(text, minWords: field.spec.words?.min ?? 1),
-           keywords.allSatisfy({ FieldSpec.containsWord($0, in: cut) }) {
+           FieldSpec.containsWords(keywords, in: cut) {
             text = cut
             tokens = tokenizer.encode(text).count
         }
@@ -169,7 +169,7 @@ public struct FieldOutcome: Sendable {
         }
         for k in sentenceEnds + range {
             let candidate = cut(after: k)
-            if keywords.allSatisfy({ FieldSpec.containsWord($0, in: candidate) }) { return candidate }
+            if FieldSpec.containsWords(keywords, in: candidate) { return candidate }
         }
         return nil
     }

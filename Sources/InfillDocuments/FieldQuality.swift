@@ -104,7 +104,7 @@ public struct FieldQuality: Sendable, Equatable {
             filler: raw.isEmpty ? 1 : Double(fillerWords) / Double(raw.count), stutters: stutters, copiesTemplate: copies,
             unfinished: (!field.isInline && isUnfinished(text)) || endsDangling(text),
             lengthOK: field.spec.words.map { $0.contains(count) } ?? (count > 0),
-            keywordsOK: field.spec.keywords.allSatisfy { FieldSpec.containsWord($0.value, in: text) },
+            keywordsOK: FieldSpec.containsWords(field.spec.keywords.map(\.value), in: text),
             avoidOK: field.spec.avoid.allSatisfy { !FieldSpec.containsWord($0.value.lowercased(), in: lower) },
             hasHeading: containsHeading(text))
     }

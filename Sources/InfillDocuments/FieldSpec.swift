@@ -76,6 +76,11 @@ public struct FieldSpec: Sendable, Hashable {
         }
     }
 
+    /// Whether every one of `words` occurs in `text` as a whole word: how a keyword is checked.
+    static func containsWords(_ words: [String], in text: String) -> Bool {
+        words.allSatisfy { containsWord($0, in: text) }
+    }
+
     /// Whether `word` occurs in `text` as a whole word (not inside a longer word).
     static func containsWord(_ word: String, in text: String) -> Bool {
         let w = Array(word.unicodeScalars), t = Array(text.unicodeScalars)

@@ -8,8 +8,7 @@ package final class ScriptedParent: ParentModel {
 
     package let logitWidth: Int
     package let maxSequenceLength: Int
-    /// The closure that answers (for a second parent that answers the same).
-    package let script: Script
+    private let script: Script
     /// Prefixes asked about, positions computed, and the prefix length each cache (by identity) holds.
     private let log = Mutex<(prefixes: [[TokenID]], computed: Int, held: [ObjectIdentifier: Int])>(([], 0, [:]))
 

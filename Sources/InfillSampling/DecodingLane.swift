@@ -35,7 +35,6 @@ struct DecodingLane {
 
     /// The current block's index into ``CanvasRun/blocks``, nil when the lane is done.
     var currentBlock: Int? { isFinished ? nil : blocks[cursor] }
-
 }
 
 /// A parent KV cache and the prefix it holds, reused while prefixes grow.

@@ -146,19 +146,20 @@ import Testing
     @Test func contextContrastAsksTheParentAboutTheFieldAloneInTheSameBatch() throws {
         // With the document ("xy…") the parent slightly prefers `b`; after the field alone it
         // expects `b` strongly, so `b` is what any text would have next and `a` what this one does.
-        let parent = ScriptedParent(logitWidth: Self.width) { prefix in
+        let script: ScriptedParent.Script = { prefix in
             var row = [Float](repeating: -20, count: Self.width)
             let inContext = prefix.count >= 2 && prefix[1] == TokenID(UInt8(ascii: "y"))
             row[Int(Self.a)] = inContext ? 4 : 0
             row[Int(Self.b)] = inContext ? 4.5 : 8
             return row
         }
+        let parent = ScriptedParent(logitWidth: Self.width, script: script)
         let canvas = infillCanvas("xy", 4, "z")
         let plain = try DiffusionSampler(model: Self.tornModel(), parent: parent)
             .sample([canvas], parameters: SamplingParameters(temperature: 0, guidance: 1))[0]
         // The last position is the denoiser's own (`a`, surer than the parent's slight `b`).
         #expect(bytes.decode(plain.gapTokens[0], skipSpecial: true) == "bbba")
-        let contrastParent = ScriptedParent(logitWidth: Self.width) { parent.script($0) }
+        let contrastParent = ScriptedParent(logitWidth: Self.width, script: script)
         let r = try DiffusionSampler(model: Self.tornModel(), parent: contrastParent)
             .sample([canvas], parameters: SamplingParameters(temperature: 0, guidance: 1, contrast: 1))[0]
         #expect(bytes.decode(r.gapTokens[0], skipSpecial: true) == "aaaa")
