@@ -55,6 +55,10 @@ public struct ConstraintCompiler: Sendable {
     /// Tokens that continue the word before them (no leading space; a letter, a digit or a
     /// non-ASCII byte first): banned right after a keyword.
     public let wordContinuationTokens: Set<TokenID>
+    /// Tokens holding a square bracket or a curly brace: what fill-in-the-blank placeholders
+    /// ("[Your Name]", "[App Name]", "{date}") are made of. Excluded from every field whose
+    /// keywords have none, so a filled document never hands a blank back to its reader.
+    public let placeholderTokens: [TokenID]
 
     public init(tokenizer: any Tokenizer, model: any DenoisingModel) {
         self.tokenizer = tokenizer
@@ -63,7 +67,7 @@ public struct ConstraintCompiler: Sendable {
         var bias: [TokenID: Float] = [:]
         var breaks: [TokenID] = [], paragraphs: [TokenID] = [], mixed: [TokenID] = [], mixedParagraphs: [TokenID] = []
         var openingBans: Set<TokenID> = [], sentenceEnds: Set<TokenID> = [], headings: [TokenID] = []
-        var continuations: Set<TokenID> = []
+        var continuations: Set<TokenID> = [], placeholders: [TokenID] = []
         let count = min(tokenizer.vocabularySize, model.samplableVocabularySize)
         for raw in 0..<count {
             let id = TokenID(raw)
@@ -74,6 +78,7 @@ public struct ConstraintCompiler: Sendable {
             }
             let bytes = tokenizer.bytes(of: id)
             let marks = bytes.drop { $0 == 0x20 }
+            if bytes.contains(where: { $0 == 0x5B || $0 == 0x5D || $0 == 0x7B || $0 == 0x7D }) { placeholders.append(id) }
             if !Self.opensProse(Array(marks)) { openingBans.insert(id) }
             if let first = bytes.first, first >= 0x80 || Character(UnicodeScalar(first)).isLetter || Character(UnicodeScalar(first)).isNumber {
                 continuations.insert(id)
@@ -100,6 +105,7 @@ public struct ConstraintCompiler: Sendable {
         self.sentenceEndTokens = sentenceEnds
         self.headingTokens = headings
         self.wordContinuationTokens = continuations
+        self.placeholderTokens = placeholders
         // Three words' worth of tokens: a trigram for English BPE, about 13 bytes for a byte tokenizer.
         let ngram = max(3, Int((3 * tokensPerWord / 1.3).rounded()))
         self.repetition = RepetitionGuard(vocabularySize: count, bytes: { tokenizer.bytes(of: $0) }, ngram: ngram)
@@ -192,12 +198,23 @@ public struct ConstraintCompiler: Sendable {
         banned += Self.repetitionBans(tripled: tripled, doubled: doubled)
         var bias = toneBias.merging(specialTokenBias) { _, special in special }
         for id in field.isInline ? mixedBreakTokens : mixedParagraphBreakTokens { bias[id] = -1e4 }
+        if !field.spec.keywords.contains(where: { $0.value.contains(where: { "[]{}".contains($0) }) }) {
+            for id in placeholderTokens { bias[id] = -1e4 }
+        }
         let ends = Set(field.isInline ? lineBreakTokens : paragraphBreakTokens)
         var constraints = GapConstraints(
             keywords: keywords, bannedSequences: banned, logitBias: bias,
             allowsNullTail: budget.minTokens < budget.maskTokens, minTokens: budget.minTokens,
             endTokens: ends, repetition: repetition)
-        if !keywords.isEmpty { constraints.afterKeywordBans = wordContinuationTokens }
+        if !keywords.isEmpty {
+            constraints.afterKeywordBans = wordContinuationTokens
+            constraints.midSentenceKeywords = Set(field.spec.keywords.indices.filter { k in
+                field.spec.keywords[k].value.drop { $0 == " " }.first?.isLowercase ?? false
+            })
+            if !constraints.midSentenceKeywords.isEmpty {
+                constraints.sentenceBoundaries = sentenceEndTokens.union(lineBreakTokens)
+            }
+        }
         if !field.isInline {
             constraints.firstTokenBans = openingBans
             constraints.bannedSequences += lineBreakTokens.flatMap { line in headingTokens.map { [line, $0] } }

@@ -109,6 +109,12 @@ public struct GapConstraints: Sendable, Hashable {
     public var afterKeywordBans: Set<TokenID> = []
     /// A push towards finishing the sentence and ending the gap near its length (nil = none).
     public var closing: ClosingPressure?
+    /// Indices of keywords that read only inside a sentence (`refund`, `water bath`: they start
+    /// with a lowercase letter). Guided decoding does not write them right after one of
+    /// ``sentenceBoundaries`` unless they are due, so a keyword does not open a sentence in lowercase.
+    public var midSentenceKeywords: Set<Int> = []
+    /// Tokens after which a sentence starts: sentence-ending punctuation and line breaks.
+    public var sentenceBoundaries: Set<TokenID> = []
 
     public init(
         keywords: [[TokenID]] = [], bannedSequences: [[TokenID]] = [], logitBias: [TokenID: Float] = [:],

@@ -222,6 +222,14 @@ struct CanvasRun {
     /// The gap of canvas position `p`, or -1.
     func gap(of p: Int) -> Int { gapOf[p] }
 
+    /// The last token before `p` that is not part of a null tail, nil when there is none or it is still masked.
+    func token(before p: Int) -> TokenID? {
+        var q = p - 1
+        while q >= 0 && nullFilled[q] { q -= 1 }
+        guard q >= 0, tokens[q] != maskTokenID else { return nil }
+        return tokens[q]
+    }
+
     /// Whether the null token may be committed at `p` now.
     func allowsNull(at p: Int) -> Bool {
         let g = gapOf[p]

@@ -65,7 +65,12 @@ enum StreamKeywords {
             let n = keywords[k].count
             return offset + n <= gap.range.count && (lead..<lead + n).allSatisfy(run.isMasked)
         }
-        let likely = fitting.filter { k in keywords[k].first.map { logit($0) >= threshold } ?? false }
+        // A lowercase keyword waits for the sentence to get going rather than open it.
+        let sentenceStart = run.token(before: lead).map(gap.constraints.sentenceBoundaries.contains) ?? false
+        let likely = fitting.filter { k in
+            !(sentenceStart && gap.constraints.midSentenceKeywords.contains(k))
+                && (keywords[k].first.map { logit($0) >= threshold } ?? false)
+        }
         let chosen = likely.max { logit(keywords[$0][0]) < logit(keywords[$1][0]) }
             ?? (due ? fitting.max { keywords[$0].count < keywords[$1].count } : nil)
         guard let k = chosen else { return false }

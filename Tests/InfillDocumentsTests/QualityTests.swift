@@ -107,4 +107,31 @@ import Testing
         #expect(compiled.constraints.bannedSequences.contains(newlineHash))
         #expect(!inlineCompiled.constraints.bannedSequences.contains(newlineHash))
     }
+
+    @Test func placeholderBracketsAreExcludedUnlessAKeywordHasThem() throws {
+        let model = ScriptedModel(logitWidth: 259, samplableVocabularySize: 257, maskTokenID: ByteTokenizer.mask,
+                                  nullTokenID: ByteTokenizer.endOfText) { _, _ in [Float](repeating: 0, count: 259) }
+        let compiler = ConstraintCompiler(tokenizer: ByteTokenizer(), model: model)
+        let brackets = "[]{}".unicodeScalars.map { TokenID($0.value) }
+        #expect(Set(compiler.placeholderTokens) == Set(brackets))
+        for inline in [false, true] {
+            let bias = try compiler.compile(QualityTests.field(inline: inline), toneBias: [:]).constraints.logitBias
+            #expect(brackets.allSatisfy { (bias[$0] ?? 0) <= -1e4 }, "\(inline)")
+            #expect(bias[TokenID(UInt8(ascii: "("))] == nil)
+        }
+        let asked = try compiler.compile(QualityTests.field(keywords: ["[beta]"]), toneBias: [:]).constraints.logitBias
+        #expect(brackets.allSatisfy { asked[$0] == nil })
+    }
+
+    @Test func lowercaseKeywordsWaitForASentenceToStart() throws {
+        let model = ScriptedModel(logitWidth: 259, samplableVocabularySize: 257, maskTokenID: ByteTokenizer.mask,
+                                  nullTokenID: ByteTokenizer.endOfText) { _, _ in [Float](repeating: 0, count: 259) }
+        let compiler = ConstraintCompiler(tokenizer: ByteTokenizer(), model: model)
+        let c = try compiler.compile(QualityTests.field(keywords: ["Acme", "refund", "water bath"]), toneBias: [:]).constraints
+        #expect(c.midSentenceKeywords == [1, 2])
+        #expect(c.sentenceBoundaries.isSuperset(of: [TokenID(UInt8(ascii: ".")), TokenID(UInt8(ascii: "\n"))]))
+        #expect(!c.sentenceBoundaries.contains(TokenID(UInt8(ascii: ","))))
+        let named = try compiler.compile(QualityTests.field(keywords: ["Acme"]), toneBias: [:]).constraints
+        #expect(named.midSentenceKeywords.isEmpty && named.sentenceBoundaries.isEmpty)
+    }
 }

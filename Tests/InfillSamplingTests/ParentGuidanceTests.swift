@@ -221,6 +221,24 @@ import Testing
         #expect(text.contains("cd") && !text.contains("cda"))
     }
 
+    @Test func aLowercaseKeywordDoesNotOpenASentence() throws {
+        // "cd" is likely at the gap's first position, right after "." — a sentence start.
+        let sampler = DiffusionSampler(model: Self.model(likelyAt: 0), parent: Self.neutralParent)
+        var constraints = GapConstraints(keywords: [bytes.encode("cd")])
+        let free = try sampler.sample([infillCanvas("x.", 8, "z", constraints: constraints)],
+                                      parameters: SamplingParameters(temperature: 0, guidance: 1))[0]
+        #expect(bytes.decode(free.gapTokens[0], skipSpecial: true) == "cdaaaaaa")
+        constraints.midSentenceKeywords = [0]
+        constraints.sentenceBoundaries = [Self.id(".")]
+        let r = try sampler.sample([infillCanvas("x.", 8, "z", constraints: constraints)],
+                                   parameters: SamplingParameters(temperature: 0, guidance: 1))[0]
+        #expect(bytes.decode(r.gapTokens[0], skipSpecial: true) == "aaaaaacd")
+        // After any other token the same keyword is written where it is likely.
+        let mid = try sampler.sample([infillCanvas("xy", 8, "z", constraints: constraints)],
+                                     parameters: SamplingParameters(temperature: 0, guidance: 1))[0]
+        #expect(bytes.decode(mid.gapTokens[0], skipSpecial: true) == "cdaaaaaa")
+    }
+
     @Test func anUnlikelyKeywordIsWrittenWhereItIsDue() throws {
         let sampler = DiffusionSampler(model: Self.model(likelyAt: nil), parent: Self.neutralParent)
         let canvas = infillCanvas("xy", 8, "z", constraints: GapConstraints(keywords: [bytes.encode("cd"), bytes.encode("e")]))
