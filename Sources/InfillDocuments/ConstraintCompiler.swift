@@ -41,7 +41,7 @@ public struct ConstraintCompiler: Sendable {
     /// The sampler's rules against repeated words, n-grams and filler, shared by every field.
     public let repetition: RepetitionGuard
     /// Tokens a paragraph field may not open with: everything whose text (after leading spaces)
-    /// does not start with a letter or an opening quote or bracket — numbers (`1.`), list markers,
+    /// does not start with a letter — quotes, parentheses, numbers (`1.`), list markers,
     /// dashes, headings, tables, emoji and partial UTF-8 bytes. A field opens with prose; the
     /// template writes `- {{item}}` or `1. {{item}}` where it wants a list.
     public let openingBans: Set<TokenID>
@@ -59,6 +59,9 @@ public struct ConstraintCompiler: Sendable {
     /// ("[Your Name]", "[App Name]", "{date}") are made of. Excluded from every field whose
     /// keywords have none, so a filled document never hands a blank back to its reader.
     public let placeholderTokens: [TokenID]
+    /// Tokens holding a double quotation mark (`"`, `“`, `”`): excluded from a field the template
+    /// quotes, whose fill would otherwise close the quote early (`"TideTech" is a product…" said`).
+    public let quoteTokens: [TokenID]
 
     public init(tokenizer: any Tokenizer, model: any DenoisingModel) {
         self.tokenizer = tokenizer
@@ -67,7 +70,7 @@ public struct ConstraintCompiler: Sendable {
         var bias: [TokenID: Float] = [:]
         var breaks: [TokenID] = [], paragraphs: [TokenID] = [], mixed: [TokenID] = [], mixedParagraphs: [TokenID] = []
         var openingBans: Set<TokenID> = [], sentenceEnds: Set<TokenID> = [], headings: [TokenID] = []
-        var continuations: Set<TokenID> = [], placeholders: [TokenID] = []
+        var continuations: Set<TokenID> = [], placeholders: [TokenID] = [], quotes: [TokenID] = []
         let count = min(tokenizer.vocabularySize, model.samplableVocabularySize)
         for raw in 0..<count {
             let id = TokenID(raw)
@@ -79,6 +82,7 @@ public struct ConstraintCompiler: Sendable {
             let bytes = tokenizer.bytes(of: id)
             let marks = bytes.drop { $0 == 0x20 }
             if bytes.contains(where: { $0 == 0x5B || $0 == 0x5D || $0 == 0x7B || $0 == 0x7D }) { placeholders.append(id) }
+            if bytes.contains(0x22) || Self.containsCurlyQuote(bytes) { quotes.append(id) }
             if !Self.opensProse(Array(marks)) { openingBans.insert(id) }
             if let first = bytes.first, first >= 0x80 || Character(UnicodeScalar(first)).isLetter || Character(UnicodeScalar(first)).isNumber {
                 continuations.insert(id)
@@ -106,6 +110,7 @@ public struct ConstraintCompiler: Sendable {
         self.headingTokens = headings
         self.wordContinuationTokens = continuations
         self.placeholderTokens = placeholders
+        self.quoteTokens = quotes
         // Three words' worth of tokens: a trigram for English BPE, about 13 bytes for a byte tokenizer.
         let ngram = max(3, Int((3 * tokensPerWord / 1.3).rounded()))
         self.repetition = RepetitionGuard(vocabularySize: count, bytes: { tokenizer.bytes(of: $0) }, ngram: ngram)
@@ -138,11 +143,20 @@ public struct ConstraintCompiler: Sendable {
         doubled.sorted().map { [$0, $0] } + tripled.subtracting(doubled).sorted().map { [$0, $0, $0] }
     }
 
+    /// Whether `bytes` hold `“` or `”` (E2 80 9C, E2 80 9D).
+    static func containsCurlyQuote(_ bytes: [UInt8]) -> Bool {
+        bytes.count >= 3 && (0...(bytes.count - 3)).contains { i in
+            bytes[i] == 0xE2 && bytes[i + 1] == 0x80 && (bytes[i + 2] == 0x9C || bytes[i + 2] == 0x9D)
+        }
+    }
+
     /// Whether token text (leading spaces removed) may open a paragraph: it starts with a letter
-    /// or an opening quote or bracket, and is whole UTF-8.
+    /// and is whole UTF-8. Not a quotation mark or a parenthesis: where the small model wants
+    /// one there it writes a quote it never closes (`"Dana Lee is a professional SEO
+    /// specialist…`) or numbers its sentences (`(1) The team has completed…`).
     static func opensProse(_ bytes: [UInt8]) -> Bool {
         guard let text = String(validating: bytes, as: UTF8.self), let first = text.first else { return false }
-        return first.isLetter || "\"'(“‘".contains(first)
+        return first.isLetter
     }
 
     /// The closing pressure of a block field: from 55 % of its maximum length (in tokens, the word
@@ -200,6 +214,9 @@ public struct ConstraintCompiler: Sendable {
         for id in field.isInline ? mixedBreakTokens : mixedParagraphBreakTokens { bias[id] = -1e4 }
         if !field.spec.keywords.contains(where: { $0.value.contains(where: { "[]{}".contains($0) }) }) {
             for id in placeholderTokens { bias[id] = -1e4 }
+        }
+        if field.isQuoted, !field.spec.keywords.contains(where: { $0.value.contains(where: { "\"“”".contains($0) }) }) {
+            for id in quoteTokens { bias[id] = -1e4 }
         }
         let ends = Set(field.isInline ? lineBreakTokens : paragraphBreakTokens)
         var constraints = GapConstraints(

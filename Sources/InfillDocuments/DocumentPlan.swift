@@ -56,7 +56,7 @@ public struct DocumentPlan: Sendable {
                 let field = PlannedField(
                     name: p.name, spec: spec, tone: tone,
                     sampling: ResolvedSampling(pipeline.sampling.overriding(with: spec.sampling)),
-                    location: p.location, isInline: isInline(at: i, in: segments))
+                    location: p.location, isInline: isInline(at: i, in: segments), isQuoted: isQuoted(at: i, in: segments))
                 fieldIndex[p.name] = fields.count
                 pieces.append(.field(fields.count))
                 fields.append(field)
@@ -103,6 +103,15 @@ public struct DocumentPlan: Sendable {
         throw DocumentError("unknown placeholder '\(p.name)'", at: p.location, hint: hint)
     }
 
+    /// Whether the placeholder at `index` sits between an opening and a closing quotation mark
+    /// (`"…"` or `“…”`), with nothing else between them.
+    private static func isQuoted(at index: Int, in segments: [TemplateSegment]) -> Bool {
+        guard index > 0, index + 1 < segments.count,
+              case .literal(let before) = segments[index - 1], case .literal(let after) = segments[index + 1] else { return false }
+        let opening = String(decoding: before.suffix(3), as: UTF8.self), closing = String(decoding: after.prefix(3), as: UTF8.self)
+        return (opening.hasSuffix("\"") && closing.hasPrefix("\"")) || (opening.hasSuffix("“") && closing.hasPrefix("”"))
+    }
+
     /// Whether the placeholder at `index` shares its line with other text (then its fill must
     /// stay on one line).
     private static func isInline(at index: Int, in segments: [TemplateSegment]) -> Bool {
@@ -140,6 +149,9 @@ public struct PlannedField: Sendable {
     public var location: SourceLocation
     /// True when the placeholder shares its line with other text: the fill is kept to one line.
     public var isInline: Bool
+    /// True when the template puts the placeholder between quotation marks (`"{{quote}}" said …`):
+    /// the fill may not hold one of its own, which would close the template's quote early.
+    public var isQuoted = false
 }
 
 extension FieldSpec {

@@ -6,8 +6,9 @@
 /// text that follows it, a block field ends its last sentence (or its last line is a list item
 /// or table row), no field stops on a word that cannot end a clause ("… we're going to be",
 /// "… I'm really"), and no field writes a Markdown heading of its own (the template holds the
-/// structure; a heading in a fill is the model copying or inventing document layout). Repetition
-/// is the share of word trigrams that repeat an earlier one.
+/// structure; a heading in a fill is the model copying or inventing document layout), and it
+/// closes every quotation mark and parenthesis it opens. Repetition is the share of word
+/// trigrams that repeat an earlier one.
 public struct FieldQuality: Sendable, Equatable {
     public var words: Int
     /// Share of word trigrams that repeat an earlier trigram of the field (0 = none).
@@ -26,10 +27,31 @@ public struct FieldQuality: Sendable, Equatable {
     public var avoidOK: Bool
     /// A line of the fill is a Markdown heading.
     public var hasHeading = false
+    /// A double quotation mark or a parenthesis is opened and never closed (`"Dana Lee is a
+    /// professional SEO specialist…` with no closing mark).
+    public var unbalanced = false
 
     /// The readable-field verdict (see the type's summary).
     public var readable: Bool {
         words > 0 && !stutters && repetition == 0 && filler <= 0.25 && lengthOK && !copiesTemplate && !unfinished && !hasHeading
+            && !unbalanced
+    }
+
+    /// Whether `text` leaves a double quotation mark or a parenthesis open (straight quotes pair
+    /// up; a stray closing parenthesis is a list marker such as `a)`, not an error).
+    static func isUnbalanced(_ text: String) -> Bool {
+        var straight = 0, curly = 0, round = 0
+        for c in text {
+            switch c {
+            case "\"": straight += 1
+            case "“": curly += 1
+            case "”": curly = max(0, curly - 1)
+            case "(": round += 1
+            case ")": round = max(0, round - 1)
+            default: continue
+            }
+        }
+        return straight % 2 != 0 || curly != 0 || round != 0
     }
 
     /// English words no sentence ends on, even before a full stop ("… for a few.", "… and the.").
@@ -106,7 +128,7 @@ public struct FieldQuality: Sendable, Equatable {
             lengthOK: field.spec.words.map { $0.contains(count) } ?? (count > 0),
             keywordsOK: FieldSpec.containsWords(field.spec.keywords.map(\.value), in: text),
             avoidOK: field.spec.avoid.allSatisfy { !FieldSpec.containsWord($0.value.lowercased(), in: lower) },
-            hasHeading: containsHeading(text))
+            hasHeading: containsHeading(text), unbalanced: isUnbalanced(text))
     }
 }
 

@@ -37,6 +37,13 @@ import Testing
         #expect(texts.joined() == "Gamma for Beta: \n\n\n")
     }
 
+    @Test func aFieldBetweenQuotationMarksIsQuoted() throws {
+        #expect(try plan("\"{{summary}}\" said Ana.\n").fields[0].isQuoted)
+        #expect(try plan("She said “{{summary}}” and left.\n").fields[0].isQuoted)
+        #expect(try !plan("\"Quote\" {{summary}}\n").fields[0].isQuoted)
+        #expect(try !plan("{{summary}}\n\n{{body}}\n").fields.contains(where: \.isQuoted))
+    }
+
     @Test func everyProblemIsListedWithItsPosition() {
         let found = errors("{{client}} {{summry}}\n{{summary}} {{summary}}\n{{x | tone: loud}}")
         #expect(found.count == 4)

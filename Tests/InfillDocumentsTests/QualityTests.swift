@@ -59,6 +59,17 @@ import Testing
         }
     }
 
+    @Test func anUnclosedQuoteOrParenthesisIsNotReadable() {
+        let open = FieldQuality.measure("\"Dana Lee is a professional SEO specialist with a strong focus on content.", field: Self.field())
+        #expect(open.unbalanced && !open.readable)
+        #expect(FieldQuality.measure("We fixed the login (finally) today.", field: Self.field()).readable)
+        #expect(FieldQuality.measure("We fixed the login (it took two days.", field: Self.field()).unbalanced)
+        #expect(FieldQuality.measure("She said “it works” and left.", field: Self.field()).readable)
+        #expect(FieldQuality.measure("She said “it works and left.", field: Self.field()).unbalanced)
+        // A closing parenthesis alone is a list marker, not an error.
+        #expect(!FieldQuality.measure("Two steps: a) log in, b) reset the password.", field: Self.field()).unbalanced)
+    }
+
     @Test func aHeadingInsideAFillIsNotReadable() {
         let leak = FieldQuality.measure("Please add this.\n# Volunteers wanted: riverside clean-up\nThanks.", field: Self.field())
         #expect(leak.hasHeading && !leak.readable)
@@ -82,10 +93,10 @@ import Testing
         #expect(closing.full == min(maximum * 9 / 10, compiled.budget.maskTokens))
         #expect(closing.from == max(compiled.budget.minTokens, maximum * 55 / 100))
         #expect(closing.strength == 6)
-        for opener in ["*", "-", "#", "|", "1", "\n", "\u{E2}"] {
+        for opener in ["*", "-", "#", "|", "1", "\n", "\u{E2}", "\"", "("] {
             #expect(compiled.constraints.firstTokenBans.contains(TokenID(opener.unicodeScalars.first!.value)), "\(opener)")
         }
-        for opener in ["T", "a", "\"", "("] {
+        for opener in ["T", "a"] {
             #expect(!compiled.constraints.firstTokenBans.contains(TokenID(opener.unicodeScalars.first!.value)), "\(opener)")
         }
         #expect(ConstraintCompiler.opensProse(Array(" Él".utf8).dropFirst().map { $0 }))
@@ -121,6 +132,20 @@ import Testing
         }
         let asked = try compiler.compile(QualityTests.field(keywords: ["[beta]"]), toneBias: [:]).constraints.logitBias
         #expect(brackets.allSatisfy { asked[$0] == nil })
+    }
+
+    @Test func aQuotedFieldHoldsNoQuotationMark() throws {
+        let model = ScriptedModel(logitWidth: 259, samplableVocabularySize: 257, maskTokenID: ByteTokenizer.mask,
+                                  nullTokenID: ByteTokenizer.endOfText) { _, _ in [Float](repeating: 0, count: 259) }
+        let compiler = ConstraintCompiler(tokenizer: ByteTokenizer(), model: model)
+        #expect(compiler.quoteTokens == [TokenID(UInt8(ascii: "\""))])
+        #expect(ConstraintCompiler.containsCurlyQuote(Array(" “Hi”".utf8)))
+        #expect(!ConstraintCompiler.containsCurlyQuote(Array("it’s — fine".utf8)))
+        var quoted = QualityTests.field(inline: true)
+        quoted.isQuoted = true
+        let quote = TokenID(UInt8(ascii: "\""))
+        #expect((try compiler.compile(quoted, toneBias: [:]).constraints.logitBias[quote] ?? 0) <= -1e4)
+        #expect(try compiler.compile(QualityTests.field(inline: true), toneBias: [:]).constraints.logitBias[quote] == nil)
     }
 
     @Test func lowercaseKeywordsWaitForASentenceToStart() throws {
