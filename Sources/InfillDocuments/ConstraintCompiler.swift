@@ -62,6 +62,11 @@ public struct ConstraintCompiler: Sendable {
     /// Tokens holding a double quotation mark (`"`, `“`, `”`): excluded from a field the template
     /// quotes, whose fill would otherwise close the quote early (`"TideTech" is a product…" said`).
     public let quoteTokens: [TokenID]
+    /// Tokens holding a code fence (three backticks): a fence a fill opens and never closes
+    /// turns the rest of the document into code.
+    public let fenceTokens: [TokenID]
+    /// ``StockPhrases`` as token sequences, with and without a leading space, by phrase.
+    let stockPhraseSequences: [(phrase: String, sequences: [[TokenID]])]
 
     public init(tokenizer: any Tokenizer, model: any DenoisingModel) {
         self.tokenizer = tokenizer
@@ -70,7 +75,7 @@ public struct ConstraintCompiler: Sendable {
         var bias: [TokenID: Float] = [:]
         var breaks: [TokenID] = [], paragraphs: [TokenID] = [], mixed: [TokenID] = [], mixedParagraphs: [TokenID] = []
         var openingBans: Set<TokenID> = [], sentenceEnds: Set<TokenID> = [], headings: [TokenID] = []
-        var continuations: Set<TokenID> = [], placeholders: [TokenID] = [], quotes: [TokenID] = []
+        var continuations: Set<TokenID> = [], placeholders: [TokenID] = [], quotes: [TokenID] = [], fences: [TokenID] = []
         let count = min(tokenizer.vocabularySize, model.samplableVocabularySize)
         for raw in 0..<count {
             let id = TokenID(raw)
@@ -83,6 +88,9 @@ public struct ConstraintCompiler: Sendable {
             let marks = bytes.drop { $0 == 0x20 }
             if bytes.contains(where: { $0 == 0x5B || $0 == 0x5D || $0 == 0x7B || $0 == 0x7D }) { placeholders.append(id) }
             if bytes.contains(0x22) || Self.containsCurlyQuote(bytes) { quotes.append(id) }
+            if bytes.count >= 3, (0...(bytes.count - 3)).contains(where: { bytes[$0] == 0x60 && bytes[$0 + 1] == 0x60 && bytes[$0 + 2] == 0x60 }) {
+                fences.append(id)
+            }
             if !Self.opensProse(Array(marks)) { openingBans.insert(id) }
             if let first = bytes.first, first >= 0x80 || Character(UnicodeScalar(first)).isLetter || Character(UnicodeScalar(first)).isNumber {
                 continuations.insert(id)
@@ -111,6 +119,10 @@ public struct ConstraintCompiler: Sendable {
         self.wordContinuationTokens = continuations
         self.placeholderTokens = placeholders
         self.quoteTokens = quotes
+        self.fenceTokens = fences
+        self.stockPhraseSequences = StockPhrases.all.map { phrase in
+            (phrase, Array(Set([tokenizer.encode(phrase), tokenizer.encode(" " + phrase)].filter { !$0.isEmpty })).sorted { $0.lexicographicallyPrecedes($1) })
+        }
         // Three words' worth of tokens: a trigram for English BPE, about 13 bytes for a byte tokenizer.
         let ngram = max(3, Int((3 * tokensPerWord / 1.3).rounded()))
         self.repetition = RepetitionGuard(vocabularySize: count, bytes: { tokenizer.bytes(of: $0) }, ngram: ngram)
@@ -203,6 +215,9 @@ public struct ConstraintCompiler: Sendable {
         if field.spec.tokens == nil { budget.maskTokens = max(budget.maskTokens, keywordTotal + 2) }
         budget.maskTokens = min(budget.maskTokens, limit)
         var banned = field.spec.avoid.flatMap { bannedSequences(for: $0.value) }
+        for (phrase, sequences) in stockPhraseSequences where !field.spec.keywords.contains(where: { $0.value.contains(phrase) }) {
+            banned += sequences
+        }
         // Keyword tokens and the most favoured tone tokens may not even double; the document's
         // own tokens may not triple.
         var doubled = Set(keywords.flatMap { $0 })
@@ -214,6 +229,9 @@ public struct ConstraintCompiler: Sendable {
         for id in field.isInline ? mixedBreakTokens : mixedParagraphBreakTokens { bias[id] = -1e4 }
         if !field.spec.keywords.contains(where: { $0.value.contains(where: { "[]{}".contains($0) }) }) {
             for id in placeholderTokens { bias[id] = -1e4 }
+        }
+        if !field.spec.keywords.contains(where: { $0.value.contains("```") }) {
+            for id in fenceTokens { bias[id] = -1e4 }
         }
         if field.isQuoted, !field.spec.keywords.contains(where: { $0.value.contains(where: { "\"“”".contains($0) }) }) {
             for id in quoteTokens { bias[id] = -1e4 }

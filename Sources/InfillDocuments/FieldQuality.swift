@@ -7,7 +7,7 @@
 /// or table row), no field stops on a word that cannot end a clause ("… we're going to be",
 /// "… I'm really"), and no field writes a Markdown heading of its own (the template holds the
 /// structure; a heading in a fill is the model copying or inventing document layout), and it
-/// closes every quotation mark and parenthesis it opens. Repetition is the share of word
+/// closes every quotation mark, parenthesis, code fence and bold mark it opens. Repetition is the share of word
 /// trigrams that repeat an earlier one.
 public struct FieldQuality: Sendable, Equatable {
     public var words: Int
@@ -27,8 +27,8 @@ public struct FieldQuality: Sendable, Equatable {
     public var avoidOK: Bool
     /// A line of the fill is a Markdown heading.
     public var hasHeading = false
-    /// A double quotation mark or a parenthesis is opened and never closed (`"Dana Lee is a
-    /// professional SEO specialist…` with no closing mark).
+    /// A double quotation mark, a parenthesis, a code fence or a bold mark is opened and never
+    /// closed (`"Dana Lee is a professional SEO specialist…` with no closing mark).
     public var unbalanced = false
 
     /// The readable-field verdict (see the type's summary).
@@ -37,9 +37,14 @@ public struct FieldQuality: Sendable, Equatable {
             && !unbalanced
     }
 
-    /// Whether `text` leaves a double quotation mark or a parenthesis open (straight quotes pair
-    /// up; a stray closing parenthesis is a list marker such as `a)`, not an error).
+    /// Whether `text` leaves a double quotation mark, a parenthesis, a code fence or a bold mark
+    /// open (straight quotes, fences and `**` pair up; a stray closing parenthesis is a list
+    /// marker such as `a)`, not an error).
     static func isUnbalanced(_ text: String) -> Bool {
+        // Markdown too: a code fence or bold mark left open runs on through the rest of the document.
+        let fences = text.components(separatedBy: "```").count - 1
+        let bold = text.replacingOccurrences(of: "```", with: "").components(separatedBy: "**").count - 1
+        if fences % 2 != 0 || bold % 2 != 0 { return true }
         var straight = 0, curly = 0, round = 0
         for c in text {
             switch c {

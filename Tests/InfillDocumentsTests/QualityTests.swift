@@ -66,6 +66,10 @@ import Testing
         #expect(FieldQuality.measure("We fixed the login (it took two days.", field: Self.field()).unbalanced)
         #expect(FieldQuality.measure("She said “it works” and left.", field: Self.field()).readable)
         #expect(FieldQuality.measure("She said “it works and left.", field: Self.field()).unbalanced)
+        // Markdown marks too: an open code fence or bold mark runs on through the document.
+        #expect(FieldQuality.measure("The error message is:\n```\nThe password has been changed.", field: Self.field()).unbalanced)
+        #expect(FieldQuality.measure("Your Name**\nYour Address**\nMy Name**", field: Self.field()).unbalanced)
+        #expect(!FieldQuality.measure("It is **fast** and `small`:\n```\nrun\n```\nDone.", field: Self.field()).unbalanced)
         // A closing parenthesis alone is a list marker, not an error.
         #expect(!FieldQuality.measure("Two steps: a) log in, b) reset the password.", field: Self.field()).unbalanced)
     }
@@ -146,6 +150,23 @@ import Testing
         let quote = TokenID(UInt8(ascii: "\""))
         #expect((try compiler.compile(quoted, toneBias: [:]).constraints.logitBias[quote] ?? 0) <= -1e4)
         #expect(try compiler.compile(QualityTests.field(inline: true), toneBias: [:]).constraints.logitBias[quote] == nil)
+    }
+
+    @Test func signOffsBlanksAndFencesStayOutOfFields() throws {
+        let model = ScriptedModel(logitWidth: 259, samplableVocabularySize: 257, maskTokenID: ByteTokenizer.mask,
+                                  nullTokenID: ByteTokenizer.endOfText) { _, _ in [Float](repeating: 0, count: 259) }
+        let tokenizer = ByteTokenizer()
+        let compiler = ConstraintCompiler(tokenizer: tokenizer, model: model)
+        // A byte tokenizer has no token of three backticks.
+        #expect(compiler.fenceTokens.isEmpty)
+        let banned = try compiler.compile(QualityTests.field(), toneBias: [:]).constraints.bannedSequences
+        for phrase in ["Best regards", " Kind regards", "Your Name", "Sincerely,"] {
+            #expect(banned.contains(tokenizer.encode(phrase)), "\(phrase)")
+        }
+        #expect(!banned.contains(tokenizer.encode("your name")))
+        // A keyword that holds one keeps it free.
+        let asked = try compiler.compile(QualityTests.field(keywords: ["Best regards"]), toneBias: [:]).constraints.bannedSequences
+        #expect(!asked.contains(tokenizer.encode("Best regards")) && asked.contains(tokenizer.encode("Your Name")))
     }
 
     @Test func lowercaseKeywordsWaitForASentenceToStart() throws {
