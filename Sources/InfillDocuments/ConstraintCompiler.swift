@@ -17,6 +17,8 @@ public struct CompiledField: Sendable {
 ///   without a leading space.
 /// - `words`/`tokens` → a ``LengthBudget`` with a removable null tail.
 /// - `tone` → logit biases from ``ToneBiasCompiler``.
+/// - every field → special tokens, placeholder brackets, code fences and ``StockPhrases``
+///   excluded; in a quoted field, quotation marks too (a keyword that holds one keeps it free).
 public struct ConstraintCompiler: Sendable {
     public let tokenizer: any Tokenizer
     public let model: any DenoisingModel
