@@ -89,10 +89,8 @@ public struct ConstraintCompiler: Sendable {
             let bytes = tokenizer.bytes(of: id)
             let marks = bytes.drop { $0 == 0x20 }
             if bytes.contains(where: { $0 == 0x5B || $0 == 0x5D || $0 == 0x7B || $0 == 0x7D }) { placeholders.append(id) }
-            if bytes.contains(0x22) || Self.containsCurlyQuote(bytes) { quotes.append(id) }
-            if bytes.count >= 3, (0...(bytes.count - 3)).contains(where: { bytes[$0] == 0x60 && bytes[$0 + 1] == 0x60 && bytes[$0 + 2] == 0x60 }) {
-                fences.append(id)
-            }
+            if bytes.contains(0x22) || Self.holds(bytes, "“") || Self.holds(bytes, "”") { quotes.append(id) }
+            if Self.holds(bytes, "```") { fences.append(id) }
             if !Self.opensProse(Array(marks)) { openingBans.insert(id) }
             if let first = bytes.first, first >= 0x80 || Character(UnicodeScalar(first)).isLetter || Character(UnicodeScalar(first)).isNumber {
                 continuations.insert(id)
@@ -157,11 +155,11 @@ public struct ConstraintCompiler: Sendable {
         doubled.sorted().map { [$0, $0] } + tripled.subtracting(doubled).sorted().map { [$0, $0, $0] }
     }
 
-    /// Whether `bytes` hold `“` or `”` (E2 80 9C, E2 80 9D).
-    static func containsCurlyQuote(_ bytes: [UInt8]) -> Bool {
-        bytes.count >= 3 && (0...(bytes.count - 3)).contains { i in
-            bytes[i] == 0xE2 && bytes[i + 1] == 0x80 && (bytes[i + 2] == 0x9C || bytes[i + 2] == 0x9D)
-        }
+    /// Whether `bytes` hold the UTF-8 of `text` somewhere.
+    static func holds(_ bytes: [UInt8], _ text: String) -> Bool {
+        let pattern = Array(text.utf8)
+        guard !pattern.isEmpty, bytes.count >= pattern.count else { return false }
+        return (0...(bytes.count - pattern.count)).contains { bytes[$0..<($0 + pattern.count)].elementsEqual(pattern) }
     }
 
     /// Whether token text (leading spaces removed) may open a paragraph: it starts with a letter
@@ -216,8 +214,10 @@ public struct ConstraintCompiler: Sendable {
                                        tokensPerWord: tokensPerWord, keywordTokens: keywordTotal)
         if field.spec.tokens == nil { budget.maskTokens = max(budget.maskTokens, keywordTotal + 2) }
         budget.maskTokens = min(budget.maskTokens, limit)
+        // What a field never writes unless one of its keywords asks for it.
+        func asked(_ holds: (String) -> Bool) -> Bool { field.spec.keywords.contains { holds($0.value) } }
         var banned = field.spec.avoid.flatMap { bannedSequences(for: $0.value) }
-        for (phrase, sequences) in stockPhraseSequences where !field.spec.keywords.contains(where: { $0.value.contains(phrase) }) {
+        for (phrase, sequences) in stockPhraseSequences where !asked({ $0.contains(phrase) }) {
             banned += sequences
         }
         // Keyword tokens and the most favoured tone tokens may not even double; the document's
@@ -229,15 +229,11 @@ public struct ConstraintCompiler: Sendable {
         banned += Self.repetitionBans(tripled: tripled, doubled: doubled)
         var bias = toneBias.merging(specialTokenBias) { _, special in special }
         for id in field.isInline ? mixedBreakTokens : mixedParagraphBreakTokens { bias[id] = -1e4 }
-        if !field.spec.keywords.contains(where: { $0.value.contains(where: { "[]{}".contains($0) }) }) {
-            for id in placeholderTokens { bias[id] = -1e4 }
-        }
-        if !field.spec.keywords.contains(where: { $0.value.contains("```") }) {
-            for id in fenceTokens { bias[id] = -1e4 }
-        }
-        if field.isQuoted, !field.spec.keywords.contains(where: { $0.value.contains(where: { "\"“”".contains($0) }) }) {
-            for id in quoteTokens { bias[id] = -1e4 }
-        }
+        var excluded: [TokenID] = []
+        if !asked({ $0.contains(where: { "[]{}".contains($0) }) }) { excluded += placeholderTokens }
+        if !asked({ $0.contains("```") }) { excluded += fenceTokens }
+        if field.isQuoted, !asked({ $0.contains(where: { "\"“”".contains($0) }) }) { excluded += quoteTokens }
+        for id in excluded { bias[id] = -1e4 }
         let ends = Set(field.isInline ? lineBreakTokens : paragraphBreakTokens)
         var constraints = GapConstraints(
             keywords: keywords, bannedSequences: banned, logitBias: bias,

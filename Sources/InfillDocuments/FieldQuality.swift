@@ -7,8 +7,8 @@
 /// or table row), no field stops on a word that cannot end a clause ("… we're going to be",
 /// "… I'm really"), and no field writes a Markdown heading of its own (the template holds the
 /// structure; a heading in a fill is the model copying or inventing document layout), and it
-/// closes every quotation mark, parenthesis, code fence and bold mark it opens. Repetition is the share of word
-/// trigrams that repeat an earlier one.
+/// closes every quotation mark, parenthesis, code fence and bold mark it opens. Repetition is
+/// the share of word trigrams that repeat an earlier one.
 public struct FieldQuality: Sendable, Equatable {
     public var words: Int
     /// Share of word trigrams that repeat an earlier trigram of the field (0 = none).

@@ -66,7 +66,8 @@ enum StreamKeywords {
             return offset + n <= gap.range.count && (lead..<lead + n).allSatisfy(run.isMasked)
         }
         // A lowercase keyword waits for the sentence to get going rather than open it.
-        let sentenceStart = run.token(before: lead).map(gap.constraints.sentenceBoundaries.contains) ?? false
+        let sentenceStart = !gap.constraints.midSentenceKeywords.isEmpty
+            && (run.token(before: lead).map(gap.constraints.sentenceBoundaries.contains) ?? false)
         let likely = fitting.filter { k in
             !(sentenceStart && gap.constraints.midSentenceKeywords.contains(k))
                 && (keywords[k].first.map { logit($0) >= threshold } ?? false)

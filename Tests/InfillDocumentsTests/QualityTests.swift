@@ -143,8 +143,8 @@ import Testing
                                   nullTokenID: ByteTokenizer.endOfText) { _, _ in [Float](repeating: 0, count: 259) }
         let compiler = ConstraintCompiler(tokenizer: ByteTokenizer(), model: model)
         #expect(compiler.quoteTokens == [TokenID(UInt8(ascii: "\""))])
-        #expect(ConstraintCompiler.containsCurlyQuote(Array(" “Hi”".utf8)))
-        #expect(!ConstraintCompiler.containsCurlyQuote(Array("it’s — fine".utf8)))
+        #expect(ConstraintCompiler.holds(Array(" “Hi”".utf8), "“"))
+        #expect(!ConstraintCompiler.holds(Array("it’s — fine".utf8), "“") && !ConstraintCompiler.holds(Array("it’s — fine".utf8), "”"))
         var quoted = QualityTests.field(inline: true)
         quoted.isQuoted = true
         let quote = TokenID(UInt8(ascii: "\""))
