@@ -11,7 +11,10 @@ import Synchronization
 /// field at a time, each in a window around its gap). `candidates: N` samples N canvases and keeps
 /// the one with the best constraint score; a canvas whose best candidate still breaks a hard
 /// constraint (possible only for word bounds and non-canonical spellings of avoided words) is
-/// sampled again with new seeds, up to ``maxAttempts`` times, then the document fails.
+/// sampled again with new seeds, up to ``maxAttempts`` times, then the document fails. A field
+/// that meets its constraints but still does not read as prose (``FieldQuality/readable``) is
+/// then filled once more on its own, between the other fields' finished text, and the new fill
+/// is kept if it reads as prose.
 ///
 /// Safe to share between workers: it holds only immutable state and a lock-protected cache.
 public final class DocumentFiller: Sendable {
@@ -155,8 +158,8 @@ public final class DocumentFiller: Sendable {
         let units = samplingUnits(plan: plan, compiled: compiled)
         let run = DocumentRun(plan: plan, compiled: compiled, documentSeed: documentSeed, shouldContinue: shouldContinue,
                               progress: progress, recorder: recorder)
-        for (unitIndex, unit) in units.enumerated() {
-            let result = try fillUnit(unit, index: unitIndex, filled: filled, forwardsSoFar: totalForwards, in: run)
+        var unreadable: [Int] = []
+        func record(_ result: UnitResult, unit: [Int]) {
             totalForwards += result.forwardPasses
             timings = timings + result.timings
             for (index, outcome) in result.outcomes {
@@ -169,6 +172,32 @@ public final class DocumentFiller: Sendable {
                     avoid: field.spec.avoid.map(\.value), tone: field.tone?.name, toneScore: outcome.toneScore,
                     seed: result.seed, candidates: field.sampling.candidates, attempts: result.attempts,
                     canvasFields: unit.map { plan.fields[$0].name })
+            }
+        }
+        for (unitIndex, unit) in units.enumerated() {
+            let result = try fillUnit(unit, index: unitIndex, filled: filled, forwardsSoFar: totalForwards, in: run)
+            record(result, unit: unit)
+            unreadable += result.outcomes.filter { !$0.1.readable }.map(\.0)
+        }
+        // Repair: a field that still does not read as prose is filled again on its own, with every
+        // other field's text in place around it (so it sees both sides written), and the new fill
+        // replaces it only if it reads as prose.
+        for (k, index) in unreadable.sorted().enumerated() {
+            var others = filled
+            others[index] = nil
+            let result: UnitResult
+            do {
+                result = try fillUnit([index], index: units.count + k, filled: others, forwardsSoFar: totalForwards, in: run)
+            } catch let error as CancellationError {
+                throw error
+            } catch {
+                continue  // the first fill met every constraint; a repair that cannot is dropped
+            }
+            if result.outcomes.allSatisfy(\.1.readable) {
+                record(result, unit: [index])
+            } else {
+                totalForwards += result.forwardPasses
+                timings = timings + result.timings
             }
         }
 

@@ -7,7 +7,8 @@
 /// or table row), no field stops on a word that cannot end a clause ("… we're going to be",
 /// "… I'm really"), and no field writes a Markdown heading of its own (the template holds the
 /// structure; a heading in a fill is the model copying or inventing document layout), and it
-/// closes every quotation mark, parenthesis, code fence and bold mark it opens. Repetition is
+/// closes every quotation mark, parenthesis, code fence and bold mark it opens, and no line of it
+/// is without letters (an empty list item `1.`, a bare `2.0.`; table rows aside). Repetition is
 /// the share of word trigrams that repeat an earlier one.
 public struct FieldQuality: Sendable, Equatable {
     public var words: Int
@@ -30,11 +31,21 @@ public struct FieldQuality: Sendable, Equatable {
     /// A double quotation mark, a parenthesis, a code fence or a bold mark is opened and never
     /// closed (`"Dana Lee is a professional SEO specialist…` with no closing mark).
     public var unbalanced = false
+    /// A line holds no letter: an empty list item (`1.`, `-`) or a bare number, where a table
+    /// row (`| 3 | 4 |`) is allowed.
+    public var letterlessLine = false
 
     /// The readable-field verdict (see the type's summary).
     public var readable: Bool {
         words > 0 && !stutters && repetition == 0 && filler <= 0.25 && lengthOK && !copiesTemplate && !unfinished && !hasHeading
-            && !unbalanced
+            && !unbalanced && !letterlessLine
+    }
+
+    /// Whether a line of `text` other than a table row holds no letter at all.
+    static func hasLetterlessLine(_ text: String) -> Bool {
+        text.split(separator: "\n").map(trimmed).contains { line in
+            !line.isEmpty && !line.hasPrefix("|") && !line.contains(where: \.isLetter)
+        }
     }
 
     /// Whether `text` leaves a double quotation mark, a parenthesis, a code fence or a bold mark
@@ -133,7 +144,8 @@ public struct FieldQuality: Sendable, Equatable {
             lengthOK: field.spec.words.map { $0.contains(count) } ?? (count > 0),
             keywordsOK: FieldSpec.containsWords(field.spec.keywords.map(\.value), in: text),
             avoidOK: field.spec.avoid.allSatisfy { !FieldSpec.containsWord($0.value.lowercased(), in: lower) },
-            hasHeading: containsHeading(text), unbalanced: isUnbalanced(text))
+            hasHeading: containsHeading(text), unbalanced: isUnbalanced(text),
+            letterlessLine: hasLetterlessLine(text))
     }
 }
 

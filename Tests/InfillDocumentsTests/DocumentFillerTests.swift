@@ -133,6 +133,40 @@ import Testing
         #expect(filled.report.fields[0].toneScore != nil)
     }
 
+    @Test func anUnreadableFieldIsFilledAgainBetweenTheFinishedOnes() throws {
+        // While masks remain far from a position (the other field not yet written), this model
+        // writes `(`, which no fill closes (not readable, yet within its length); with only the
+        // field's own masks left it writes prose. So the joint canvas leaves a field unreadable,
+        // and it is repaired on a canvas of its own.
+        let prose = TestModels.prose(nullLogit: -2)
+        let width = ByteTokenizer().vocabularySize
+        let model = ScriptedModel(logitWidth: width, maskTokenID: ByteTokenizer.mask, nullTokenID: ByteTokenizer.endOfText) { tokens, position in
+            let far = tokens.indices.contains { tokens[$0] == ByteTokenizer.mask && abs($0 - position) > 150 }
+            guard far else {
+                return (try? prose.predict([PredictionRequest(tokens: tokens, positions: [position])]))?.first?.values ?? []
+            }
+            var row = [Float](repeating: -20, count: width)
+            row[Int(UInt8(ascii: "("))] = 12
+            return row
+        }
+        let yaml = """
+            name: r
+            sampling: { temperature: 1.0 }
+            fields:
+              a: { words: 2-10 }
+              b: { words: 2-10 }
+            """
+        let library = PipelineLibrary(pipelines: [try PipelineSpec.parse(yaml, file: "r.yaml")])
+        let middle = String(repeating: "Plain template text between the two fields. ", count: 8)
+        let template = "---\npipeline: r\n---\nFirst: {{a}} done.\n\n\(middle)\n\nSecond: {{b}} done.\n"
+        let filled = try DocumentFiller(model: TestModels.loaded(model), library: library)
+            .fill(name: "x.md", contents: Array(template.utf8))
+        for field in filled.report.fields {
+            #expect(!field.text.contains("("), "\(field.name): \(field.text)")
+        }
+        #expect(filled.report.fields.contains { $0.canvasFields == [$0.name] }, "no field was repaired on its own canvas")
+    }
+
     @Test func candidatesAreRankedByTheParentsFluency() throws {
         // Guidance off: the parent only ranks. The candidates are the same in both runs (same
         // seeds, same denoiser), so each run keeps the one its parent finds most likely.

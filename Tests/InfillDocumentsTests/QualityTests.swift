@@ -79,6 +79,14 @@ import Testing
         #expect(leak.hasHeading && !leak.readable)
         #expect(!FieldQuality.measure("We ranked #1 in the survey. #2 was close.", field: Self.field()).hasHeading)
     }
+
+    @Test func aLineWithoutLettersIsNotReadable() {
+        let empty = FieldQuality.measure("The following steps will help you upgrade your app.\n1.", field: Self.field())
+        #expect(empty.letterlessLine && !empty.readable)
+        #expect(FieldQuality.measure("These are the fixes:\n- \n- The login works again.", field: Self.field()).letterlessLine)
+        #expect(!FieldQuality.measure("| Week | Hours |\n| 1 | 12 |", field: Self.field()).letterlessLine)
+        #expect(!FieldQuality.measure("1. Back up the data.\n2. Install 2.4 and restart.", field: Self.field()).letterlessLine)
+    }
 }
 
 /// The constraint compiler's closing pressure (block and in-line fields alike) and
