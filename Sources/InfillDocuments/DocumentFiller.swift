@@ -159,7 +159,13 @@ public final class DocumentFiller: Sendable {
         let run = DocumentRun(plan: plan, compiled: compiled, documentSeed: documentSeed, shouldContinue: shouldContinue,
                               progress: progress, recorder: recorder)
         var unreadable: [Int] = []
-        func record(_ result: UnitResult, unit: [Int]) {
+        var canvases: [FillReport.Canvas] = []
+        func account(_ result: UnitResult, unit: [Int], canvas: Int, repair: Bool, used: Bool) {
+            canvases.append(FillReport.Canvas(
+                number: canvas, fields: unit.map { plan.fields[$0].name }, steps: result.steps,
+                forwardPasses: result.forwardPasses, seconds: result.seconds, repair: repair, used: used))
+        }
+        func record(_ result: UnitResult, unit: [Int], canvas: Int, repaired: Bool) {
             totalForwards += result.forwardPasses
             timings = timings + result.timings
             for (index, outcome) in result.outcomes {
@@ -171,35 +177,44 @@ public final class DocumentFiller: Sendable {
                     keywords: field.spec.keywords.map(\.value), keywordsFound: outcome.keywordsFound,
                     avoid: field.spec.avoid.map(\.value), tone: field.tone?.name, toneScore: outcome.toneScore,
                     seed: result.seed, candidates: field.sampling.candidates, attempts: result.attempts,
-                    canvasFields: unit.map { plan.fields[$0].name })
+                    canvasFields: unit.map { plan.fields[$0].name }, canvas: canvas, repaired: repaired)
             }
         }
         for (unitIndex, unit) in units.enumerated() {
             let result = try fillUnit(unit, index: unitIndex, filled: filled, forwardsSoFar: totalForwards, in: run)
-            record(result, unit: unit)
+            record(result, unit: unit, canvas: unitIndex, repaired: false)
+            account(result, unit: unit, canvas: unitIndex, repair: false, used: true)
             unreadable += result.outcomes.filter { !$0.1.readable }.map(\.0)
         }
         // Repair: a field that still does not read as prose is filled again on its own, with every
         // other field's text in place around it (so it sees both sides written), and the new fill
         // replaces it only if it reads as prose.
+        // A repair that is dropped leaves no frames in the replay, which shows what was kept.
         for (k, index) in unreadable.sorted().enumerated() {
             var others = filled
             others[index] = nil
+            let replayMark = recorder?.mark()
             let result: UnitResult
             do {
                 result = try fillUnit([index], index: units.count + k, filled: others, forwardsSoFar: totalForwards, in: run)
             } catch let error as CancellationError {
                 throw error
             } catch {
+                recorder?.rewind(to: replayMark)
                 continue  // the first fill met every constraint; a repair that cannot is dropped
             }
-            if result.outcomes.allSatisfy(\.1.readable) {
-                record(result, unit: [index])
+            let kept = result.outcomes.allSatisfy(\.1.readable)
+            account(result, unit: [index], canvas: units.count + k, repair: true, used: kept)
+            if kept {
+                record(result, unit: [index], canvas: units.count + k, repaired: true)
             } else {
+                recorder?.rewind(to: replayMark)
                 totalForwards += result.forwardPasses
                 timings = timings + result.timings
             }
         }
+        let usedCanvases = Set(reports.values.map(\.canvas))
+        for i in canvases.indices { canvases[i].used = usedCanvases.contains(canvases[i].number) }
 
         // Render: front matter (if kept) and the body with every field's text.
         var document: [UInt8] = []
@@ -216,7 +231,7 @@ public final class DocumentFiller: Sendable {
         let elapsed = clock.now - started
         let report = FillReport(
             document: name, output: outputName, pipeline: plan.pipeline.name, model: model.name, adapter: model.adapter,
-            seed: documentSeed, fields: plan.fields.indices.compactMap { reports[$0] },
+            seed: documentSeed, fields: plan.fields.indices.compactMap { reports[$0] }, canvases: canvases,
             totalForwardPasses: totalForwards,
             totalSeconds: elapsed.inSeconds, timings: timings)
         var filledDocument = FilledDocument(

@@ -28,6 +28,26 @@ public struct FillReport: Sendable {
         public var attempts: Int
         /// The fields filled in the same canvas (itself included).
         public var canvasFields: [String]
+        /// The number of that canvas in fill order, as the replay page counts them.
+        public var canvas: Int
+        /// Whether the text comes from the repair pass: the first fill did not read as prose, so
+        /// the field was filled again on its own between the finished fields.
+        public var repaired: Bool
+    }
+
+    /// One sampler call on one canvas: the first pass fills every field, repairs refill one.
+    public struct Canvas: Sendable, Equatable {
+        /// Its number in fill order (``Field/canvas``), as the replay page counts them.
+        public var number: Int
+        public var fields: [String]
+        public var steps: Int
+        public var forwardPasses: Int
+        public var seconds: Double
+        /// Whether this canvas refilled a field whose first fill did not read as prose.
+        public var repair: Bool
+        /// Whether any of its text is in the document (a dropped repair or a canvas whose every
+        /// field was repaired is not). A dropped repair is left out of the replay.
+        public var used: Bool
     }
 
     public var document: String
@@ -38,6 +58,8 @@ public struct FillReport: Sendable {
     /// The document seed (pipeline seed XOR FNV-1a 64 of the input bytes).
     public var seed: UInt64
     public var fields: [Field]
+    /// Every canvas sampled, in fill order.
+    public var canvases: [Canvas] = []
     public var totalForwardPasses: Int
     public var totalSeconds: Double
     /// Where the forward passes' time went (full passes, cached passes, the parent's steps).
@@ -63,6 +85,8 @@ public struct FillReport: Sendable {
                 ("candidates", .int(f.candidates)),
                 ("attempts", .int(f.attempts)),
                 ("canvas_fields", .array(f.canvasFields.map { .string($0) })),
+                ("canvas", .int(f.canvas)),
+                ("repaired", .bool(f.repaired)),
             ])
         }
         return JSONValue.object([
@@ -73,6 +97,17 @@ public struct FillReport: Sendable {
             ("adapter", adapter.map { .string($0) } ?? .null),
             ("seed", .uint(seed)),
             ("fields", .array(fieldValues)),
+            ("canvases", .array(canvases.map { c in
+                .object([
+                    ("canvas", .int(c.number)),
+                    ("fields", .array(c.fields.map { .string($0) })),
+                    ("steps", .int(c.steps)),
+                    ("forward_passes", .int(c.forwardPasses)),
+                    ("seconds", .double(c.seconds)),
+                    ("repair", .bool(c.repair)),
+                    ("used", .bool(c.used)),
+                ])
+            })),
             ("forward_passes", .int(totalForwardPasses)),
             ("total_seconds", .double(totalSeconds)),
             ("timings", .object([

@@ -52,6 +52,18 @@ final class ReplayRecorder: Sendable {
         }
     }
 
+    /// Where the replay stands now, for ``rewind(to:)``.
+    func mark() -> Int { state.withLock { $0.frames.count } }
+
+    /// Drops every frame recorded since `mark` (a canvas whose fill was not kept).
+    func rewind(to mark: Int?) {
+        guard let mark else { return }
+        state.withLock { state in
+            if state.frames.count > mark { state.frames.removeLast(state.frames.count - mark) }
+            state.steps = []
+        }
+    }
+
     /// Notes one step's counters; a step 1 starts a new sampler call (the steps before are dropped).
     func record(_ update: FillProgress) {
         let elapsed = ContinuousClock.now - started

@@ -68,19 +68,23 @@ enum HeadlessChromium {
         return (try? FileManager.default.attributesOfItem(atPath: file)[.size] as? Int) ?? 0
     }
 
-    /// The sampler steps of each canvas, in order, from a `.report.json` (fields list their canvas).
+    /// The sampler steps of each canvas the replay shows, in order, from a `.report.json`
+    /// (every canvas but a dropped repair).
     static func stepsPerCanvas(report: String) throws -> [Int] {
+        try replayedCanvases(report: report).map(\.steps)
+    }
+
+    /// The canvases a replay shows, from a `.report.json`: number and sampler steps, in order.
+    static func replayedCanvases(report: String) throws -> [(number: Int, steps: Int)] {
         let object = try #require(try JSONSerialization.jsonObject(with: Data(report.utf8)) as? [String: Any])
-        var seen: [[String]] = []
-        var steps: [Int] = []
-        for field in try #require(object["fields"] as? [[String: Any]]) {
-            let canvas = try #require(field["canvas_fields"] as? [String] ?? field["canvasFields"] as? [String], "\(field.keys)")
-            if !seen.contains(canvas) {
-                seen.append(canvas)
-                steps.append(try #require(field["steps"] as? Int))
-            }
+        var canvases: [(number: Int, steps: Int)] = []
+        for canvas in try #require(object["canvases"] as? [[String: Any]]) {
+            let repair = try #require(canvas["repair"] as? Bool)
+            let used = try #require(canvas["used"] as? Bool)
+            if repair && !used { continue }
+            canvases.append((try #require(canvas["canvas"] as? Int), try #require(canvas["steps"] as? Int)))
         }
-        return steps
+        return canvases
     }
 
     /// Checks a trace against the document the page belongs to: every frame shown in turn, the

@@ -165,6 +165,53 @@ import Testing
             #expect(!field.text.contains("("), "\(field.name): \(field.text)")
         }
         #expect(filled.report.fields.contains { $0.canvasFields == [$0.name] }, "no field was repaired on its own canvas")
+        // The report accounts for every canvas: the first pass, then one repair per field it
+        // left unreadable, each marked, numbered after the first pass and used.
+        let repaired = filled.report.fields.filter(\.repaired)
+        #expect(!repaired.isEmpty && repaired.allSatisfy { $0.canvas >= 1 && $0.canvasFields == [$0.name] })
+        let canvases = filled.report.canvases
+        #expect(canvases.first?.number == 0 && canvases.first?.repair == false)
+        #expect(canvases.map(\.number) == Array(0..<canvases.count))
+        #expect(Set(canvases.filter(\.repair).map(\.number)) == Set(repaired.map(\.canvas)))
+        #expect(canvases.allSatisfy { !$0.repair || $0.used })
+        #expect(canvases.map(\.forwardPasses).reduce(0, +) == filled.report.totalForwardPasses)
+    }
+
+    @Test func aRepairThatStillDoesNotReadIsDroppedFromTheDocumentAndTheReplay() throws {
+        // This model writes a `(` near every field's start (after the template's `: `) and never
+        // closes it, on any canvas: every fill is unreadable, so each field is repaired and every
+        // repair dropped; the first pass's text stays.
+        let prose = TestModels.prose(nullLogit: -2)
+        let width = ByteTokenizer().vocabularySize
+        let model = ScriptedModel(logitWidth: width, maskTokenID: ByteTokenizer.mask, nullTokenID: ByteTokenizer.endOfText) { tokens, position in
+            var row = (try? prose.predict([PredictionRequest(tokens: tokens, positions: [position])]))?.first?.values ?? []
+            // Near the field's start, not at it (a paragraph may not open with a parenthesis).
+            let colon = TokenID(UInt8(ascii: ":"))
+            let opensField = position >= 4 && (tokens[position - 2] == colon || tokens[position - 3] == colon)
+            if opensField, row.count == width { row[Int(UInt8(ascii: "("))] = 40 }
+            if row.count == width { row[Int(UInt8(ascii: ")"))] = -40 }
+            return row
+        }
+        let yaml = """
+            name: d
+            sampling: { temperature: 1.0 }
+            fields:
+              a: { words: 2-10 }
+              b: { words: 2-10 }
+            """
+        let library = PipelineLibrary(pipelines: [try PipelineSpec.parse(yaml, file: "d.yaml")])
+        let template = "---\npipeline: d\n---\nFirst: {{a}} done. Second: {{b}} done.\n"
+        let filled = try DocumentFiller(model: TestModels.loaded(model), library: library)
+            .fill(name: "x.md", contents: Array(template.utf8), recordReplay: true)
+        #expect(filled.report.fields.allSatisfy { $0.text.contains("(") && !$0.repaired && $0.canvas == 0 }, "\(filled.report.fields.map(\.text))")
+        #expect(filled.report.canvases.map(\.repair) == [false, true, true])
+        #expect(filled.report.canvases.map(\.used) == [true, false, false])
+        let replay = try #require(filled.replay)
+        #expect(Set(replay.frames.map(\.canvas)) == [0], "a dropped repair left frames")
+        let last = replay.texts(at: replay.frames.count - 1)
+        for (index, field) in filled.report.fields.enumerated() {
+            #expect(last[index] == field.text, "the replay ends on \(field.name) as written")
+        }
     }
 
     @Test func candidatesAreRankedByTheParentsFluency() throws {

@@ -182,11 +182,12 @@ import Glibc
         let path = daemon.folder + "/http.sock"
         try daemon.drop("a.md", "3 1\n")
         let done = try await Self.eventually {
-            sample(try unixSocketGet(path, "/metrics").body, #"infill_documents_total{result="done"}"#) == 1
+            sample(try await unixSocketGet(path, "/metrics").body, #"infill_documents_total{result="done"}"#) == 1
         }
         #expect(done)
-        #expect(try unixSocketGet(path, "/healthz") == (200, "ok\n"))
-        let status = try unixSocketGet(path, "/status")
+        let health = try await unixSocketGet(path, "/healthz")
+        #expect(health.status == 200 && health.body == "ok\n")
+        let status = try await unixSocketGet(path, "/status")
         #expect(status.status == 200 && status.body.contains("\"done\" : 1"), "\(status.body)")
         try await daemon.stop()
     }

@@ -28,7 +28,18 @@ func httpGet(_ address: String, _ path: String) async throws -> HTTPReply {
 
 /// `GET PATH` over the Unix socket at `socketPath` (HTTP/1.1, `Connection: close`); returns the
 /// status code and the body.
-func unixSocketGet(_ socketPath: String, _ path: String) throws -> (status: Int, body: String) {
+///
+/// The blocking socket calls run on a thread of their own: on two cores the cooperative pool has
+/// two threads, and `/status` needs one of them to answer, so waiting on one would starve it.
+func unixSocketGet(_ socketPath: String, _ path: String) async throws -> (status: Int, body: String) {
+    try await withCheckedThrowingContinuation { continuation in
+        Thread.detachNewThread {
+            continuation.resume(with: Result { try blockingUnixSocketGet(socketPath, path) })
+        }
+    }
+}
+
+private func blockingUnixSocketGet(_ socketPath: String, _ path: String) throws -> (status: Int, body: String) {
     let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
     guard fd >= 0 else { throw POSIXError(.EIO) }
     defer { close(fd) }
@@ -41,7 +52,7 @@ func unixSocketGet(_ socketPath: String, _ path: String) throws -> (status: Int,
     guard connected == 0 else { throw POSIXError(.ECONNREFUSED) }
     let request = Array("GET \(path) HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n".utf8)
     _ = request.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, 0) }
-    var timeout = timeval(tv_sec: 10, tv_usec: 0)
+    var timeout = timeval(tv_sec: 60, tv_usec: 0)
     setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
     var received: [UInt8] = []
     var buffer = [UInt8](repeating: 0, count: 4096)

@@ -74,7 +74,10 @@ extension SpoolServiceTests {
             let folder = TemporaryFolder()
             let processor = EchoProcessor()
             let daemon = Helpers.start(try Helpers.makeService(folder, processor) { $0.settleMilliseconds = 100 })
-            try await Task.sleep(for: .milliseconds(300))
+            // A file opened before the watch begins has no open event to count, so wait until the
+            // daemon has picked up a probe: from then on the watch sees every open.
+            try folder.drop("probe.md", "probe\n")
+            #expect(await Helpers.eventually(60) { folder.read("outbox/probe.out") != nil })
             let path = folder.layout.inbox + "/paused.md"
             #expect(FileManager.default.createFile(atPath: path, contents: nil))
             let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
