@@ -190,7 +190,7 @@ public final class DocumentFiller: Sendable {
         // other field's text in place around it (so it sees both sides written), and the new fill
         // replaces it only if it reads as prose.
         // A repair that is dropped leaves no frames in the replay, which shows what was kept.
-        for (k, index) in unreadable.sorted().enumerated() {
+        for (k, index) in unreadable.sorted().filter({ plan.fields[$0].sampling.repair }).enumerated() {
             var others = filled
             others[index] = nil
             let replayMark = recorder?.mark()
@@ -274,6 +274,7 @@ public final class DocumentFiller: Sendable {
         for index in plan.fields.indices {
             var key = plan.fields[index].sampling
             key.steps = nil
+            key.repair = true  // decided per field after the canvas, not a sampler setting
             if let g = keys.firstIndex(of: key) { groups[g].append(index) } else { keys.append(key); groups.append([index]) }
         }
         var units: [[Int]] = []

@@ -175,6 +175,13 @@ import Testing
         #expect(Set(canvases.filter(\.repair).map(\.number)) == Set(repaired.map(\.canvas)))
         #expect(canvases.allSatisfy { !$0.repair || $0.used })
         #expect(canvases.map(\.forwardPasses).reduce(0, +) == filled.report.totalForwardPasses)
+
+        // `repair: false` keeps the first pass: one canvas, its unreadable field as it was.
+        let off = try DocumentFiller(model: TestModels.loaded(model), library: library)
+            .fill(name: "x.md", contents: Array(template.utf8), pipeline: try PipelineSpec.parse(
+                yaml.replacingOccurrences(of: "{ temperature: 1.0 }", with: "{ temperature: 1.0, repair: false }"), file: "r.yaml"))
+        #expect(off.report.canvases.count == 1 && off.report.fields.allSatisfy { !$0.repaired })
+        #expect(off.report.fields.contains { $0.text.contains("(") })
     }
 
     @Test func aRepairThatStillDoesNotReadIsDroppedFromTheDocumentAndTheReplay() throws {

@@ -77,6 +77,8 @@ import Testing
         #expect(error("sampling: {context_contrast: 5}")?.message.contains("'context_contrast'") == true)
         #expect(error("sampling: {context_contrst: 1}")?.hint == "did you mean 'context_contrast'?")
         #expect(try PipelineSpec.parse("sampling: {context_contrast: 0}", file: "p.yaml").sampling.contextContrast == 0)
+        #expect(try PipelineSpec.parse("sampling: {repair: false}", file: "p.yaml").sampling.repair == false)
+        #expect(error("sampling: {repair: 2}")?.message.contains("'repair'") == true)
         #expect(try SamplingSettings(yaml: "{context_contrast: 1}", label: "--sampling")
                     .overriding(with: SamplingSettings()).contextContrast == 1)
         #expect(try SamplingSettings(yaml: "{guidance: 0, block_length: 4}", label: "--sampling").blockLength == 4)
