@@ -42,7 +42,7 @@ public struct ConstraintCompiler: Sendable {
     public let mixedParagraphBreakTokens: [TokenID]
     /// The sampler's rules against repeated words, n-grams and filler, shared by every field.
     public let repetition: RepetitionGuard
-    /// Tokens a paragraph field may not open with: everything whose text (after leading spaces)
+    /// Tokens a paragraph or heading field may not open with: everything whose text (after leading spaces)
     /// does not start with a letter — quotes, parentheses, numbers (`1.`), list markers,
     /// dashes, headings, tables, emoji and partial UTF-8 bytes. A field opens with prose; the
     /// template writes `- {{item}}` or `1. {{item}}` where it wants a list.
@@ -248,6 +248,7 @@ public struct ConstraintCompiler: Sendable {
                 constraints.sentenceBoundaries = sentenceEndTokens.union(lineBreakTokens)
             }
         }
+        if field.isHeading { constraints.firstTokenBans = openingBans }
         if !field.isInline {
             constraints.firstTokenBans = openingBans
             constraints.bannedSequences += lineBreakTokens.flatMap { line in headingTokens.map { [line, $0] } }

@@ -56,7 +56,8 @@ public struct DocumentPlan: Sendable {
                 let field = PlannedField(
                     name: p.name, spec: spec, tone: tone,
                     sampling: ResolvedSampling(pipeline.sampling.overriding(with: spec.sampling)),
-                    location: p.location, isInline: isInline(at: i, in: segments), isQuoted: isQuoted(at: i, in: segments))
+                    location: p.location, isInline: isInline(at: i, in: segments), isQuoted: isQuoted(at: i, in: segments),
+                    isHeading: isHeading(at: i, in: segments))
                 fieldIndex[p.name] = fields.count
                 pieces.append(.field(fields.count))
                 fields.append(field)
@@ -112,6 +113,24 @@ public struct DocumentPlan: Sendable {
         return (opening.hasSuffix("\"") && closing.hasPrefix("\"")) || (opening.hasSuffix("“") && closing.hasPrefix("”"))
     }
 
+    /// Whether the placeholder at `index` is the first text of a Markdown heading line
+    /// (`## {{headline}}`, `# {{title}} for {{client}}`).
+    private static func isHeading(at index: Int, in segments: [TemplateSegment]) -> Bool {
+        let line: ArraySlice<UInt8>
+        if index == 0 {
+            return false
+        } else if case .literal(let bytes) = segments[index - 1] {
+            line = bytes.lastIndex(of: 0x0A).map { bytes[($0 + 1)...] } ?? bytes[...]
+            // A placeholder earlier on the same line (no newline in this literal) is not the first text.
+            if bytes.lastIndex(of: 0x0A) == nil, index >= 2 { return false }
+        } else {
+            return false
+        }
+        let hashes = line.prefix { $0 == 0x23 }.count
+        guard (1...6).contains(hashes) else { return false }
+        return line.dropFirst(hashes).allSatisfy { $0 == 0x20 || $0 == 0x09 } && line.count > hashes
+    }
+
     /// Whether the placeholder at `index` shares its line with other text (then its fill must
     /// stay on one line).
     private static func isInline(at index: Int, in segments: [TemplateSegment]) -> Bool {
@@ -152,6 +171,9 @@ public struct PlannedField: Sendable {
     /// True when the template puts the placeholder between quotation marks (`"{{quote}}" said …`):
     /// the fill may not hold one of its own, which would close the template's quote early.
     public var isQuoted = false
+    /// True when the placeholder opens a Markdown heading (`## {{headline}}`): like a paragraph,
+    /// its fill opens with a letter, never with a section number (`## 1.1.0 room.`).
+    public var isHeading = false
 }
 
 extension FieldSpec {

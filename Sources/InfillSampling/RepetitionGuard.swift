@@ -2,7 +2,7 @@ import InfillModel
 
 /// Sampler-level rules that keep generated prose from degenerating: no word twice back to back
 /// (in any casing) or on both sides of `and`/`or`/`nor`, no token n-gram twice inside one gap, no
-/// runs of punctuation, digits or whitespace used as filler.
+/// runs of punctuation, digits or whitespace used as filler, no number salad (`1.11.2.10.20`).
 ///
 /// Small diffusion models commit the surest tokens first, and the surest tokens are the ones
 /// already nearby; after-the-fact scoring cannot repair `request Request request`. These rules are
@@ -34,6 +34,10 @@ public final class RepetitionGuard: Sendable, Hashable {
     public let ngram: Int
     /// The longest run of digit tokens (one digit per token in most BPE vocabularies).
     public let maxDigitRun: Int
+    /// The most punctuation tokens one word without letters may hold: `2023-10-22`, `$1,250.00`
+    /// and `192.168.1.1` stay within three; `1.11.2.10.20`, the numbered-sense filler of small
+    /// models (a heading field opening `## 2023- room.1.11.2.10.20.15`), does not.
+    public let maxSeparators: Int
 
     /// Classifies every token of a vocabulary.
     ///
@@ -42,7 +46,8 @@ public final class RepetitionGuard: Sendable, Hashable {
     ///   - bytes: the UTF-8 bytes a token stands for.
     ///   - ngram: the n of the repeated-n-gram rule (3: no token trigram twice in a gap).
     ///   - maxDigitRun: digit tokens allowed in a row (4 allows years and prices).
-    public init(vocabularySize: Int, bytes: (TokenID) -> [UInt8], ngram: Int = 3, maxDigitRun: Int = 4) {
+    ///   - maxSeparators: punctuation tokens allowed in one word without letters.
+    public init(vocabularySize: Int, bytes: (TokenID) -> [UInt8], ngram: Int = 3, maxDigitRun: Int = 4, maxSeparators: Int = 3) {
         var kinds = [Kind](repeating: .word, count: vocabularySize)
         var keys = [Int32](repeating: -1, count: vocabularySize)
         var leading = [Bool](repeating: false, count: vocabularySize)
@@ -78,6 +83,7 @@ public final class RepetitionGuard: Sendable, Hashable {
         conjunctions = Set(["and", "or", "nor"].compactMap { table[$0] })
         self.ngram = max(2, ngram)
         self.maxDigitRun = max(1, maxDigitRun)
+        self.maxSeparators = max(1, maxSeparators)
     }
 
     func kind(_ t: TokenID) -> Kind { Int(t) < kinds.count && t >= 0 ? kinds[Int(t)] : .word }
@@ -112,8 +118,10 @@ public final class RepetitionGuard: Sendable, Hashable {
             if let l = left.first, self.kind(l) == .punctuation, key(l) == key(token) { return true }
             if let r = right.first, self.kind(r) == .punctuation, key(r) == key(token) { return true }
             if run(of: .punctuation, left: left, right: right) >= 3 { return true }
+            if separators(with: token, left: left, right: right) > maxSeparators { return true }
         case .digit:
             if run(of: .digit, left: left, right: right) > maxDigitRun { return true }
+            if separators(with: token, left: left, right: right) > maxSeparators { return true }
         case .space:
             if let l = left.first, self.kind(l) == .space { return true }
             if let r = right.first, self.kind(r) == .space { return true }
@@ -179,6 +187,26 @@ public final class RepetitionGuard: Sendable, Hashable {
             return true
         }
         return false
+    }
+
+    /// The punctuation tokens in the word without letters that `token` (a digit or punctuation
+    /// token) would sit in: the digit and punctuation tokens joined to it on both sides, up to a
+    /// letter, a space or a token that starts with one.
+    private func separators(with token: TokenID, left: [TokenID], right: [TokenID]) -> Int {
+        func letterless(_ t: TokenID) -> Bool { kind(t) == .digit || kind(t) == .punctuation }
+        var n = kind(token) == .punctuation ? 1 : 0
+        if !startsWithSpace(token) {
+            for t in left {
+                guard letterless(t) else { break }
+                if kind(t) == .punctuation { n += 1 }
+                if startsWithSpace(t) { break }
+            }
+        }
+        for t in right {
+            guard letterless(t), !startsWithSpace(t) else { break }
+            if kind(t) == .punctuation { n += 1 }
+        }
+        return n
     }
 
     /// Length of the run of `kind` tokens the new token would sit in.

@@ -133,30 +133,40 @@ import Testing
         #expect(filled.report.fields[0].toneScore != nil)
     }
 
+    /// A byte-level model that writes prose, except that it writes an unclosed `(` wherever
+    /// `writesParenthesis(tokens, position)` says so (and never a `)`).
+    static func parenthesisModel(_ writesParenthesis: @escaping @Sendable ([TokenID], Int) -> Bool) -> ScriptedModel {
+        let prose = TestModels.prose(nullLogit: -2)
+        let width = ByteTokenizer().vocabularySize
+        return ScriptedModel(logitWidth: width, maskTokenID: ByteTokenizer.mask, nullTokenID: ByteTokenizer.endOfText) { tokens, position in
+            var row = (try? prose.predict([PredictionRequest(tokens: tokens, positions: [position])]))?.first?.values ?? []
+            guard row.count == width else { return row }
+            if writesParenthesis(tokens, position) { row[Int(UInt8(ascii: "("))] = 40 }
+            row[Int(UInt8(ascii: ")"))] = -40
+            return row
+        }
+    }
+
+    /// A pipeline with two short fields `a` and `b` and the given extra sampling settings.
+    static func twoFieldPipeline(_ sampling: String = "") throws -> PipelineSpec {
+        try PipelineSpec.parse("""
+            name: r
+            sampling: { temperature: 1.0\(sampling) }
+            fields:
+              a: { words: 2-10 }
+              b: { words: 2-10 }
+            """, file: "r.yaml")
+    }
+
     @Test func anUnreadableFieldIsFilledAgainBetweenTheFinishedOnes() throws {
         // While masks remain far from a position (the other field not yet written), this model
         // writes `(`, which no fill closes (not readable, yet within its length); with only the
         // field's own masks left it writes prose. So the joint canvas leaves a field unreadable,
         // and it is repaired on a canvas of its own.
-        let prose = TestModels.prose(nullLogit: -2)
-        let width = ByteTokenizer().vocabularySize
-        let model = ScriptedModel(logitWidth: width, maskTokenID: ByteTokenizer.mask, nullTokenID: ByteTokenizer.endOfText) { tokens, position in
-            let far = tokens.indices.contains { tokens[$0] == ByteTokenizer.mask && abs($0 - position) > 150 }
-            guard far else {
-                return (try? prose.predict([PredictionRequest(tokens: tokens, positions: [position])]))?.first?.values ?? []
-            }
-            var row = [Float](repeating: -20, count: width)
-            row[Int(UInt8(ascii: "("))] = 12
-            return row
+        let model = Self.parenthesisModel { tokens, position in
+            tokens.indices.contains { tokens[$0] == ByteTokenizer.mask && abs($0 - position) > 150 }
         }
-        let yaml = """
-            name: r
-            sampling: { temperature: 1.0 }
-            fields:
-              a: { words: 2-10 }
-              b: { words: 2-10 }
-            """
-        let library = PipelineLibrary(pipelines: [try PipelineSpec.parse(yaml, file: "r.yaml")])
+        let library = PipelineLibrary(pipelines: [try Self.twoFieldPipeline()])
         let middle = String(repeating: "Plain template text between the two fields. ", count: 8)
         let template = "---\npipeline: r\n---\nFirst: {{a}} done.\n\n\(middle)\n\nSecond: {{b}} done.\n"
         let filled = try DocumentFiller(model: TestModels.loaded(model), library: library)
@@ -175,39 +185,27 @@ import Testing
         #expect(Set(canvases.filter(\.repair).map(\.number)) == Set(repaired.map(\.canvas)))
         #expect(canvases.allSatisfy { !$0.repair || $0.used })
         #expect(canvases.map(\.forwardPasses).reduce(0, +) == filled.report.totalForwardPasses)
+        // The page's card says so.
+        #expect(repaired.allSatisfy { FillHTMLPage.card($0).contains("<th>repaired</th>") })
+        #expect(filled.report.fields.filter { !$0.repaired }.allSatisfy { !FillHTMLPage.card($0).contains("repaired") })
 
         // `repair: false` keeps the first pass: one canvas, its unreadable field as it was.
         let off = try DocumentFiller(model: TestModels.loaded(model), library: library)
-            .fill(name: "x.md", contents: Array(template.utf8), pipeline: try PipelineSpec.parse(
-                yaml.replacingOccurrences(of: "{ temperature: 1.0 }", with: "{ temperature: 1.0, repair: false }"), file: "r.yaml"))
+            .fill(name: "x.md", contents: Array(template.utf8), pipeline: try Self.twoFieldPipeline(", repair: false"))
         #expect(off.report.canvases.count == 1 && off.report.fields.allSatisfy { !$0.repaired })
         #expect(off.report.fields.contains { $0.text.contains("(") })
     }
 
     @Test func aRepairThatStillDoesNotReadIsDroppedFromTheDocumentAndTheReplay() throws {
-        // This model writes a `(` near every field's start (after the template's `: `) and never
-        // closes it, on any canvas: every fill is unreadable, so each field is repaired and every
-        // repair dropped; the first pass's text stays.
-        let prose = TestModels.prose(nullLogit: -2)
-        let width = ByteTokenizer().vocabularySize
-        let model = ScriptedModel(logitWidth: width, maskTokenID: ByteTokenizer.mask, nullTokenID: ByteTokenizer.endOfText) { tokens, position in
-            var row = (try? prose.predict([PredictionRequest(tokens: tokens, positions: [position])]))?.first?.values ?? []
-            // Near the field's start, not at it (a paragraph may not open with a parenthesis).
-            let colon = TokenID(UInt8(ascii: ":"))
-            let opensField = position >= 4 && (tokens[position - 2] == colon || tokens[position - 3] == colon)
-            if opensField, row.count == width { row[Int(UInt8(ascii: "("))] = 40 }
-            if row.count == width { row[Int(UInt8(ascii: ")"))] = -40 }
-            return row
+        // This model writes a `(` near every field's start (after the template's `: `; a
+        // paragraph may not open with one), on any canvas: every fill is unreadable, so each
+        // field is repaired and every repair dropped; the first pass's text stays.
+        let colon = TokenID(UInt8(ascii: ":"))
+        let model = Self.parenthesisModel { tokens, position in
+            position >= 4 && (tokens[position - 2] == colon || tokens[position - 3] == colon)
         }
-        let yaml = """
-            name: d
-            sampling: { temperature: 1.0 }
-            fields:
-              a: { words: 2-10 }
-              b: { words: 2-10 }
-            """
-        let library = PipelineLibrary(pipelines: [try PipelineSpec.parse(yaml, file: "d.yaml")])
-        let template = "---\npipeline: d\n---\nFirst: {{a}} done. Second: {{b}} done.\n"
+        let library = PipelineLibrary(pipelines: [try Self.twoFieldPipeline()])
+        let template = "---\npipeline: r\n---\nFirst: {{a}} done. Second: {{b}} done.\n"
         let filled = try DocumentFiller(model: TestModels.loaded(model), library: library)
             .fill(name: "x.md", contents: Array(template.utf8), recordReplay: true)
         #expect(filled.report.fields.allSatisfy { $0.text.contains("(") && !$0.repaired && $0.canvas == 0 }, "\(filled.report.fields.map(\.text))")

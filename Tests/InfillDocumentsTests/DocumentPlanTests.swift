@@ -44,6 +44,14 @@ import Testing
         #expect(try !plan("{{summary}}\n\n{{body}}\n").fields.contains(where: \.isQuoted))
     }
 
+    @Test func aFieldThatOpensAHeadingLineIsAHeading() throws {
+        #expect(try plan("## {{summary}}\n\n{{body}}\n").fields.map(\.isHeading) == [true, false])
+        #expect(try plan("Intro.\n\n# {{summary}} for {{company}}\n").fields.map(\.isHeading) == [true])
+        #expect(try plan("# Report for {{summary}}\n").fields.map(\.isHeading) == [false])
+        #expect(try plan("#{{summary}}\n").fields.map(\.isHeading) == [false])  // a hashtag, not a heading
+        #expect(try plan("- {{summary}}\n").fields.map(\.isHeading) == [false])
+    }
+
     @Test func everyProblemIsListedWithItsPosition() {
         let found = errors("{{client}} {{summry}}\n{{summary}} {{summary}}\n{{x | tone: loud}}")
         #expect(found.count == 4)

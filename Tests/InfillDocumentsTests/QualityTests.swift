@@ -121,6 +121,10 @@ import Testing
         let inlineCompiled = try compiler.compile(inline, toneBias: [:])
         #expect(inlineCompiled.constraints.closing == closing)
         #expect(inlineCompiled.constraints.firstTokenBans.isEmpty)
+        // A heading field opens with a letter too, never a section number (`## 1.1.0 room.`).
+        var heading = inline
+        heading.isHeading = true
+        #expect(try compiler.compile(heading, toneBias: [:]).constraints.firstTokenBans == compiled.constraints.firstTokenBans)
         // A heading after a line break is banned in a block field only.
         let newlineHash: [TokenID] = [TokenID(UInt8(ascii: "\n")), TokenID(UInt8(ascii: "#"))]
         #expect(compiler.headingTokens == [TokenID(UInt8(ascii: "#"))])

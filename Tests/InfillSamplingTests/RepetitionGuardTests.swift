@@ -7,7 +7,7 @@ import Testing
 @Suite struct RepetitionGuardTests {
     /// A small BPE-like vocabulary: words carry their leading space, digits are single tokens.
     static let vocabulary = [" the", " The", ".", " cat", "1", " ", "\n", " sat", ",", "2", "The", " on", " mat",
-                             " North", "wind", "west", " South", " New", " and", " or", " black", "berries"]
+                             " North", "wind", "west", " South", " New", " and", " or", " black", "berries", "-", ":", "$", " A", "3", "4", "5"]
     static let rules = RepetitionGuard(vocabularySize: vocabulary.count, bytes: { Array(vocabulary[Int($0)].utf8) })
     static func id(_ s: String) -> TokenID { TokenID(vocabulary.firstIndex(of: s)!) }
 
@@ -55,6 +55,19 @@ import Testing
         #expect(rejects("1", after: ["1", " "]))                      // "1 1"
         #expect(rejects(" ", after: [" cat", " "]))
         #expect(rejects("\n", after: [" cat"]) == false)
+    }
+
+    @Test func aWordWithoutLettersHoldsAtMostThreeSeparators() {
+        // Dates, prices and times keep their separators.
+        #expect(rejects("2", after: [" on", "2", "1", "-", "1", "2", "-"]) == false)   // 21-12-2
+        #expect(rejects("1", after: [" on", "$", "1", ",", "2", ".", "2"]) == false)   // $1,2.21
+        #expect(rejects("3", after: [" on", "1", ".", "2", "."], before: [".", "4"]) == false)
+        // A fourth separator makes number salad, on either side of the position or across it.
+        #expect(rejects(".", after: [" on", "1", ".", "2", ".", "3", ".", "4"]))
+        #expect(rejects("3", after: [" on", "1", ".", "2", "."], before: [".", "4", ".", "5"]))
+        #expect(rejects("4", after: [" A", ".", "1", ".", "2", ".", "3", "."]))       // after a letter too
+        // A space starts a new word.
+        #expect(rejects("1", after: [" on", "1", ".", "2", ".", "3", ".", " "]) == false)
     }
 
     @Test func aTrigramNeverRepeatsInsideAGap() {
