@@ -196,7 +196,8 @@ public final class DocumentFiller: Sendable {
             let replayMark = recorder?.mark()
             let result: UnitResult
             do {
-                result = try fillUnit([index], index: units.count + k, filled: others, forwardsSoFar: totalForwards, in: run)
+                result = try fillUnit([index], index: units.count + k, filled: others, forwardsSoFar: totalForwards,
+                                      in: repairRun(run, field: index, others: others))
             } catch let error as CancellationError {
                 throw error
             } catch {
@@ -242,6 +243,28 @@ public final class DocumentFiller: Sendable {
             filledDocument.htmlBytes = Array(FillHTMLPage.render(report: report, replay: replay).utf8)
         }
         return filledDocument
+    }
+
+    /// The run for repairing field `index`: on its canvas the other fields are context, out of
+    /// reach of the repetition guard's n-gram rule (which sees only gaps), so their token n-grams
+    /// are banned in the field, as they would be between gaps of one canvas; otherwise a repair
+    /// copies a neighbour's sentence ("The incident was investigated and a resolution was
+    /// implemented." twice).
+    func repairRun(_ run: DocumentRun, field index: Int, others: [Int: String]) -> DocumentRun {
+        guard var field = run.compiled[index] else { return run }
+        let n = field.constraints.repetition?.ngram ?? 3
+        var grams: Set<[TokenID]> = []
+        for text in others.values {
+            for line in text.split(separator: "\n") {
+                let tokens = model.tokenizer.encode(" " + line.drop { $0 == " " })
+                guard tokens.count >= n else { continue }
+                for start in 0...(tokens.count - n) { grams.insert(Array(tokens[start..<(start + n)])) }
+            }
+        }
+        field.constraints.bannedSequences += grams.sorted { $0.lexicographicallyPrecedes($1) }
+        var repair = run
+        repair.compiled[index] = field
+        return repair
     }
 
     /// Most sampler work one document may ask for: Σ over fields of candidates × max(steps,

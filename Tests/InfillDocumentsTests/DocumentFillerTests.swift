@@ -196,6 +196,49 @@ import Testing
         #expect(off.report.fields.contains { $0.text.contains("(") })
     }
 
+    @Test func aRepairDoesNotCopyAnotherFieldsText() throws {
+        // Field `a` is written while `b` is still masked and gets an unclosed `(`; this model
+        // also copies: at the k-th position after a `:` it writes the letter or space found k
+        // positions after another `:` on the canvas. So `a`'s repair, with `b` written after
+        // "Second: ", would copy `b`; the n-grams of the other fields are banned in a repair, as
+        // they are between the gaps of one canvas.
+        let prose = TestModels.prose(nullLogit: -2)
+        let width = ByteTokenizer().vocabularySize
+        let colon = TokenID(UInt8(ascii: ":")), space = TokenID(UInt8(ascii: " "))
+        let model = ScriptedModel(logitWidth: width, maskTokenID: ByteTokenizer.mask, nullTokenID: ByteTokenizer.endOfText) { tokens, position in
+            var row = (try? prose.predict([PredictionRequest(tokens: tokens, positions: [position])]))?.first?.values ?? []
+            guard row.count == width else { return row }
+            row[Int(UInt8(ascii: ")"))] = -40
+            if tokens.indices.contains(where: { tokens[$0] == ByteTokenizer.mask && abs($0 - position) > 150 }) {
+                row[Int(UInt8(ascii: "("))] = 40
+                return row
+            }
+            let anchors = (1..<tokens.count).filter { tokens[$0 - 1] == colon }
+            guard let mine = anchors.last(where: { $0 <= position }) else { return row }
+            for other in anchors where other != mine && other + position - mine < tokens.count {
+                let t = tokens[other + position - mine]
+                if t == space || (t < 128 && Character(UnicodeScalar(UInt8(t))).isLetter) { row[Int(t)] = 40; break }
+            }
+            return row
+        }
+        let library = PipelineLibrary(pipelines: [try Self.twoFieldPipeline()])
+        let middle = String(repeating: "Plain template text between the two fields. ", count: 8)
+        let template = "---\npipeline: r\n---\nFirst: {{a}} done.\n\n\(middle)\n\nSecond: {{b}} done.\n"
+        let filled = try DocumentFiller(model: TestModels.loaded(model), library: library)
+            .fill(name: "x.md", contents: Array(template.utf8))
+        let fields = filled.report.fields
+        let repaired = try #require(fields.first { $0.repaired }, "\(fields.map(\.text))")
+        // One byte per token: the guard's token n-grams are character n-grams here.
+        let n = ConstraintCompiler(tokenizer: ByteTokenizer(), model: model).repetition.ngram
+        func grams(_ text: String) -> Set<String> {
+            let c = Array(text)
+            return c.count < n ? [] : Set((0...(c.count - n)).map { String(c[$0..<($0 + n)]) })
+        }
+        for other in fields where other.name != repaired.name {
+            #expect(grams(repaired.text).isDisjoint(with: grams(other.text)), "\(repaired.text) | \(other.text)")
+        }
+    }
+
     @Test func aRepairThatStillDoesNotReadIsDroppedFromTheDocumentAndTheReplay() throws {
         // This model writes a `(` near every field's start (after the template's `: `; a
         // paragraph may not open with one), on any canvas: every fill is unreadable, so each
