@@ -248,9 +248,8 @@ public struct ConstraintCompiler: Sendable {
                 constraints.sentenceBoundaries = sentenceEndTokens.union(lineBreakTokens)
             }
         }
-        if field.isHeading { constraints.firstTokenBans = openingBans }
+        if !field.isInline || field.isHeading { constraints.firstTokenBans = openingBans }
         if !field.isInline {
-            constraints.firstTokenBans = openingBans
             constraints.bannedSequences += lineBreakTokens.flatMap { line in headingTokens.map { [line, $0] } }
         }
         constraints.closing = closingPressure(field, budget: budget)

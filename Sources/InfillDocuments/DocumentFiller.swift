@@ -160,14 +160,15 @@ public final class DocumentFiller: Sendable {
                               progress: progress, recorder: recorder)
         var unreadable: [Int] = []
         var canvases: [FillReport.Canvas] = []
-        func account(_ result: UnitResult, unit: [Int], canvas: Int, repair: Bool, used: Bool) {
-            canvases.append(FillReport.Canvas(
-                number: canvas, fields: unit.map { plan.fields[$0].name }, steps: result.steps,
-                forwardPasses: result.forwardPasses, seconds: result.seconds, repair: repair, used: used))
-        }
-        func record(_ result: UnitResult, unit: [Int], canvas: Int, repaired: Bool) {
+        // Every canvas counts its cost; only a kept one's fields go into the document.
+        func account(_ result: UnitResult, unit: [Int], canvas: Int, repair: Bool) {
             totalForwards += result.forwardPasses
             timings = timings + result.timings
+            canvases.append(FillReport.Canvas(
+                number: canvas, fields: unit.map { plan.fields[$0].name }, steps: result.steps,
+                forwardPasses: result.forwardPasses, seconds: result.seconds, repair: repair, used: false))
+        }
+        func keep(_ result: UnitResult, unit: [Int], canvas: Int, repaired: Bool) {
             for (index, outcome) in result.outcomes {
                 filled[index] = outcome.text
                 let field = plan.fields[index]
@@ -182,8 +183,8 @@ public final class DocumentFiller: Sendable {
         }
         for (unitIndex, unit) in units.enumerated() {
             let result = try fillUnit(unit, index: unitIndex, filled: filled, forwardsSoFar: totalForwards, in: run)
-            record(result, unit: unit, canvas: unitIndex, repaired: false)
-            account(result, unit: unit, canvas: unitIndex, repair: false, used: true)
+            account(result, unit: unit, canvas: unitIndex, repair: false)
+            keep(result, unit: unit, canvas: unitIndex, repaired: false)
             unreadable += result.outcomes.filter { !$0.1.readable }.map(\.0)
         }
         // Repair: a field that still does not read as prose is filled again on its own, with every
@@ -204,14 +205,11 @@ public final class DocumentFiller: Sendable {
                 recorder?.rewind(to: replayMark)
                 continue  // the first fill met every constraint; a repair that cannot is dropped
             }
-            let kept = result.outcomes.allSatisfy(\.1.readable)
-            account(result, unit: [index], canvas: units.count + k, repair: true, used: kept)
-            if kept {
-                record(result, unit: [index], canvas: units.count + k, repaired: true)
+            account(result, unit: [index], canvas: units.count + k, repair: true)
+            if result.outcomes.allSatisfy(\.1.readable) {
+                keep(result, unit: [index], canvas: units.count + k, repaired: true)
             } else {
                 recorder?.rewind(to: replayMark)
-                totalForwards += result.forwardPasses
-                timings = timings + result.timings
             }
         }
         let usedCanvases = Set(reports.values.map(\.canvas))

@@ -116,16 +116,11 @@ public struct DocumentPlan: Sendable {
     /// Whether the placeholder at `index` is the first text of a Markdown heading line
     /// (`## {{headline}}`, `# {{title}} for {{client}}`).
     private static func isHeading(at index: Int, in segments: [TemplateSegment]) -> Bool {
-        let line: ArraySlice<UInt8>
-        if index == 0 {
-            return false
-        } else if case .literal(let bytes) = segments[index - 1] {
-            line = bytes.lastIndex(of: 0x0A).map { bytes[($0 + 1)...] } ?? bytes[...]
-            // A placeholder earlier on the same line (no newline in this literal) is not the first text.
-            if bytes.lastIndex(of: 0x0A) == nil, index >= 2 { return false }
-        } else {
-            return false
-        }
+        guard index > 0, case .literal(let bytes) = segments[index - 1] else { return false }
+        let newline = bytes.lastIndex(of: 0x0A)
+        // Without a line break this literal continues a line an earlier placeholder began.
+        if newline == nil, index >= 2 { return false }
+        let line = newline.map { bytes[($0 + 1)...] } ?? bytes[...]
         let hashes = line.prefix { $0 == 0x23 }.count
         guard (1...6).contains(hashes) else { return false }
         return line.dropFirst(hashes).allSatisfy { $0 == 0x20 || $0 == 0x09 } && line.count > hashes

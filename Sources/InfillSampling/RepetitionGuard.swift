@@ -112,16 +112,17 @@ public final class RepetitionGuard: Sendable, Hashable {
             if kind == .word, !startsWithSpace(token), completesRepeatedWord(token, left: left) { return true }
             if kind == .word, repeatsAcrossConjunction(token, left: left, right: right) { return true }
         }
+        if kind == .punctuation || kind == .digit, separators(with: token, left: left, right: right) > maxSeparators {
+            return true
+        }
         switch kind {
         case .punctuation:
             // ". ." / ",," or three punctuation tokens in a row.
             if let l = left.first, self.kind(l) == .punctuation, key(l) == key(token) { return true }
             if let r = right.first, self.kind(r) == .punctuation, key(r) == key(token) { return true }
             if run(of: .punctuation, left: left, right: right) >= 3 { return true }
-            if separators(with: token, left: left, right: right) > maxSeparators { return true }
         case .digit:
             if run(of: .digit, left: left, right: right) > maxDigitRun { return true }
-            if separators(with: token, left: left, right: right) > maxSeparators { return true }
         case .space:
             if let l = left.first, self.kind(l) == .space { return true }
             if let r = right.first, self.kind(r) == .space { return true }
