@@ -30,10 +30,7 @@ public enum DocumentChecker {
             do {
                 let extra = try PipelineLibrary.load(directory: directory)
                 // Fallback pipelines: a name already found among the checked files wins silently.
-                let added = extra.pipelines.filter { spec in
-                    !pipelineFiles.contains(spec.file) && library.pipeline(named: spec.name) == nil
-                }
-                library = PipelineLibrary(pipelines: library.pipelines + added, errors: library.errors)
+                library.addFallbacks(extra.pipelines.filter { !pipelineFiles.contains($0.file) })
             } catch let error as DocumentError {
                 errors.append(error)
             } catch {

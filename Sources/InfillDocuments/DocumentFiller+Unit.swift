@@ -130,8 +130,10 @@ extension DocumentFiller {
             for (g, fieldIndex) in layout.gapFields.enumerated() {
                 let ids = g < result.gapTokens.count ? result.gapTokens[g] : []
                 let raw = model.tokenizer.decode(ids, skipSpecial: true)
-                outcomes.append((fieldIndex, FieldOutcome.make(raw: raw, tokenCount: ids.count, field: plan.fields[fieldIndex],
-                                                               tokenizer: model.tokenizer)))
+                var outcome = FieldOutcome.make(raw: raw, tokenCount: ids.count, field: plan.fields[fieldIndex],
+                                                tokenizer: model.tokenizer)
+                outcome.keywordFit = g < result.keywordFit.count ? result.keywordFit[g].min() ?? 0 : 0
+                outcomes.append((fieldIndex, outcome))
             }
             var score = outcomes.reduce(0) { $0 + $1.1.score }
             if results.count > 1, let parent = model.parent, let first = canvases[c].gaps.map(\.range.lowerBound).min() {

@@ -158,7 +158,7 @@ public final class DocumentFiller: Sendable {
         let units = samplingUnits(plan: plan, compiled: compiled)
         let run = DocumentRun(plan: plan, compiled: compiled, documentSeed: documentSeed, shouldContinue: shouldContinue,
                               progress: progress, recorder: recorder)
-        var unreadable: [Int] = []
+        var firstFills: [Int: FieldOutcome] = [:]
         var canvases: [FillReport.Canvas] = []
         // Every canvas counts its cost; only a kept one's fields go into the document.
         func account(_ result: UnitResult, unit: [Int], canvas: Int, repair: Bool) {
@@ -178,20 +178,23 @@ public final class DocumentFiller: Sendable {
                     keywords: field.spec.keywords.map(\.value), keywordsFound: outcome.keywordsFound,
                     avoid: field.spec.avoid.map(\.value), tone: field.tone?.name, toneScore: outcome.toneScore,
                     seed: result.seed, candidates: field.sampling.candidates, attempts: result.attempts,
-                    canvasFields: unit.map { plan.fields[$0].name }, canvas: canvas, repaired: repaired)
+                    canvasFields: unit.map { plan.fields[$0].name }, canvas: canvas, repaired: repaired,
+                    keywordFit: field.spec.keywords.isEmpty ? nil : Double(outcome.keywordFit))
             }
         }
         for (unitIndex, unit) in units.enumerated() {
             let result = try fillUnit(unit, index: unitIndex, filled: filled, forwardsSoFar: totalForwards, in: run)
             account(result, unit: unit, canvas: unitIndex, repair: false)
             keep(result, unit: unit, canvas: unitIndex, repaired: false)
-            unreadable += result.outcomes.filter { !$0.1.readable }.map(\.0)
+            for (index, outcome) in result.outcomes { firstFills[index] = outcome }
         }
-        // Repair: a field that still does not read as prose is filled again on its own, with every
-        // other field's text in place around it (so it sees both sides written), and the new fill
-        // replaces it only if it reads as prose.
+        // Repair: a field that still does not read as prose, or whose keyword was forced into a
+        // sentence that did not want it, is filled again on its own, with every other field's
+        // text in place around it (so it sees both sides written). The new fill replaces it only
+        // if it reads as prose and fits its keywords better (``FieldOutcome/isBetterRepair(of:)``).
         // A repair that is dropped leaves no frames in the replay, which shows what was kept.
-        for (k, index) in unreadable.sorted().filter({ plan.fields[$0].sampling.repair }).enumerated() {
+        let needsRepair = firstFills.filter { !$0.value.readable || $0.value.forcedKeyword }.keys
+        for (k, index) in needsRepair.sorted().filter({ plan.fields[$0].sampling.repair }).enumerated() {
             var others = filled
             others[index] = nil
             let replayMark = recorder?.mark()
@@ -206,7 +209,7 @@ public final class DocumentFiller: Sendable {
                 continue  // the first fill met every constraint; a repair that cannot is dropped
             }
             account(result, unit: [index], canvas: units.count + k, repair: true)
-            if result.outcomes.allSatisfy(\.1.readable) {
+            if let first = firstFills[index], result.outcomes.allSatisfy({ $0.1.isBetterRepair(of: first) }) {
                 keep(result, unit: [index], canvas: units.count + k, repaired: true)
             } else {
                 recorder?.rewind(to: replayMark)

@@ -20,6 +20,24 @@ public struct FieldOutcome: Sendable {
     public var score: Double
     /// Whether the text reads as prose (``FieldQuality/readable``).
     public var readable: Bool
+    /// How well the field's worst-placed keyword fitted where guided decoding wrote it
+    /// (``SamplingResult/keywordFit``: log of its first token's probability over the likeliest
+    /// token's there; 0 without keywords).
+    public var keywordFit: Float = 0
+
+    /// Below this fit a keyword was forced into a sentence that did not want it (its first token
+    /// under a twentieth of the likeliest token's probability): "You can also mobile book
+    /// delivery.", "Sincerely key.". The repair pass fills such a field again.
+    public static let forcedKeywordFit: Float = -3.0
+
+    /// Whether a keyword was forced in (``keywordFit`` below ``forcedKeywordFit``).
+    public var forcedKeyword: Bool { keywordFit < Self.forcedKeywordFit }
+
+    /// Whether this repair of a field should replace its first fill, `first`: it must read as
+    /// prose, and where the first fill read but forced a keyword in, fit its keywords better.
+    func isBetterRepair(of first: FieldOutcome) -> Bool {
+        readable && (!first.readable || keywordFit > first.keywordFit)
+    }
 
     /// Cleans up a gap's decoded text and checks it against the field.
     ///

@@ -8,7 +8,8 @@
 /// "… I'm really"), and no field writes a Markdown heading of its own (the template holds the
 /// structure; a heading in a fill is the model copying or inventing document layout), and it
 /// closes every quotation mark, parenthesis, code fence and bold mark it opens, and no line of it
-/// is without letters (an empty list item `1.`, a bare `2.0.`; table rows aside). Repetition is
+/// is without letters (an empty list item `1.`, a bare `2.0.`; table rows aside) or, before the
+/// last, ends with a comma (a letter's salutation or sign-off written into the field). Repetition is
 /// the share of word trigrams that repeat an earlier one.
 public struct FieldQuality: Sendable, Equatable {
     public var words: Int
@@ -34,11 +35,20 @@ public struct FieldQuality: Sendable, Equatable {
     /// A line holds no letter: an empty list item (`1.`, `-`) or a bare number, where a table
     /// row (`| 3 | 4 |`) is allowed.
     public var letterlessLine = false
+    /// A line before the last ends with a comma: a letter's salutation or sign-off
+    /// ("Sincere regards,", "Elena Chen,") written into a field the template frames.
+    public var commaLine = false
 
     /// The readable-field verdict (see the type's summary).
     public var readable: Bool {
         words > 0 && !stutters && repetition == 0 && filler <= 0.25 && lengthOK && !copiesTemplate && !unfinished && !hasHeading
-            && !unbalanced && !letterlessLine
+            && !unbalanced && !letterlessLine && !commaLine
+    }
+
+    /// Whether a line of `text` other than its last ends with a comma.
+    static func hasCommaLine(_ text: String) -> Bool {
+        let lines = text.split(separator: "\n").map(trimmed).filter { !$0.isEmpty }
+        return lines.dropLast().contains { $0.hasSuffix(",") }
     }
 
     /// Whether a line of `text` other than a table row holds no letter at all.
@@ -145,7 +155,7 @@ public struct FieldQuality: Sendable, Equatable {
             keywordsOK: FieldSpec.containsWords(field.spec.keywords.map(\.value), in: text),
             avoidOK: field.spec.avoid.allSatisfy { !FieldSpec.containsWord($0.value.lowercased(), in: lower) },
             hasHeading: containsHeading(text), unbalanced: isUnbalanced(text),
-            letterlessLine: hasLetterlessLine(text))
+            letterlessLine: hasLetterlessLine(text), commaLine: hasCommaLine(text))
     }
 }
 

@@ -30,9 +30,12 @@ public struct FillReport: Sendable {
         public var canvasFields: [String]
         /// The number of that canvas in fill order, as the replay page counts them.
         public var canvas: Int
-        /// Whether the text comes from the repair pass: the first fill did not read as prose, so
-        /// the field was filled again on its own between the finished fields.
+        /// Whether the text comes from the repair pass: the first fill did not read as prose or
+        /// forced a keyword in, so the field was filled again on its own between the finished fields.
         public var repaired: Bool
+        /// How well the worst-placed keyword fitted where it was written
+        /// (``FieldOutcome/keywordFit``, natural log; nil for a field without keywords).
+        public var keywordFit: Double? = nil
     }
 
     /// One sampler call on one canvas: the first pass fills every field, repairs refill one.
@@ -43,7 +46,8 @@ public struct FillReport: Sendable {
         public var steps: Int
         public var forwardPasses: Int
         public var seconds: Double
-        /// Whether this canvas refilled a field whose first fill did not read as prose.
+        /// Whether this canvas refilled a field whose first fill did not read as prose or forced a
+        /// keyword in.
         public var repair: Bool
         /// Whether any of its text is in the document (a dropped repair or a canvas whose every
         /// field was repaired is not). A dropped repair is left out of the replay.
@@ -87,6 +91,7 @@ public struct FillReport: Sendable {
                 ("canvas_fields", .array(f.canvasFields.map { .string($0) })),
                 ("canvas", .int(f.canvas)),
                 ("repaired", .bool(f.repaired)),
+                ("keyword_fit", f.keywordFit.map { .double(($0 * 100).rounded() / 100) } ?? .null),
             ])
         }
         return JSONValue.object([

@@ -10,6 +10,9 @@ public struct PipelineLibrary: Sendable {
     public private(set) var pipelines: [PipelineSpec]
     /// One error per file that could not be loaded (and per duplicate pipeline name).
     public private(set) var errors: [DocumentError]
+    /// The `name:` each broken file gives itself (read from its top-level line when the file as
+    /// a whole does not parse), so a template naming it hears why it is missing.
+    private var brokenNames: [String: DocumentError] = [:]
 
     /// A library of the given specs (duplicate names: the first wins, the rest are errors).
     public init(pipelines: [PipelineSpec], errors: [DocumentError] = []) {
@@ -46,9 +49,16 @@ public struct PipelineLibrary: Sendable {
             add(try Self.loadSpec(file: path))
         } catch let error as DocumentError {
             errors.append(error)
+            if let name = Self.declaredName(file: path), brokenNames[name] == nil { brokenNames[name] = error }
         } catch {
             errors.append(DocumentError("cannot load: \(error)", file: path))
         }
+    }
+
+    /// Adds `specs` as fallbacks: where the library already holds a pipeline of the same name,
+    /// that one wins silently (not a duplicate error).
+    public mutating func addFallbacks(_ specs: [PipelineSpec]) {
+        for spec in specs where pipeline(named: spec.name) == nil { pipelines.append(spec) }
     }
 
     /// Reads and parses one pipeline file.
@@ -75,7 +85,7 @@ public struct PipelineLibrary: Sendable {
     public func pipeline(for template: Template, fileName: String) throws -> PipelineSpec {
         if let wanted = template.frontMatter?.pipeline {
             if let spec = pipeline(named: wanted.value) { return spec }
-            if let broken = errors.first(where: { $0.file.map(Self.stem(of:)) == wanted.value }) {
+            if let broken = brokenNames[wanted.value] ?? errors.first(where: { $0.file.map(Self.stem(of:)) == wanted.value }) {
                 throw DocumentError("pipeline '\(wanted.value)' could not be loaded: \(broken.description)",
                                     at: wanted.location, hint: "fix the pipeline file first (infill check)")
             }
@@ -107,6 +117,18 @@ public struct PipelineLibrary: Sendable {
             return
         }
         pipelines.append(spec)
+    }
+
+    /// The value of a top-level `name:` line of the file at `path` (quotes dropped), if any.
+    private static func declaredName(file path: String) -> String? {
+        guard let data = FileManager.default.contents(atPath: path), data.count <= 1 << 20 else { return nil }
+        for line in String(decoding: data, as: UTF8.self).split(separator: "\n") where line.hasPrefix("name:") {
+            var value = line.dropFirst(5).split(separator: "#").first.map(String.init) ?? ""
+            value = value.trimmingCharacters(in: .whitespaces)
+            if value.count >= 2, let q = value.first, q == "\"" || q == "'", value.last == q { value = String(value.dropFirst().dropLast()) }
+            return value.isEmpty ? nil : value
+        }
+        return nil
     }
 
     private static func stem(of path: String) -> String {

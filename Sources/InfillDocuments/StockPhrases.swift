@@ -10,6 +10,7 @@ enum StockPhrases {
     static let signOffs = [
         "Best regards", "Best Regards", "Kind regards", "Kind Regards", "Warm regards", "Warm Regards", "Regards,",
         "Sincerely,", "Yours sincerely", "Yours truly", "Yours faithfully", "Best wishes,",
+        "Sincerely", "Best,", "Cheers,", "Warmly,",
         // …and the other end of a letter, or of an email quoted whole.
         "Dear", "P.S.", "Original message", "Original Message",
     ]

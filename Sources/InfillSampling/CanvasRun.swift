@@ -25,6 +25,9 @@ struct CanvasRun {
     var history: [[TokenID]]?
     var timings = SamplingTimings()
     var keywordOffsets: [[Int]]
+    /// Per gap, per keyword: how likely its first token was where it was written (see
+    /// ``SamplingResult/keywordFit``).
+    var keywordFit: [[Float]]
     /// The KV cache of this run (with ``SamplingParameters/cache``).
     var cache: KVCache?
     /// Each position's token when its keys and values were last computed into ``cache``: a
@@ -53,6 +56,7 @@ struct CanvasRun {
         nullFilled = [Bool](repeating: false, count: tokens.count)
         rng = SeededGenerator(seed: seed)
         keywordOffsets = canvas.gaps.map { [Int](repeating: -1, count: $0.constraints.keywords.count) }
+        keywordFit = canvas.gaps.map { [Float](repeating: 0, count: $0.constraints.keywords.count) }
     }
 
     var masksLeft: Int { tokens.reduce(0) { $0 + ($1 == maskTokenID ? 1 : 0) } }
@@ -378,6 +382,7 @@ struct CanvasRun {
             tokens: text, canvasTokens: tokens, gapTokens: gapTokens, keywordOffsets: keywordOffsets,
             steps: steps, forwardPasses: forwardPasses, seconds: seconds, history: history)
         result.timings = timings
+        result.keywordFit = keywordFit
         return result
     }
 }

@@ -10,6 +10,11 @@ public struct SamplingResult: Sendable, Hashable {
     public var gapTokens: [[TokenID]]
     /// Where each keyword was placed: per gap, per keyword, its offset inside the gap.
     public var keywordOffsets: [[Int]]
+    /// Per gap, per keyword: the natural log of the ratio of its first token's probability to the
+    /// most likely token's where guided decoding wrote it (0 when it was the likeliest, or when it
+    /// was pinned before denoising). A keyword forced in at its deadline scores far below zero:
+    /// the sentence did not want it there ("Sincerely key.").
+    public var keywordFit: [[Float]] = []
     /// Denoising steps run (a step may commit several tokens).
     public var steps: Int
     /// Forward passes this canvas took part in (keyword placement included): the NFE.

@@ -77,6 +77,7 @@ enum StreamKeywords {
         guard let k = chosen else { return false }
         for (j, token) in keywords[k].enumerated() { run.tokens[lead + j] = token }
         run.keywordOffsets[g][k] = offset
+        if let first = keywords[k].first, top > -.infinity { run.keywordFit[g][k] = max(-30, min(0, logit(first) - top)) }
         run.pendingKeywords[g].removeAll { $0 == k }
         return true
     }

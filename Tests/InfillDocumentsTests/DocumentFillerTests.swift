@@ -196,6 +196,70 @@ import Testing
         #expect(off.report.fields.contains { $0.text.contains("(") })
     }
 
+    @Test func aFieldWithAForcedKeywordIsFilledAgainAndKeptWhereTheKeywordFitsBetter() throws {
+        // Under the byte tokenizer the keyword " qz" starts with a space. Guided by a neutral
+        // parent, this model writes no space in field a while anything after a is unfinished (a
+        // mask or a null tail: field b still being written), and writes prose once the rest is
+        // finished text, as on a's repair canvas. So the joint canvas forces the keyword in where
+        // it is due, against a distribution that did not want it, and the repair writes it where
+        // a space fits.
+        let prose = TestModels.prose(nullLogit: -2)
+        let width = ByteTokenizer().vocabularySize
+        let space = Int(UInt8(ascii: " "))
+        @Sendable func find(_ text: String, in tokens: [TokenID], from: Int) -> Int? {
+            let marker = Array(text.utf8).map { TokenID($0) }
+            guard tokens.count >= from + marker.count else { return nil }
+            return (from...(tokens.count - marker.count)).first { Array(tokens[$0..<$0 + marker.count]) == marker }
+        }
+        let model = ScriptedModel(logitWidth: width, maskTokenID: ByteTokenizer.mask, nullTokenID: ByteTokenizer.endOfText) { tokens, position in
+            var row = (try? prose.predict([PredictionRequest(tokens: tokens, positions: [position])]))?.first?.values ?? []
+            guard row.count == width, let first = find("First:", in: tokens, from: 0).map({ $0 + 6 }),
+                  let done = find(" done.", in: tokens, from: first), (first..<done).contains(position) else { return row }
+            let unfinished = tokens[done...].contains { $0 == ByteTokenizer.mask || $0 == ByteTokenizer.endOfText }
+            if unfinished { row[space] = -20 }
+            return row
+        }
+        let parent = ScriptedParent(logitWidth: width) { _ in [Float](repeating: 0, count: width) }
+        let loaded = LoadedModel(model: model, tokenizer: ByteTokenizer(), name: "scripted", adapter: nil, parent: parent)
+        func pipeline(_ sampling: String) throws -> PipelineSpec {
+            try PipelineSpec.parse("""
+                name: r
+                sampling: { temperature: 0\(sampling) }
+                fields:
+                  a: { words: 2-10, keywords: [qz] }
+                  b: { words: 1-10 }
+                """, file: "r.yaml")
+        }
+        let middle = String(repeating: "Plain template text between the two fields. ", count: 8)
+        let template = Array("---\npipeline: r\n---\nFirst: {{a}} done.\n\n\(middle)\n\nSecond: {{b}} done.\n".utf8)
+        let library = PipelineLibrary(pipelines: [try pipeline("")])
+        let off = try DocumentFiller(model: loaded, library: library).fill(name: "x.md", contents: template, pipeline: try pipeline(", repair: false"))
+        let forced = try #require(off.report.fields.first { $0.name == "a" })
+        #expect((forced.keywordFit ?? 0) < Double(FieldOutcome.forcedKeywordFit), "\(forced.text) \(forced.keywordFit ?? 0)")
+        #expect(off.report.fields.first { $0.name == "b" }?.keywordFit == nil)
+
+        let on = try DocumentFiller(model: loaded, library: library).fill(name: "x.md", contents: template)
+        let repaired = try #require(on.report.fields.first { $0.name == "a" })
+        #expect(repaired.repaired && repaired.canvasFields == ["a"], "\(repaired.text)")
+        #expect((repaired.keywordFit ?? -99) > (forced.keywordFit ?? 0) && repaired.text.contains("qz"), "\(repaired.text)")
+        #expect(on.report.fields.first { $0.name == "b" }?.repaired == false)
+    }
+
+    @Test func aRepairReplacesAForcedKeywordOnlyWhenItReadsAndFitsBetter() {
+        func outcome(readable: Bool, fit: Float) -> FieldOutcome {
+            var o = FieldOutcome(text: "x", tokens: 1, words: 1, keywordsFound: [], avoidedFound: [], toneScore: nil,
+                                 violations: [], score: 0, readable: readable)
+            o.keywordFit = fit
+            return o
+        }
+        let first = outcome(readable: true, fit: -6)
+        #expect(outcome(readable: true, fit: -1).isBetterRepair(of: first))
+        #expect(!outcome(readable: true, fit: -7).isBetterRepair(of: first))
+        #expect(!outcome(readable: false, fit: 0).isBetterRepair(of: first))
+        // A first fill that does not read is replaced by any repair that does.
+        #expect(outcome(readable: true, fit: -9).isBetterRepair(of: outcome(readable: false, fit: -6)))
+    }
+
     @Test func aRepairDoesNotCopyAnotherFieldsText() throws {
         // Field `a` is written while `b` is still masked and gets an unclosed `(`; this model
         // also copies: at the k-th position after a `:` it writes the letter or space found k

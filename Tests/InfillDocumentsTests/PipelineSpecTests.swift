@@ -1,3 +1,4 @@
+import Foundation
 @testable import InfillDocuments
 import Testing
 
@@ -156,5 +157,32 @@ import Testing
             #expect(e.hint == "did you mean 'brief'?")
             #expect(e.line == 2 && e.column == 11)
         }
+    }
+
+    @Test func aTemplateNamingABrokenPipelineHearsWhyItIsMissing() throws {
+        // The file's stem differs from the name it declares; the template names the pipeline.
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("infill-broken-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try "name: 'mine-lostdog'\nfields:\n  plea: { tone: urgent }\n".write(toFile: dir + "/lostdog.yaml", atomically: true, encoding: .utf8)
+        let library = try PipelineLibrary.load(directory: dir)
+        #expect(library.errors.count == 1)
+        let template = try TemplateParser.parse(Array("---\npipeline: mine-lostdog\n---\n{{plea}}".utf8), file: "t.md")
+        do {
+            _ = try library.pipeline(for: template, fileName: "t.md")
+            Issue.record("a broken pipeline was found")
+        } catch let e as DocumentError {
+            #expect(e.message.contains("could not be loaded") && e.message.contains("unknown tone 'urgent'"), "\(e.message)")
+            #expect(e.line == 2)
+        }
+        // `infill check` on the folder, with a fallback pipelines folder beside it, says the same.
+        try "---\npipeline: mine-lostdog\n---\n{{plea}}\n".write(toFile: dir + "/lostdog.md", atomically: true, encoding: .utf8)
+        let fallback = dir + "/fallback"
+        try FileManager.default.createDirectory(atPath: fallback, withIntermediateDirectories: true)
+        try "name: other\nfields:\n  x: {}\n".write(toFile: fallback + "/other.yaml", atomically: true, encoding: .utf8)
+        let report = DocumentChecker.check(paths: [dir + "/lostdog.yaml", dir + "/lostdog.md"], pipelineDirectories: [fallback])
+        let messages = report.errors.map(\.message)
+        #expect(messages.contains { $0.contains("could not be loaded") }, "\(messages)")
+        #expect(!messages.contains { $0.contains("unknown pipeline") }, "\(messages)")
     }
 }

@@ -87,6 +87,13 @@ import Testing
         #expect(!FieldQuality.measure("| Week | Hours |\n| 1 | 12 |", field: Self.field()).letterlessLine)
         #expect(!FieldQuality.measure("1. Back up the data.\n2. Install 2.4 and restart.", field: Self.field()).letterlessLine)
     }
+
+    @Test func aSignOffLineInsideAFillIsNotReadable() {
+        let signOff = FieldQuality.measure("Thank you for your patience.\nSincere regards,\nElena Chen", field: Self.field())
+        #expect(signOff.commaLine && !signOff.readable)
+        #expect(FieldQuality.measure("Hi team,\nThe build is green again.", field: Self.field()).commaLine)
+        #expect(!FieldQuality.measure("First, back up the data.\nThen, restart the server.", field: Self.field()).commaLine)
+    }
 }
 
 /// The constraint compiler's closing pressure (block and in-line fields alike) and

@@ -203,6 +203,8 @@ import Testing
         let r = try sampler.sample([canvas], parameters: SamplingParameters(temperature: 0, guidance: 1))[0]
         #expect(bytes.decode(r.gapTokens[0], skipSpecial: true) == "aacdaaaa")
         #expect(r.keywordOffsets == [[2]])
+        // `c` had e^-0.5 of `a`'s probability there.
+        #expect(abs((r.keywordFit.first?.first ?? 0) + 0.5) < 0.01, "\(r.keywordFit)")
     }
 
     @Test func aKeywordIsNotContinuedIntoALongerWord() throws {
@@ -246,6 +248,9 @@ import Testing
         // Three keyword tokens in an 8-token gap: due at offset 5, the longest first.
         #expect(bytes.decode(r.gapTokens[0], skipSpecial: true) == "aaaaacde")
         #expect(r.keywordOffsets == [[5, 7]])
+        // Forced in: `c` at e^-8 of `a`'s probability, `e` at e^-22.
+        #expect(r.keywordFit.count == 1 && r.keywordFit[0].count == 2, "\(r.keywordFit)")
+        #expect(abs(r.keywordFit[0][0] + 8) < 0.01 && abs(r.keywordFit[0][1] + 22) < 0.01, "\(r.keywordFit)")
         #expect(throws: SamplingError.self) {
             try sampler.sample([infillCanvas("xy", 2, constraints: GapConstraints(keywords: [bytes.encode("cde")]))],
                                parameters: SamplingParameters(guidance: 1))

@@ -135,7 +135,7 @@ public enum FillHTMLPage {
         if field.canvasFields.count > 1 {
             rows.append(("canvas", MarkdownHTML.escape(field.canvasFields.joined(separator: ", "))))
         }
-        if field.repaired { rows.append(("repaired", "filled again on its own: the first fill did not read as prose")) }
+        if field.repaired { rows.append(("repaired", "filled again on its own: the first fill did not read as prose or forced a keyword in")) }
         let table = rows.map { "<tr><th>\($0.0)</th><td>\($0.1)</td></tr>" }.joined()
         let name = MarkdownHTML.escape(field.name)
         return "<section class=\"card\" data-card=\"\(name)\"><h2>\(name)</h2><table>\(table)</table></section>"
