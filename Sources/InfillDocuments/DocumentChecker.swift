@@ -30,7 +30,7 @@ public enum DocumentChecker {
             do {
                 let extra = try PipelineLibrary.load(directory: directory)
                 // Fallback pipelines: a name already found among the checked files wins silently.
-                library.addFallbacks(extra.pipelines.filter { !pipelineFiles.contains($0.file) })
+                library.addFallbacks(from: extra, skippingFiles: pipelineFiles)
             } catch let error as DocumentError {
                 errors.append(error)
             } catch {

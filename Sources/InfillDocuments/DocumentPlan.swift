@@ -113,8 +113,12 @@ public struct DocumentPlan: Sendable {
         return (opening.hasSuffix("\"") && closing.hasPrefix("\"")) || (opening.hasSuffix("“") && closing.hasPrefix("”"))
     }
 
-    /// Whether the placeholder at `index` is the first text of a Markdown heading line
-    /// (`## {{headline}}`, `# {{title}} for {{client}}`).
+    /// Whether the placeholder at `index` is the title of a Markdown heading line: its first
+    /// text (`## {{headline}}`, `# {{title}} for {{client}}`) or what follows a label that ends
+    /// with a colon or a dash (`# Talk abstract: {{title}}`, `## Release — {{name}}`).
+    ///
+    /// A title after a label is still a title: left free, a small model writes a date or a DOI
+    /// there ("2018-08-20") and never reaches the field's word count.
     private static func isHeading(at index: Int, in segments: [TemplateSegment]) -> Bool {
         guard index > 0, case .literal(let bytes) = segments[index - 1] else { return false }
         let newline = bytes.lastIndex(of: 0x0A)
@@ -122,8 +126,12 @@ public struct DocumentPlan: Sendable {
         if newline == nil, index >= 2 { return false }
         let line = newline.map { bytes[($0 + 1)...] } ?? bytes[...]
         let hashes = line.prefix { $0 == 0x23 }.count
-        guard (1...6).contains(hashes) else { return false }
-        return line.dropFirst(hashes).allSatisfy { $0 == 0x20 || $0 == 0x09 } && line.count > hashes
+        guard (1...6).contains(hashes), line.count > hashes else { return false }
+        let rest = line.dropFirst(hashes)
+        guard let space = rest.first, space == 0x20 || space == 0x09 else { return false }
+        let label = String(decoding: rest, as: UTF8.self).drop { $0 == " " || $0 == "\t" }
+        guard let separator = label.last(where: { $0 != " " && $0 != "\t" }) else { return true }
+        return ":-–—".contains(separator)
     }
 
     /// Whether the placeholder at `index` shares its line with other text (then its fill must
@@ -166,8 +174,9 @@ public struct PlannedField: Sendable {
     /// True when the template puts the placeholder between quotation marks (`"{{quote}}" said …`):
     /// the fill may not hold one of its own, which would close the template's quote early.
     public var isQuoted = false
-    /// True when the placeholder opens a Markdown heading (`## {{headline}}`): like a paragraph,
-    /// its fill opens with a letter, never with a section number (`## 1.1.0 room.`).
+    /// True when the placeholder is a Markdown heading's title (`## {{headline}}`,
+    /// `# Talk abstract: {{title}}`): like a paragraph, its fill opens with a letter, never with
+    /// a section number or a date (`## 1.1.0 room.`, `2018-08-20`).
     public var isHeading = false
 }
 

@@ -55,10 +55,16 @@ public struct PipelineLibrary: Sendable {
         }
     }
 
-    /// Adds `specs` as fallbacks: where the library already holds a pipeline of the same name,
-    /// that one wins silently (not a duplicate error).
-    public mutating func addFallbacks(_ specs: [PipelineSpec]) {
-        for spec in specs where pipeline(named: spec.name) == nil { pipelines.append(spec) }
+    /// Adds the pipelines of `other` as fallbacks: where the library already holds a pipeline of
+    /// the same name, that one wins silently (not a duplicate error). The names of `other`'s
+    /// broken files come along, so a template naming one still hears why it is missing.
+    public mutating func addFallbacks(from other: PipelineLibrary, skippingFiles skipped: [String] = []) {
+        for spec in other.pipelines where !skipped.contains(spec.file) && pipeline(named: spec.name) == nil {
+            pipelines.append(spec)
+        }
+        for (name, error) in other.brokenNames where brokenNames[name] == nil && pipeline(named: name) == nil {
+            brokenNames[name] = error
+        }
     }
 
     /// Reads and parses one pipeline file.

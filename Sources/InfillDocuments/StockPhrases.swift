@@ -13,6 +13,9 @@ enum StockPhrases {
         "Sincerely", "Best,", "Cheers,", "Warmly,",
         // …and the other end of a letter, or of an email quoted whole.
         "Dear", "P.S.", "Original message", "Original Message",
+        // …and the labels of a rewriting exercise ("Original:\nThe dog was lost…"), which the
+        // corpus's edit pairs taught the model to open a field with.
+        "Original:", "Revised:", "Rewritten:",
     ]
     static let blanks = [
         "Your Name", "Your name]", "Your Address", "Your Email", "Your E-mail", "Your Phone", "Your Title", "Your Company",

@@ -48,6 +48,10 @@ import Testing
         #expect(try plan("## {{summary}}\n\n{{body}}\n").fields.map(\.isHeading) == [true, false])
         #expect(try plan("Intro.\n\n# {{summary}} for {{company}}\n").fields.map(\.isHeading) == [true])
         #expect(try plan("# Report for {{summary}}\n").fields.map(\.isHeading) == [false])
+        // A title after a label is a title too, so it opens with a letter, not a date.
+        #expect(try plan("# Talk abstract: {{summary}}\n").fields.map(\.isHeading) == [true])
+        #expect(try plan("## Release — {{summary}}\n").fields.map(\.isHeading) == [true])
+        #expect(try plan("Intro: {{summary}}\n").fields.map(\.isHeading) == [false])
         #expect(try plan("#{{summary}}\n").fields.map(\.isHeading) == [false])  // a hashtag, not a heading
         #expect(try plan("- {{summary}}\n").fields.map(\.isHeading) == [false])
     }

@@ -184,5 +184,8 @@ import Testing
         let messages = report.errors.map(\.message)
         #expect(messages.contains { $0.contains("could not be loaded") }, "\(messages)")
         #expect(!messages.contains { $0.contains("unknown pipeline") }, "\(messages)")
+        // The template checked alone, the broken pipeline only in `--pipelines DIR`: the same.
+        let alone = DocumentChecker.check(paths: [dir + "/lostdog.md"], pipelineDirectories: [dir]).errors.map(\.message)
+        #expect(alone.contains { $0.contains("could not be loaded") && $0.contains("unknown tone 'urgent'") }, "\(alone)")
     }
 }

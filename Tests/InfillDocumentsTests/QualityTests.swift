@@ -179,7 +179,7 @@ import Testing
         // A byte tokenizer has no token of three backticks.
         #expect(compiler.fenceTokens.isEmpty)
         let banned = try compiler.compile(QualityTests.field(), toneBias: [:]).constraints.bannedSequences
-        for phrase in ["Best regards", " Kind regards", "Your Name", "Sincerely,"] {
+        for phrase in ["Best regards", " Kind regards", "Your Name", "Sincerely,", "Original:"] {
             #expect(banned.contains(tokenizer.encode(phrase)), "\(phrase)")
         }
         #expect(!banned.contains(tokenizer.encode("your name")))

@@ -48,7 +48,9 @@ package struct QualityBench {
         if let cache, CacheMode(rawValue: cache) == nil {
             throw BenchUsageError("--cache must be none, prefix or dual (got '\(cache)')")
         }
-        let library = PipelineLibrary(pipelines: try pipelines.flatMap { try PipelineLibrary.load(directory: $0).pipelines })
+        // Folder by folder, so a template naming a broken pipeline hears why it is missing.
+        var library = PipelineLibrary.empty
+        for directory in pipelines { library.addFallbacks(from: try PipelineLibrary.load(directory: directory)) }
         var inputs: [(name: String, contents: [UInt8])] = []
         for path in templates {
             var isFolder: ObjCBool = false

@@ -166,8 +166,8 @@ package struct QualityBenchmark: Sendable {
             do {
                 plan = try DocumentFiller.plan(name: template.name, contents: template.contents, library: filler.library)
             } catch {
-                throw DocumentError("\(template.name): \(error.errors.first.map { "\($0)" } ?? "invalid template")",
-                                    file: template.name)
+                // Each error already names the template's file and position.
+                throw error.errors.first ?? DocumentError("invalid template", file: template.name)
             }
             if let human = references.fills[template.name] {
                 var fills: [Int: String] = [:]
