@@ -126,11 +126,10 @@ public struct DocumentPlan: Sendable {
         if newline == nil, index >= 2 { return false }
         let line = newline.map { bytes[($0 + 1)...] } ?? bytes[...]
         let hashes = line.prefix { $0 == 0x23 }.count
-        guard (1...6).contains(hashes), line.count > hashes else { return false }
         let rest = line.dropFirst(hashes)
-        guard let space = rest.first, space == 0x20 || space == 0x09 else { return false }
-        let label = String(decoding: rest, as: UTF8.self).drop { $0 == " " || $0 == "\t" }
-        guard let separator = label.last(where: { $0 != " " && $0 != "\t" }) else { return true }
+        guard (1...6).contains(hashes), let space = rest.first, space == 0x20 || space == 0x09 else { return false }
+        // Only spaces after the hashes: the placeholder is the heading's first text.
+        guard let separator = String(decoding: rest, as: UTF8.self).last(where: { $0 != " " && $0 != "\t" }) else { return true }
         return ":-–—".contains(separator)
     }
 
