@@ -76,34 +76,47 @@ enum StreamKeywords {
             !(sentenceStart && gap.constraints.midSentenceKeywords.contains(k))
                 && (keywords[k].first.map { logit($0) >= threshold } ?? false)
         }
-        let chosen = likely.max { logit(keywords[$0][0]) < logit(keywords[$1][0]) }
-            ?? (due ? fitting.max { keywords[$0].count < keywords[$1].count } : nil)
-        guard let k = chosen, let first = keywords[k].first else { return false }
+        let natural = likely.max { logit(keywords[$0][0]) < logit(keywords[$1][0]) }
+        // The last half of the run-up: a keyword the sentence is not heading for gets ready to
+        // open the next sentence instead of being forced into this one at the deadline.
+        let late = slack <= window / 2
+        let k: Int
+        if let natural, !due {
+            k = natural
+        } else if let pick = natural ?? (late ? fitting.max(by: { keywords[$0].count < keywords[$1].count }) : nil) {
+            k = pick
+        } else {
+            return false
+        }
+        guard let first = keywords[k].first else { return false }
         let fit = top > -.infinity ? max(-30, min(0, logit(first) - top)) : 0
-        if due, let closing = gap.constraints.closing, !gap.constraints.keywordOpeners.isEmpty {
+        if natural == nil || due, let closing = gap.constraints.closing, !gap.constraints.keywordOpeners.isEmpty {
             let boundaries = gap.constraints.sentenceBoundaries.isEmpty ? closing.sentenceEnds : gap.constraints.sentenceBoundaries
             let opensSentence = run.token(before: lead).map(boundaries.contains) ?? true
             let n = keywords[k].count
             if opensSentence, gap.constraints.midSentenceKeywords.contains(k), offset + 1 + n <= gap.range.count,
                (lead + 1..<lead + 1 + n).allSatisfy(run.isMasked) {
-                // A lowercase keyword due where a sentence starts goes one position on, and the
-                // lead waits a step: its opener is then drawn seeing the keyword on its right
-                // ("Your vaccination"), which the denoiser's row for it did not.
-                // Its fit is the one it had here: the sentence did not ask for it, so the
-                // document layer's repair still gets its chance to weave it in.
+                // A lowercase keyword goes one position on, and the lead waits a step: its
+                // opener is then drawn seeing the keyword on its right ("Your vaccination"),
+                // which the denoiser's row for it did not. Its fit is the one it had here, so
+                // the document layer's repair still gets its chance to weave it in.
                 write(k, at: lead + 1, offset: offset + 1, fit: fit, run: &run)
                 run.openers.insert(lead)
                 return true
             }
-            // It may wait until the closing pressure is full (a tighter window, halfway there,
-            // ran out before the sentence ended and forced most keywords in again).
-            if !opensSentence, fit < forcedFitBar, offset + 1 < closing.full - need {
-                // Forced in here it would break the sentence ("at 10 vaccination time"): finish
-                // the sentence first, and the keyword opens the next.
+            if opensSentence {
+                write(k, at: lead, offset: offset, fit: fit, run: &run)
+                return true
+            }
+            // Forced in here it would break the sentence ("at 10 vaccination time"): push to
+            // finish it, up to halfway from where the keyword is due to where the closing
+            // pressure is full, so the sentence it opens still ends within the field's length.
+            if fit < forcedFitBar, offset + 1 < (end + closing.full) / 2 - need {
                 if g < run.closingForKeyword.count { run.closingForKeyword[g] = true }
                 return false
             }
         }
+        guard due || natural != nil else { return false }
         write(k, at: lead, offset: offset, fit: fit, run: &run)
         return true
     }

@@ -285,12 +285,13 @@ import Testing
         let forced = try fill(constraints)
         #expect(bytes.decode(forced.gapTokens[0], skipSpecial: true).hasPrefix(String(repeating: "a", count: 12) + "cd"))
         #expect(forced.keywordOffsets == [[12]])
-        // With them the sentence ends first, and the opener is drawn seeing the keyword.
+        // With them the sentence ends in the last half of the run-up (offsets 9–11), and the
+        // opener is drawn seeing the keyword.
         constraints.keywordOpeners = [Self.id("T"), Self.id("U")]
         let opened = try fill(constraints)
         let text = bytes.decode(opened.gapTokens[0], skipSpecial: true)
-        #expect(text.hasPrefix(String(repeating: "a", count: 12) + ".Ucd"), "\(text)")
-        #expect(opened.keywordOffsets == [[14]])
+        #expect(text.hasPrefix(String(repeating: "a", count: 9) + ".Ucd"), "\(text)")
+        #expect(opened.keywordOffsets == [[11]])
         // The fit reported is the one the keyword had where it was due, so a repair can still try.
         #expect((opened.keywordFit.first?.first ?? 0) < -3, "\(opened.keywordFit)")
     }
