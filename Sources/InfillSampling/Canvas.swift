@@ -115,6 +115,11 @@ public struct GapConstraints: Sendable, Hashable {
     public var midSentenceKeywords: Set<Int> = []
     /// Tokens after which a sentence starts: sentence-ending punctuation and line breaks.
     public var sentenceBoundaries: Set<TokenID> = []
+    /// Under guidance, the words that may open a sentence right before a lowercase keyword due
+    /// there (`The`, `Your`: the keyword becomes the sentence's subject). When set, a due keyword
+    /// that would fit badly mid-sentence first lets the sentence end (``StreamKeywords``); empty
+    /// (the default) writes it where it is due.
+    public var keywordOpeners: Set<TokenID> = []
 
     public init(
         keywords: [[TokenID]] = [], bannedSequences: [[TokenID]] = [], logitBias: [TokenID: Float] = [:],

@@ -41,6 +41,12 @@ struct CanvasRun {
     /// Guided decoding writes keywords in the stream instead of pinning them first: per gap, the
     /// indices of its keywords not yet written.
     var pendingKeywords: [[Int]] = []
+    /// Per gap: whether a due keyword that did not fit is waiting for the sentence to end, so it
+    /// can open the next one (``StreamKeywords``); the bias then pushes towards a sentence end.
+    var closingForKeyword: [Bool] = []
+    /// Positions right before a keyword written where a sentence starts: the word that opens its
+    /// sentence, drawn from the denoiser alone among the gap's ``GapConstraints/keywordOpeners``.
+    var openers: Set<Int> = []
 
     init(index: Int, canvas: Canvas, model: any DenoisingModel, seed: UInt64) {
         self.index = index
@@ -256,7 +262,10 @@ struct CanvasRun {
         guard g >= 0 else { return [:] }
         let constraints = gaps[g].constraints
         guard let closing = constraints.closing else { return constraints.logitBias }
-        let push = closing.weight(atOffset: p - gaps[g].range.lowerBound)
+        var push = closing.weight(atOffset: p - gaps[g].range.lowerBound)
+        // A keyword waiting for the sentence to end: the push to finish it is as strong as it gets.
+        let waiting = g < closingForKeyword.count && closingForKeyword[g]
+        if waiting { push = max(push, closing.strength) }
         guard push > 0 else { return constraints.logitBias }
         var bias = constraints.logitBias
         // After a sentence end: end the gap; otherwise: finish the sentence.
@@ -288,6 +297,7 @@ struct CanvasRun {
             return !allowsNull(at: p) || completesBanned(nullTokenID, at: p)
         }
         if completesBanned(token, at: p) { return true }
+        if openers.contains(p) && !constraints.keywordOpeners.contains(token) { return true }
         if p == gaps[g].range.lowerBound && constraints.firstTokenBans.contains(token) { return true }
         if constraints.afterKeywordBans.contains(token) && endsKeyword(at: p - 1, gap: g) { return true }
         if token != nullTokenID, let rules = constraints.repetition {

@@ -174,7 +174,8 @@ public struct DiffusionSampler: Sendable {
         // A guided position's row is the product of the denoiser's and the parent's distributions.
         var guidedRows: [Int: [Float]] = [:]
         for guide in guides {
-            guard let r = rowOf[guide.position] else { continue }
+            // A keyword's opener is the denoiser's alone: the parent cannot see the keyword.
+            guard let r = rowOf[guide.position], !run.openers.contains(guide.position) else { continue }
             guidedRows[guide.position] = ParentGuidance.combine(
                 denoiser: logits[row: r], parent: guide.parentRow[...], weight: parameters.guidance,
                 count: distribution.samplableCount, maskTokenID: model.maskTokenID, nullTokenID: model.nullTokenID,
@@ -228,6 +229,11 @@ public struct DiffusionSampler: Sendable {
         if run.pendingKeywords.contains(where: { !$0.isEmpty }) {
             chosen = chosen.filter { mayCommit($0.position) }
             if chosen.isEmpty, let first = candidates.first(where: { $0.position == lead }) { chosen = [first] }
+        }
+        if let lead, run.openers.contains(lead), let opener = candidates.first(where: { $0.position == lead }) {
+            // The opener alone this step; guided decoding goes on from the keyword after it.
+            chosen = [opener]
+            run.openers.remove(lead)
         }
         // Commit the surest first; re-check each against what this step already wrote.
         for var c in chosen.sorted(by: PositionSelection.moreConfident) {

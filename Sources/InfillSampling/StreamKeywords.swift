@@ -15,11 +15,15 @@ import InfillModel
 enum StreamKeywords {
     /// Ratio to the top token's probability from which a keyword's first token triggers it.
     static let triggerRatio: Float = 0.25
+    /// Below this fit (log of the keyword's first token's probability over the top token's) a due
+    /// keyword waits for the sentence to end instead of being forced in mid-sentence.
+    static let forcedFitBar: Float = -3
 
     /// Registers every gap's keywords as pending; throws when a gap cannot hold its keywords.
     static func prepare(_ runs: inout [CanvasRun]) throws {
         for i in runs.indices {
             runs[i].pendingKeywords = runs[i].gaps.map { Array($0.constraints.keywords.indices) }
+            runs[i].closingForKeyword = [Bool](repeating: false, count: runs[i].gaps.count)
             for (g, gap) in runs[i].gaps.enumerated() {
                 let need = gap.constraints.keywords.reduce(0) { $0 + $1.count }
                 let free = gap.range.filter(runs[i].isMasked).count
@@ -72,13 +76,58 @@ enum StreamKeywords {
             !(sentenceStart && gap.constraints.midSentenceKeywords.contains(k))
                 && (keywords[k].first.map { logit($0) >= threshold } ?? false)
         }
-        let chosen = likely.max { logit(keywords[$0][0]) < logit(keywords[$1][0]) }
-            ?? (due ? fitting.max { keywords[$0].count < keywords[$1].count } : nil)
-        guard let k = chosen else { return false }
-        for (j, token) in keywords[k].enumerated() { run.tokens[lead + j] = token }
-        run.keywordOffsets[g][k] = offset
-        if let first = keywords[k].first, top > -.infinity { run.keywordFit[g][k] = max(-30, min(0, logit(first) - top)) }
-        run.pendingKeywords[g].removeAll { $0 == k }
+        let natural = likely.max { logit(keywords[$0][0]) < logit(keywords[$1][0]) }
+        // The last half of the run-up: a keyword the sentence is not heading for gets ready to
+        // open the next sentence instead of being forced into this one at the deadline.
+        let late = slack <= window / 2
+        let k: Int
+        if let natural, !due {
+            k = natural
+        } else if let pick = natural ?? (late ? fitting.max(by: { keywords[$0].count < keywords[$1].count }) : nil) {
+            k = pick
+        } else {
+            return false
+        }
+        guard let first = keywords[k].first else { return false }
+        let fit = top > -.infinity ? max(-30, min(0, logit(first) - top)) : 0
+        if natural == nil || due, let closing = gap.constraints.closing, !gap.constraints.keywordOpeners.isEmpty {
+            let boundaries = gap.constraints.sentenceBoundaries.isEmpty ? closing.sentenceEnds : gap.constraints.sentenceBoundaries
+            let opensSentence = run.token(before: lead).map(boundaries.contains) ?? true
+            let n = keywords[k].count
+            if opensSentence, gap.constraints.midSentenceKeywords.contains(k), offset + 1 + n <= gap.range.count,
+               (lead + 1..<lead + 1 + n).allSatisfy(run.isMasked) {
+                // A lowercase keyword goes one position on, and the lead waits a step: its
+                // opener is then drawn seeing the keyword on its right ("Your vaccination"),
+                // which the denoiser's row for it did not. Its fit is the one it had here, so
+                // the document layer's repair still gets its chance to weave it in.
+                write(k, at: lead + 1, offset: offset + 1, fit: fit, run: &run)
+                run.openers.insert(lead)
+                return true
+            }
+            if opensSentence {
+                write(k, at: lead, offset: offset, fit: fit, run: &run)
+                return true
+            }
+            // Forced in here it would break the sentence ("at 10 vaccination time"): push to
+            // finish it, up to halfway from where the keyword is due to where the closing
+            // pressure is full, so the sentence it opens still ends within the field's length.
+            if fit < forcedFitBar, offset + 1 < (end + closing.full) / 2 - need {
+                if g < run.closingForKeyword.count { run.closingForKeyword[g] = true }
+                return false
+            }
+        }
+        guard due || natural != nil else { return false }
+        write(k, at: lead, offset: offset, fit: fit, run: &run)
         return true
+    }
+
+    /// Writes keyword `k` of `lead`'s gap at canvas position `position` (gap offset `offset`).
+    private static func write(_ k: Int, at position: Int, offset: Int, fit: Float, run: inout CanvasRun) {
+        let g = run.gap(of: position)
+        for (j, token) in run.gaps[g].constraints.keywords[k].enumerated() { run.tokens[position + j] = token }
+        run.keywordOffsets[g][k] = offset
+        run.keywordFit[g][k] = fit
+        run.pendingKeywords[g].removeAll { $0 == k }
+        if g < run.closingForKeyword.count { run.closingForKeyword[g] = false }
     }
 }

@@ -1,3 +1,4 @@
+import Foundation
 import InfillModel
 import InfillModelTestKit
 @testable import InfillDocuments
@@ -186,6 +187,20 @@ import Testing
         // A keyword that holds one keeps it free.
         let asked = try compiler.compile(QualityTests.field(keywords: ["Best regards"]), toneBias: [:]).constraints.bannedSequences
         #expect(!asked.contains(tokenizer.encode("Best regards")) && asked.contains(tokenizer.encode("Your Name")))
+    }
+
+    @Test func aParagraphsKeywordMayOpenASentenceAfterADeterminer() throws {
+        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+            .appendingPathComponent("../Fixtures/tokenizer/smollm2/tokenizer.json").standardized
+        let tokenizer = try BPETokenizer(tokenizerJSON: url)
+        let model = ScriptedModel(logitWidth: 49_152, samplableVocabularySize: 49_152, maskTokenID: 16,
+                                  nullTokenID: 0) { _, _ in [Float](repeating: 0, count: 49_152) }
+        let compiler = ConstraintCompiler(tokenizer: tokenizer, model: model)
+        let block = try compiler.compile(QualityTests.field(keywords: ["refund"]), toneBias: [:]).constraints
+        #expect(Set(block.keywordOpeners.map { tokenizer.decode([$0]) }) == ["The", " The", "Your", " Your", "Our", " Our"])
+        // A list item or title is one phrase: its keyword is not moved into a sentence of its own.
+        let inline = try compiler.compile(QualityTests.field(keywords: ["refund"], inline: true), toneBias: [:]).constraints
+        #expect(inline.keywordOpeners.isEmpty)
     }
 
     @Test func lowercaseKeywordsWaitForASentenceToStart() throws {

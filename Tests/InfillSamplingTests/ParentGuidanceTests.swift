@@ -257,6 +257,45 @@ import Testing
         }
     }
 
+    @Test func aKeywordThatWouldBreakItsSentenceOpensTheNextAfterAnOpener() throws {
+        // `c` never fits (e^-10 of `a`); `.` wins only under the full closing push; before a
+        // `c` the denoiser prefers `a`, then `U`, then `T`.
+        let model = ScriptedModel(logitWidth: Self.width, samplableVocabularySize: 257, maskTokenID: mask, nullTokenID: null) { tokens, p in
+            var row = [Float](repeating: -20, count: Self.width)
+            row[Int(Self.id("a"))] = 2
+            row[Int(Self.id("."))] = -0.5
+            row[Int(Self.id("c"))] = -8
+            if p + 1 < tokens.count, tokens[p + 1] == Self.id("c") {
+                row[Int(Self.id("a"))] = 5
+                row[Int(Self.id("U"))] = 3
+                row[Int(Self.id("T"))] = 1
+            }
+            return row
+        }
+        let sampler = DiffusionSampler(model: model, parent: Self.neutralParent)
+        var constraints = GapConstraints(keywords: [bytes.encode("cd")])
+        constraints.midSentenceKeywords = [0]
+        constraints.sentenceBoundaries = [Self.id(".")]
+        constraints.closing = ClosingPressure(sentenceEnds: [Self.id(".")], from: 8, full: 20, strength: 6)
+        func fill(_ constraints: GapConstraints) throws -> SamplingResult {
+            try sampler.sample([infillCanvas("xy", 24, "z", constraints: constraints)],
+                               parameters: SamplingParameters(temperature: 0, guidance: 1))[0]
+        }
+        // Without openers the keyword goes in where it is due (offset 12), mid-sentence.
+        let forced = try fill(constraints)
+        #expect(bytes.decode(forced.gapTokens[0], skipSpecial: true).hasPrefix(String(repeating: "a", count: 12) + "cd"))
+        #expect(forced.keywordOffsets == [[12]])
+        // With them the sentence ends in the last half of the run-up (offsets 9–11), and the
+        // opener is drawn seeing the keyword.
+        constraints.keywordOpeners = [Self.id("T"), Self.id("U")]
+        let opened = try fill(constraints)
+        let text = bytes.decode(opened.gapTokens[0], skipSpecial: true)
+        #expect(text.hasPrefix(String(repeating: "a", count: 9) + ".Ucd"), "\(text)")
+        #expect(opened.keywordOffsets == [[11]])
+        // The fit reported is the one the keyword had where it was due, so a repair can still try.
+        #expect((opened.keywordFit.first?.first ?? 0) < -3, "\(opened.keywordFit)")
+    }
+
     @Test func aGapWithAPendingKeywordDoesNotEnd() throws {
         // The denoiser wants to end right away; the keyword must come first.
         let ending = ScriptedModel(logitWidth: Self.width, samplableVocabularySize: 257, maskTokenID: mask, nullTokenID: null) { _, _ in
