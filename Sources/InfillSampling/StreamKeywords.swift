@@ -12,11 +12,17 @@ import InfillModel
 /// and at the latest where the rest of the gap — up to the middle of its closing pressure, so the
 /// sentence can still end — has just room for the keywords still to write. Until then the gap may not end, and only its
 /// leftmost position is committed, so the run of masks a keyword needs is always there.
+///
+/// A gap with ``GapConstraints/keywordOpeners`` does not force a keyword into a sentence that is
+/// not heading for it: in the last half of the run-up, where the keyword's fit is below
+/// ``forcedFitBar``, the closing push at full strength ends the sentence, and at the next sentence
+/// start a lowercase keyword is written one position on, after an opener (`The`, `Your`) that the
+/// denoiser alone draws seeing the keyword on its right; a capitalised one opens the sentence.
 enum StreamKeywords {
     /// Ratio to the top token's probability from which a keyword's first token triggers it.
     static let triggerRatio: Float = 0.25
-    /// Below this fit (log of the keyword's first token's probability over the top token's) a due
-    /// keyword waits for the sentence to end instead of being forced in mid-sentence.
+    /// Below this fit (log of the keyword's first token's probability over the top token's) a
+    /// keyword near its deadline waits for the sentence to end instead of being forced into it.
     static let forcedFitBar: Float = -3
 
     /// Registers every gap's keywords as pending; throws when a gap cannot hold its keywords.
