@@ -129,18 +129,6 @@ public struct ConstraintCompiler: Sendable {
     }
 
     /// The keyword's tokens as pinned in the canvas.
-    /// The words that open a sentence before a lowercase keyword due there: determiners that make
-    /// it the sentence's subject ("The vaccination is …", "Your call …"), with and without a
-    /// leading space. ("Please" for verbs was tried: "Please onboarding.")
-    var keywordOpenerTokens: Set<TokenID> {
-        Set(["The", "Your", "Our"].flatMap { word in
-            [word, " " + word].compactMap { text -> TokenID? in
-                let ids = tokenizer.encode(text)
-                return ids.count == 1 ? ids[0] : nil
-            }
-        })
-    }
-
     public func keywordTokens(_ keyword: String) -> [TokenID] {
         tokenizer.encode(keyword.hasPrefix(" ") ? keyword : " " + keyword)
     }
@@ -259,9 +247,10 @@ public struct ConstraintCompiler: Sendable {
             if !constraints.midSentenceKeywords.isEmpty {
                 constraints.sentenceBoundaries = sentenceEndTokens.union(lineBreakTokens)
             }
-            // In a paragraph a keyword that does not fit its sentence can open the next one; a
-            // title, list item or cell is one phrase.
-            if !field.isInline { constraints.keywordOpeners = keywordOpenerTokens }
+            // In a paragraph a keyword that does not fit its sentence can open the next one,
+            // after an article (a verb's subjects are the filler's, which has the parent to tell
+            // them apart: ``KeywordOpening``); a title, list item or cell is one phrase.
+            if !field.isInline { constraints.keywordOpeners = openerTokens(.afterArticle) }
         }
         if !field.isInline || field.isHeading { constraints.firstTokenBans = openingBans }
         if !field.isInline {

@@ -29,6 +29,7 @@ public final class DocumentFiller: Sendable {
     private let compiler: ConstraintCompiler
     let sampler: DiffusionSampler
     private let toneBiasCache = Mutex<[String: [TokenID: Float]]>([:])
+    private let openingCache = Mutex<[String: KeywordOpening]>([:])
 
     /// - Parameter overlapsParent: run the parent's pass beside the denoiser's at each guided step
     ///   (``DiffusionSampler/overlapsParent``): for one document at a time on two or more cores.
@@ -78,8 +79,30 @@ public final class DocumentFiller: Sendable {
         }
         context = context.filter { !model.tokenizer.isSpecial($0) }
         return try plan.fields.map { field in
-            try compiler.compile(field, toneBias: toneBias(field.tone, pipeline: plan.pipeline), contextTokens: context)
+            var compiled = try compiler.compile(field, toneBias: toneBias(field.tone, pipeline: plan.pipeline), contextTokens: context)
+            if let parent = model.parent, !compiled.constraints.keywordOpeners.isEmpty {
+                for k in compiled.constraints.midSentenceKeywords.sorted() {
+                    let keyword = field.spec.keywords[k]
+                    if try opening(of: keyword.value, parent: parent, file: plan.template.file) == .afterSubject {
+                        compiled.constraints.keywordOpenersByKeyword[k] = compiler.openerTokens(.afterSubject)
+                    }
+                }
+            }
+            return compiled
         }
+    }
+
+    /// Whether a lowercase keyword opens a sentence after an article or a subject (cached per keyword).
+    private func opening(of keyword: String, parent: any ParentModel, file: String) throws -> KeywordOpening {
+        if let known = openingCache.withLock({ $0[keyword] }) { return known }
+        let judged: KeywordOpening
+        do {
+            judged = try KeywordOpening.judge(compiler.keywordTokens(keyword), tokenizer: model.tokenizer, parent: parent)
+        } catch {
+            throw DocumentError("the parent model failed: \(error)", file: file, isPermanent: false)
+        }
+        openingCache.withLock { $0[keyword] = judged }
+        return judged
     }
 
     /// Fills one template.

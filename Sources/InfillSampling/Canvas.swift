@@ -120,6 +120,15 @@ public struct GapConstraints: Sendable, Hashable {
     /// that would fit badly mid-sentence first lets the sentence end (``StreamKeywords``); empty
     /// (the default) writes it where it is due.
     public var keywordOpeners: Set<TokenID> = []
+    /// Openers for particular keywords (by index), in place of ``keywordOpeners``: a verb such
+    /// as `simmer` or `thank you` opens its sentence after a subject (`We`, `Then`), not after
+    /// an article ("The simmer for 1 minute").
+    public var keywordOpenersByKeyword: [Int: Set<TokenID>] = [:]
+
+    /// The words that may open a sentence right before keyword `k`.
+    public func openers(forKeyword k: Int) -> Set<TokenID> {
+        keywordOpenersByKeyword[k] ?? keywordOpeners
+    }
 
     public init(
         keywords: [[TokenID]] = [], bannedSequences: [[TokenID]] = [], logitBias: [TokenID: Float] = [:],

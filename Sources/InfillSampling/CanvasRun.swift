@@ -45,8 +45,9 @@ struct CanvasRun {
     /// can open the next one (``StreamKeywords``); the bias then pushes towards a sentence end.
     var closingForKeyword: [Bool] = []
     /// Positions right before a keyword written where a sentence starts: the word that opens its
-    /// sentence, drawn from the denoiser alone among the gap's ``GapConstraints/keywordOpeners``.
-    var openers: Set<Int> = []
+    /// sentence, drawn from the denoiser alone among the keyword's openers
+    /// (``GapConstraints/openers(forKeyword:)``), by position.
+    var openers: [Int: Set<TokenID>] = [:]
 
     init(index: Int, canvas: Canvas, model: any DenoisingModel, seed: UInt64) {
         self.index = index
@@ -297,7 +298,7 @@ struct CanvasRun {
             return !allowsNull(at: p) || completesBanned(nullTokenID, at: p)
         }
         if completesBanned(token, at: p) { return true }
-        if openers.contains(p) && !constraints.keywordOpeners.contains(token) { return true }
+        if let allowed = openers[p], !allowed.contains(token) { return true }
         if p == gaps[g].range.lowerBound && constraints.firstTokenBans.contains(token) { return true }
         if constraints.afterKeywordBans.contains(token) && endsKeyword(at: p - 1, gap: g) { return true }
         if token != nullTokenID, let rules = constraints.repetition {

@@ -175,7 +175,7 @@ public struct DiffusionSampler: Sendable {
         var guidedRows: [Int: [Float]] = [:]
         for guide in guides {
             // A keyword's opener is the denoiser's alone: the parent cannot see the keyword.
-            guard let r = rowOf[guide.position], !run.openers.contains(guide.position) else { continue }
+            guard let r = rowOf[guide.position], run.openers[guide.position] == nil else { continue }
             guidedRows[guide.position] = ParentGuidance.combine(
                 denoiser: logits[row: r], parent: guide.parentRow[...], weight: parameters.guidance,
                 count: distribution.samplableCount, maskTokenID: model.maskTokenID, nullTokenID: model.nullTokenID,
@@ -230,10 +230,10 @@ public struct DiffusionSampler: Sendable {
             chosen = chosen.filter { mayCommit($0.position) }
             if chosen.isEmpty, let first = candidates.first(where: { $0.position == lead }) { chosen = [first] }
         }
-        if let lead, run.openers.contains(lead), let opener = candidates.first(where: { $0.position == lead }) {
+        if let lead, run.openers[lead] != nil, let opener = candidates.first(where: { $0.position == lead }) {
             // The opener alone this step; guided decoding goes on from the keyword after it.
             chosen = [opener]
-            run.openers.remove(lead)
+            run.openers[lead] = nil
         }
         // Commit the surest first; re-check each against what this step already wrote.
         for var c in chosen.sorted(by: PositionSelection.moreConfident) {

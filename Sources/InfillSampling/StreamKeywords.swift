@@ -17,7 +17,9 @@ import InfillModel
 /// not heading for it: in the last half of the run-up, where the keyword's fit is below
 /// ``forcedFitBar``, the closing push at full strength ends the sentence, and at the next sentence
 /// start a lowercase keyword is written one position on, after an opener (`The`, `Your`) that the
-/// denoiser alone draws seeing the keyword on its right; a capitalised one opens the sentence.
+/// denoiser alone draws seeing the keyword on its right (the keyword's own openers,
+/// ``GapConstraints/openers(forKeyword:)``: a subject before a verb); a capitalised one opens
+/// the sentence.
 enum StreamKeywords {
     /// Ratio to the top token's probability from which a keyword's first token triggers it.
     static let triggerRatio: Float = 0.25
@@ -96,7 +98,8 @@ enum StreamKeywords {
         }
         guard let first = keywords[k].first else { return false }
         let fit = top > -.infinity ? max(-30, min(0, logit(first) - top)) : 0
-        if natural == nil || due, let closing = gap.constraints.closing, !gap.constraints.keywordOpeners.isEmpty {
+        let openers = gap.constraints.openers(forKeyword: k)
+        if natural == nil || due, let closing = gap.constraints.closing, !openers.isEmpty {
             let boundaries = gap.constraints.sentenceBoundaries.isEmpty ? closing.sentenceEnds : gap.constraints.sentenceBoundaries
             let opensSentence = run.token(before: lead).map(boundaries.contains) ?? true
             let n = keywords[k].count
@@ -107,7 +110,7 @@ enum StreamKeywords {
                 // which the denoiser's row for it did not. Its fit is the one it had here, so
                 // the document layer's repair still gets its chance to weave it in.
                 write(k, at: lead + 1, offset: offset + 1, fit: fit, run: &run)
-                run.openers.insert(lead)
+                run.openers[lead] = openers
                 return true
             }
             if opensSentence {

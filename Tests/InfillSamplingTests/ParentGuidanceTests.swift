@@ -294,6 +294,10 @@ import Testing
         #expect(opened.keywordOffsets == [[11]])
         // The fit reported is the one the keyword had where it was due, so a repair can still try.
         #expect((opened.keywordFit.first?.first ?? 0) < -3, "\(opened.keywordFit)")
+        // A keyword's own openers replace the gap's: `T`, though the denoiser prefers `U`.
+        constraints.keywordOpenersByKeyword = [0: [Self.id("T")]]
+        let own = bytes.decode(try fill(constraints).gapTokens[0], skipSpecial: true)
+        #expect(own.hasPrefix(String(repeating: "a", count: 9) + ".Tcd"), "\(own)")
     }
 
     @Test func aGapWithAPendingKeywordDoesNotEnd() throws {
