@@ -5,7 +5,7 @@
 /// used as filler), within its length bound, and it does not run on into a copy of the template
 /// text that follows it, a block field ends its last sentence (or its last line is a list item
 /// or table row), no field stops on a word that cannot end a clause ("… we're going to be",
-/// "… I'm really"), and no field writes a Markdown heading of its own (the template holds the
+/// "… I'm really") or on a word cut in two ("… at the 100-year-"), and no field writes a Markdown heading of its own (the template holds the
 /// structure; a heading in a fill is the model copying or inventing document layout), and it
 /// closes every quotation mark, parenthesis, code fence and bold mark it opens, and no line of it
 /// is without letters (an empty list item `1.`, a bare `2.0.`; table rows aside) or, before the
@@ -99,9 +99,22 @@ public struct FieldQuality: Sendable, Equatable {
     /// apostrophes): one of ``openEnds`` without a mark after it, or one of ``neverFinal`` at all.
     static func endsDangling(_ text: String) -> Bool {
         guard let last = text.split(whereSeparator: { $0.isWhitespace }).last else { return false }
+        if endsCutWord(last) { return true }
         let marked = last.last.map { !($0.isLetter || $0.isNumber || $0 == "'" || $0 == "’") } ?? false
         let word = String(last.lowercased().replacingOccurrences(of: "’", with: "'").filter { $0.isLetter || $0 == "'" })
         return marked ? neverFinal.contains(word) : openEnds.contains(word)
+    }
+
+    /// Whether `word` (the field's last) is a word cut in two, a mark after it or not: a hyphen
+    /// with nothing after it ("at the 100-year-"), or an apostrophe that is not a plural's
+    /// possessive ("held at a local children’.").
+    static func endsCutWord(_ word: Substring) -> Bool {
+        let core = word.reversed().drop { ".,;:!?".contains($0) }.reversed()
+        guard let end = core.last, core.count > 1 else { return false }
+        let before = core.dropLast().last
+        if end == "-" { return before.map { $0.isLetter || $0.isNumber } ?? false }
+        if end == "'" || end == "’" { return before.map { $0.isLetter && $0.lowercased() != "s" } ?? false }
+        return false
     }
 
     /// Whether a line of `text` is a Markdown heading (`#` to `######` and a space).

@@ -10,7 +10,7 @@ struct Infill: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "infill",
         abstract: "Fill templated documents with a masked-diffusion language model.",
-        version: "0.11.0",
+        version: "0.12.0",
         subcommands: [
             ServeCommand.self, FillCommand.self, CheckCommand.self, GenerateCommand.self,
             ModelCommand.self, BenchCommand.self, QueueCommand.self,

@@ -54,8 +54,13 @@ import Testing
             #expect(FieldQuality.measure(cut, field: inline).unfinished, "\(cut)")
             #expect(FieldQuality.measure(cut, field: Self.field()).unfinished, "\(cut)")
         }
+        // A word cut in two.
+        for cut in ["The 2023 room at the 100-year-", "It will be held at a local children’.", "Ask the team'"] {
+            #expect(FieldQuality.measure(cut, field: inline).unfinished, "\(cut)")
+        }
         for fine in ["Set up your laptop", "It works as it should be.", "We know where it came from.",
-                     "Meet the team at 10:00", "That is who we are.", "Thanks to you"] {
+                     "Meet the team at 10:00", "That is who we are.", "Thanks to you", "It is the students’.",
+                     "We meet at 10 - 11", "Prices fell by 5 -"] {
             #expect(!FieldQuality.measure(fine, field: inline).unfinished, "\(fine)")
         }
     }
