@@ -5,8 +5,9 @@
 /// used as filler), within its length bound, and it does not run on into a copy of the template
 /// text that follows it, a block field ends its last sentence (or its last line is a list item
 /// or table row), no field stops on a word that cannot end a clause ("… we're going to be",
-/// "… I'm really") or on a word cut in two ("… at the 100-year-"), and no field writes a Markdown heading of its own (the template holds the
-/// structure; a heading in a fill is the model copying or inventing document layout), and it
+/// "… I'm really") or on a word cut in two ("… at the 100-year-"), and no field writes a
+/// Markdown heading of its own (the template holds the structure; a heading in a fill is the
+/// model copying or inventing document layout), and it
 /// closes every quotation mark, parenthesis, code fence and bold mark it opens, and no line of it
 /// is without letters (an empty list item `1.`, a bare `2.0.`; table rows aside) or, before the
 /// last, ends with a comma (a letter's salutation or sign-off written into the field). Repetition is
@@ -110,10 +111,9 @@ public struct FieldQuality: Sendable, Equatable {
     /// possessive ("held at a local children’.").
     static func endsCutWord(_ word: Substring) -> Bool {
         let core = word.reversed().drop { ".,;:!?".contains($0) }.reversed()
-        guard let end = core.last, core.count > 1 else { return false }
-        let before = core.dropLast().last
-        if end == "-" { return before.map { $0.isLetter || $0.isNumber } ?? false }
-        if end == "'" || end == "’" { return before.map { $0.isLetter && $0.lowercased() != "s" } ?? false }
+        guard let end = core.last, let before = core.dropLast().last else { return false }
+        if end == "-" { return before.isLetter || before.isNumber }
+        if end == "'" || end == "’" { return before.isLetter && before.lowercased() != "s" }
         return false
     }
 
